@@ -1,0 +1,41 @@
+# Two commands for a fresh Debian machine with python3 and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+VCSIM := .build/vcsim
+PYTEST_ARGS ?=
+
+.PHONY: run test bench worker vcsim clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3-venv is missing; installing it with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+## run: set up, migrate, create the first administrator, then serve the app and a worker until Ctrl-C
+run: $(INSTALLED)
+	$(BIN)/python manage.py serve
+
+## worker: one more worker (for a production setup with several machines)
+worker: $(INSTALLED)
+	$(BIN)/celery -A lifecycle worker --loglevel INFO
+
+vcsim: $(VCSIM)
+$(VCSIM): tools/vcsim/main.go tools/vcsim/build.sh
+	bash tools/vcsim/build.sh $@
+
+## test: install what the tests need (vcsim included) and run the whole suite
+test: $(INSTALLED) $(VCSIM)
+	VCSIM_BIN=$(abspath $(VCSIM)) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: speed and memory figures (not pass/fail)
+bench: $(INSTALLED) $(VCSIM)
+	VCSIM_BIN=$(abspath $(VCSIM)) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .build

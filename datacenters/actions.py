@@ -1,0 +1,130 @@
+"""The steps of datacenter operations. Each is a small function of the task engine's ActionContext."""
+from __future__ import annotations
+
+from collections import Counter
+
+from django.conf import settings
+
+from datacenters import services, vsphere
+from datacenters.models import DatacenterComponent
+from lifecycle.errors import ServiceError
+from lifecycle.operations import ActionFailed
+
+
+def _target(ctx) -> dict:
+    """Where to connect and as whom: the request (register, validate, update) or the stored component."""
+    request = ctx.request
+    if "fqdn" in request:
+        return request
+    component = DatacenterComponent.objects.filter(component_name=request["componentName"]).first()
+    if component is None:
+        raise ActionFailed(f"the datacenter component '{request['componentName']}' no longer exists")
+    spec = services.spec_from_component(component)
+    spec["password"] = component.password
+    spec["content"]["certificate"]["pem"] = component.certificate_pem
+    return spec
+
+
+def certificate_verify(ctx) -> dict:
+    """The server must present the certificate the user accepted (trust on first use)."""
+    target = _target(ctx)
+    accepted = target["content"]["certificate"]["thumbprint"]
+    ctx.log(f"fetching the certificate of {target['fqdn']}:{target['port']}")
+    try:
+        presented = vsphere.certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
+    except vsphere.VSphereError as exc:
+        raise ActionFailed(exc.message) from None
+    if services._thumbprint_normal(presented.thumbprint) != services._thumbprint_normal(accepted):
+        raise ActionFailed(
+            f"the certificate presented by {target['fqdn']}:{target['port']} has changed: it now presents SHA-256 "
+            f"{presented.thumbprint}, not the accepted {accepted}; check it and accept the new certificate to continue"
+        )
+    ctx.log(f"the server presents the accepted certificate {presented.thumbprint} ({presented.subject})")
+    return {"pem": presented.pem, **presented.to_dict()}
+
+
+def _connect(ctx):
+    target = _target(ctx)
+    pem = ctx.result_of("certificate_verify")["pem"]
+    return vsphere.connect(
+        fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
+        certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
+    ), target
+
+
+def login(ctx) -> dict:
+    connection, target = _connect(ctx)
+    try:
+        with connection as si:
+            session = si.RetrieveContent().sessionManager.currentSession
+            user = session.userName if session else target["username"]
+    except vsphere.VSphereError as exc:
+        raise ActionFailed(exc.message) from None
+    ctx.log(f"logged in to {target['fqdn']}:{target['port']} as {user}")
+    return {"userName": user}
+
+
+def about_read(ctx) -> dict:
+    connection, target = _connect(ctx)
+    try:
+        with connection as si:
+            about = vsphere.about_read(si)
+    except vsphere.VSphereError as exc:
+        raise ActionFailed(exc.message) from None
+    if about.get("apiType") != "VirtualCenter":
+        raise ActionFailed(
+            f"{target['fqdn']} is not a vCenter Server (it reports {about.get('fullName')}, API type {about.get('apiType')})"
+        )
+    ctx.log(f"{about.get('fullName')}")
+    ctx.progress(100, f"{about.get('fullName')}")
+    return about
+
+
+def inventory_discover(ctx) -> dict:
+    connection, target = _connect(ctx)
+    try:
+        with connection as si:
+            ctx.check_cancel()
+            items = [item.to_dict() for item in vsphere.inventory_read(si)]
+    except vsphere.VSphereError as exc:
+        raise ActionFailed(exc.message) from None
+    counts = Counter(item["kind"] for item in items)
+    summary = ", ".join(f"{n} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items()))
+    ctx.log(f"found {summary}")
+    ctx.progress(100, f"found {summary}")
+    return {"items": items}
+
+
+def _store(ctx, *, create: bool, with_inventory: bool) -> dict:
+    target = _target(ctx)
+    certificate = ctx.result_of("certificate_verify")
+    about = ctx.result_of("about_read")
+    inventory = ctx.result_of("inventory_discover")["items"] if with_inventory else None
+    try:
+        component = services.component_store(
+            spec=target, certificate=certificate, about=about, inventory=inventory, create=create
+        )
+    except ServiceError as exc:
+        raise ActionFailed(exc.message) from None
+    stored = f"stored {component.component_name}" + (f" with {len(inventory)} inventory objects" if inventory is not None else "")
+    ctx.log(stored)
+    ctx.progress(100, stored)
+    return {"componentName": component.component_name}
+
+
+def component_create(ctx) -> dict:
+    return _store(ctx, create=True, with_inventory=True)
+
+
+def component_update(ctx) -> dict:
+    return _store(ctx, create=False, with_inventory=True)
+
+
+def component_remove(ctx) -> dict:
+    name = ctx.request["componentName"]
+    try:
+        services.component_remove(component_name=name)
+    except ServiceError as exc:
+        raise ActionFailed(exc.message) from None
+    ctx.log(f"removed {name} and its inventory")
+    return {"componentName": name}

@@ -1,0 +1,160 @@
+"""REST API of datacenter components: /api/v1/datacenters and /api/v1/certificates/probe."""
+from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+
+from datacenters import selectors, services
+from datacenters.models import ComponentType, DatacenterComponent
+from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
+from lifecycle.crypto import SECRET_PLACEHOLDER
+
+
+def certificate_dict(component: DatacenterComponent) -> dict:
+    return {
+        "thumbprint": component.certificate_thumbprint,
+        "subject": component.certificate_subject,
+        "issuer": component.certificate_issuer,
+        "validFrom": component.certificate_valid_from,
+        "validTo": component.certificate_valid_to,
+    }
+
+
+def inventory_item_dict(item) -> dict:
+    return {"name": item.name, "moref": item.moref, "path": item.path, "datacenter": item.datacenter or None,
+            "parent": item.parent_moref or None, **item.properties}
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    """A component as stored; the password is never returned."""
+
+    url = serializers.SerializerMethodField()
+    componentName = serializers.CharField(source="component_name")
+    datacenterComponentType = serializers.ChoiceField(source="component_type", choices=ComponentType.choices)
+    password = serializers.SerializerMethodField()
+    discoveredAt = serializers.DateTimeField(source="discovered_at")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    content = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatacenterComponent
+        fields = ["id", "url", "componentName", "datacenterComponentType", "fqdn", "port", "username", "password",
+                  "purpose", "tags", "version", "build", "properties", "discoveredAt", "createdAt", "updatedAt",
+                  "content"]
+
+    def get_url(self, component) -> str:
+        return reverse("api-datacenter-detail", args=[component.component_name])
+
+    def get_password(self, component) -> str:
+        return SECRET_PLACEHOLDER
+
+    def get_content(self, component) -> dict:
+        content = {"certificate": certificate_dict(component)}
+        if self.context.get("with_inventory"):
+            for key, items in selectors.inventory_by_kind(component=component).items():
+                content[key] = [inventory_item_dict(item) for item in items]
+        else:
+            content["inventoryCount"] = getattr(component, "inventory_count", None)
+        return content
+
+
+class CertificateSerializer(serializers.Serializer):
+    thumbprint = serializers.CharField(required=False, help_text="SHA-256 of the certificate the user accepted")
+
+
+class ContentSerializer(serializers.Serializer):
+    certificate = CertificateSerializer(required=False)
+
+
+class ComponentSpecSerializer(serializers.Serializer):
+    """The request body (documentation for the schema; the service checks every field)."""
+
+    componentName = serializers.CharField()
+    datacenterComponentType = serializers.ChoiceField(choices=ComponentType.choices, default="VCENTER")
+    fqdn = serializers.CharField()
+    port = serializers.IntegerField(default=443)
+    username = serializers.CharField()
+    password = serializers.CharField(write_only=True, help_text=f"'{SECRET_PLACEHOLDER}' keeps the stored password on update")
+    purpose = serializers.CharField(required=False)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    content = ContentSerializer()
+
+
+class ProbeSerializer(serializers.Serializer):
+    fqdn = serializers.CharField()
+    port = serializers.IntegerField(default=443, min_value=1, max_value=65535)
+
+
+class ProbeResultSerializer(serializers.Serializer):
+    thumbprint = serializers.CharField()
+    subject = serializers.CharField()
+    issuer = serializers.CharField()
+    validFrom = serializers.DateTimeField()
+    validTo = serializers.DateTimeField()
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"": ["the request body must be a JSON object"]})
+    return dict(request.data)
+
+
+class DatacenterList(ListAPIView):
+    serializer_class = ComponentSerializer
+
+    def get_queryset(self):
+        return selectors.datacenter_list()
+
+    @extend_schema(
+        request=ComponentSpecSerializer,
+        responses={202: TaskAcceptedSerializer},
+        parameters=[OpenApiParameter("action", enum=["REGISTER", "VALIDATE"], description="VALIDATE checks only")],
+    )
+    def post(self, request):
+        action = request.query_params.get("action", "REGISTER").upper()
+        if action not in ("REGISTER", "VALIDATE"):
+            raise serializers.ValidationError({"action": ["must be REGISTER or VALIDATE"]})
+        task = services.datacenter_register(spec=_body(request), user=request.user, validate_only=action == "VALIDATE")
+        return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(methods=["GET"], responses=ComponentSerializer)
+@extend_schema(methods=["PUT"], request=ComponentSpecSerializer, responses={202: TaskAcceptedSerializer})
+@extend_schema(methods=["DELETE"], responses={202: TaskAcceptedSerializer})
+@api_view(["GET", "PUT", "DELETE"])
+def datacenter_detail(request, component_name: str):
+    if request.method == "GET":
+        component = selectors.datacenter_get(component_name=component_name)
+        return Response(ComponentSerializer(component, context={"with_inventory": True}).data)
+    if request.method == "PUT":
+        task = services.datacenter_update(component_name=component_name, spec=_body(request), user=request.user)
+    else:
+        task = services.datacenter_delete(component_name=component_name, user=request.user)
+    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(request=None, responses={202: TaskAcceptedSerializer})
+@api_view(["POST"])
+def datacenter_discover(request, component_name: str):
+    task = services.datacenter_discover(component_name=component_name, user=request.user)
+    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(request=ProbeSerializer, responses=ProbeResultSerializer)
+@api_view(["POST"])
+def certificate_probe(request):
+    """The certificate a server presents, to be accepted before registering it (trust on first use)."""
+    data = ProbeSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return Response(services.certificate_probe(**data.validated_data).to_dict())
+
+
+urlpatterns = [
+    path("datacenters", DatacenterList.as_view(), name="api-datacenter-list"),
+    path("datacenters/<str:component_name>", datacenter_detail, name="api-datacenter-detail"),
+    path("datacenters/<str:component_name>/discover", datacenter_discover, name="api-datacenter-discover"),
+    path("certificates/probe", certificate_probe, name="api-certificate-probe"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DatacentersConfig(AppConfig):
+    name = "datacenters"
+    verbose_name = "Datacenter components"

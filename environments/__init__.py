@@ -1,0 +1,1 @@
+"""Environments: the products a provider wants deployed, and their state."""

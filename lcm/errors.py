@@ -1,0 +1,40 @@
+"""The CLI's failures, each with the exit code a script can act on (see `lcm --help`)."""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a task ended in ERROR or CANCELLED, or the server failed (HTTP 500)
+EXIT_REFUSED = 2  # the request was refused (HTTP 4xx) or the command line / input file is wrong
+EXIT_UNREACHABLE = 3  # the server could not be reached
+
+
+class CliError(Exception):
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.hint = hint
+
+
+class UsageError(CliError):
+    """The command line or an input file is wrong; nothing was sent."""
+
+    exit_code = EXIT_REFUSED
+
+
+class ApiError(CliError):
+    """The server answered with an error (the API's {"message", "errors"})."""
+
+    def __init__(self, message: str, *, status: int, errors: dict[str, list[str]] | None = None, hint: str = ""):
+        super().__init__(message, errors=errors, hint=hint)
+        self.status = status
+        self.exit_code = EXIT_REFUSED if 400 <= status < 500 else EXIT_FAILED
+
+
+class Unreachable(CliError):
+    exit_code = EXIT_UNREACHABLE
+
+
+class TaskFailed(CliError):
+    exit_code = EXIT_FAILED

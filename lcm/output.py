@@ -1,0 +1,89 @@
+"""What people read: aligned plain-text tables, key/value blocks, times, durations, sizes; and JSON."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+GIB = 1024**3
+
+
+def print_json(data: Any, stream: TextIO | None = None) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False), file=stream or sys.stdout)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    text = str(value)
+    return text.splitlines()[0] + " …" if "\n" in text.strip() else text.strip()
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def table(headers: list[str], rows: list[list[Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
+    """Columns aligned with two spaces between them; on a terminal the last column is cut to fit."""
+    stream = stream or sys.stdout
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    limit = shutil.get_terminal_size().columns if stream.isatty() else None
+    for row in [headers] + cells:
+        line = indent + "  ".join(v.ljust(w) for v, w in zip(row[:-1], widths[:-1]))
+        line = (line + "  " if len(row) > 1 else line) + row[-1]
+        print(_fit(line.rstrip(), limit) if limit else line.rstrip(), file=stream)
+
+
+def fields(pairs: list[tuple[str, Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
+    """`Label:  value` lines, labels aligned; empty values are left out."""
+    stream = stream or sys.stdout
+    shown = [(k, _cell(v)) for k, v in pairs if v not in (None, "", [], {})]
+    width = max((len(k) for k, _ in shown), default=0) + 1
+    for key, value in shown:
+        print(f"{indent}{(key + ':').ljust(width)}  {value}", file=stream)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def fmt_time(value: str | None) -> str:
+    """An API timestamp in the local time zone, to the second."""
+    moment = parse_time(value)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def fmt_duration(start: str | None, end: str | None = None) -> str:
+    """'4.2s', '3m05s', '1h02m'; a running one counts up to now."""
+    begin = parse_time(start)
+    if not begin:
+        return ""
+    finish = parse_time(end) or datetime.now(timezone.utc)
+    seconds = max((finish - begin).total_seconds(), 0)
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def gib(value: Any) -> str:
+    try:
+        return f"{float(value) / GIB:,.1f}"
+    except (TypeError, ValueError):
+        return ""

@@ -1,0 +1,101 @@
+"""API endpoints of the engine: login token, about, tasks."""
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from lifecycle import selectors, services
+from lifecycle.api.serializers import (
+    TaskAcceptedSerializer,
+    TaskDetailSerializer,
+    TaskRestartSerializer,
+    TaskSerializer,
+    task_accepted,
+)
+from lifecycle.models import Status
+from lifecycle.version import version_info
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses=inline_serializer("Token", {"token": serializers.CharField(), "expiresAt": serializers.DateTimeField()}),
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def auth_token(request):
+    data = TokenRequestSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    token, expires_at = services.api_token_create(**data.validated_data)
+    return Response({"token": token, "expiresAt": expires_at})
+
+
+@extend_schema(responses=inline_serializer("About", {"name": serializers.CharField(), "version": serializers.CharField()}))
+@api_view(["GET"])
+def about(request):
+    return Response(version_info())
+
+
+class TaskList(ListAPIView):
+    serializer_class = TaskSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=Status.values),
+            OpenApiParameter("operation", str),
+            OpenApiParameter("targetType", str),
+            OpenApiParameter("targetName", str),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        status_ = params.get("status")
+        if status_ and status_ not in Status.values:
+            raise serializers.ValidationError({"status": [f"must be one of {', '.join(Status.values)}"]})
+        return selectors.task_list(
+            status=status_,
+            operation=params.get("operation"),
+            target_type=params.get("targetType"),
+            target_name=params.get("targetName"),
+        )
+
+
+@extend_schema(responses=TaskDetailSerializer)
+@api_view(["GET"])
+def task_detail(request, task_id: int):
+    return Response(TaskDetailSerializer(selectors.task_get(task_id=task_id)).data)
+
+
+@extend_schema(responses={200: dict})
+@api_view(["GET"])
+def task_request(request, task_id: int):
+    """The task's original request, secrets masked: send it back to repeat the request."""
+    return Response(selectors.task_get(task_id=task_id).request)
+
+
+@extend_schema(request=None, responses={202: TaskAcceptedSerializer})
+@api_view(["POST"])
+def task_cancel(request, task_id: int):
+    task = services.task_cancel(task_id=task_id, user=request.user)
+    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(request=TaskRestartSerializer, responses={202: TaskAcceptedSerializer})
+@api_view(["POST"])
+def task_restart(request, task_id: int):
+    data = TaskRestartSerializer(data=request.data or {})
+    data.is_valid(raise_exception=True)
+    task = services.task_restart(task_id=task_id, user=request.user, **data.validated_data)
+    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+
+

@@ -1,0 +1,10 @@
+"""The Celery application. Workers run `celery -A lifecycle worker`; settings come from Django's."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecycle.settings")
+
+app = Celery("lifecycle")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

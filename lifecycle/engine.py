@@ -1,0 +1,356 @@
+"""The task engine: claims and runs actions, decides what runs next, finds orphans.
+
+Every function here is safe to call more than once and from any number of workers at the same time:
+state changes are conditional updates on fresh rows, so a duplicated or redelivered message finds
+nothing left to do. No database transaction is held while an action runs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from lifecycle.masking import request_unmask, text_redact
+from lifecycle.models import Action, Status, Task
+from lifecycle.operations import ActionFailed, operation_get
+
+logger = logging.getLogger(__name__)
+
+
+class TaskCancelled(Exception):
+    """Raised inside an action by ``ctx.check_cancel()`` when the user cancelled the task."""
+
+
+def machine_id() -> str:
+    """Identifies this machine, so that a worker can tell a dead local process from a remote one."""
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value:
+            return f"{socket.gethostname()}/{value[:12]}"
+    return socket.gethostname()
+
+
+def worker_name() -> str:
+    return f"{machine_id()}:{os.getpid()}"
+
+
+# --- dispatch: the broker only carries ids, sent once the transaction that made the rows commits ---
+
+
+def dispatch_task_begin(task_id: int) -> None:
+    from lifecycle import tasks
+
+    transaction.on_commit(lambda: tasks.task_begin.delay(task_id))
+
+
+def dispatch_action(action_id: int) -> None:
+    from lifecycle import tasks
+
+    transaction.on_commit(lambda: tasks.action_run.delay(action_id))
+
+
+# --- the context an action runs in ---
+
+
+class ActionContext:
+    """What an action function sees: its request, earlier results, and ways to report."""
+
+    def __init__(self, action: Action, task: Task):
+        self.action_id = action.pk
+        self.task_id = task.pk
+        self.item = action.item
+        self.attempt = action.attempt
+        self._task = task
+        self._cancel = threading.Event()
+        self._cancel_checked = 0.0
+
+    @cached_property
+    def request(self) -> dict:
+        """The original request with its secrets in place."""
+        return request_unmask(self._task.request, self._secrets)
+
+    @cached_property
+    def _secrets(self) -> dict[str, str]:
+        raw = self._task.request_secrets
+        return json.loads(raw) if raw else {}
+
+    def redact(self, text: str) -> str:
+        return text_redact(text, self._secrets.values())
+
+    def result_of(self, name: str, *, item: str | None = None) -> dict:
+        """The result of the latest successful run of an earlier action of this task."""
+        rows = Action.objects.filter(task_id=self.task_id, name=name, status=Status.SUCCESS)
+        rows = rows.filter(item=self.item if item is None else item).order_by("-attempt")
+        row = rows.values_list("result", flat=True).first()
+        if row is None:
+            raise ActionFailed(f"the result of the earlier action '{name}' is missing; restart the task from the start")
+        return row
+
+    def log(self, line: str) -> None:
+        stamp = timezone.now().strftime("%H:%M:%S")
+        text = self.redact(f"{stamp} {line}\n")
+        Action.objects.filter(pk=self.action_id).update(log=Concat(F("log"), Value(text)))
+
+    def progress(self, percent: float, message: str | None = None) -> None:
+        values = {"progress": max(0, min(100, int(percent)))}
+        if message is not None:
+            values["message"] = self.redact(message)
+        Action.objects.filter(pk=self.action_id).update(**values)
+
+    def check_cancel(self) -> None:
+        """Stop at this safe point if the user cancelled. Call it between steps and in long loops."""
+        if not self._cancel.is_set() and time.monotonic() - self._cancel_checked > 1:
+            self._cancel_checked = time.monotonic()
+            if Task.objects.filter(pk=self.task_id, cancel_requested=True).exists():
+                self._cancel.set()
+        if self._cancel.is_set():
+            raise TaskCancelled()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Heartbeat(threading.Thread):
+    """Beats on the running action so a sweep can tell a live action from an orphan."""
+
+    def __init__(self, ctx: ActionContext):
+        super().__init__(name=f"heartbeat-{ctx.action_id}", daemon=True)
+        self.ctx = ctx
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(settings.LCM_HEARTBEAT_INTERVAL):
+                Action.objects.filter(pk=self.ctx.action_id, status=Status.IN_PROGRESS).update(
+                    heartbeat_at=timezone.now()
+                )
+                if Task.objects.filter(pk=self.ctx.task_id, cancel_requested=True).exists():
+                    self.ctx._cancel.set()
+        except Exception:  # never let a heartbeat failure kill the worker; the sweep will notice
+            logger.exception("heartbeat of action %s failed", self.ctx.action_id)
+        finally:
+            connection.close()
+
+
+# --- running ---
+
+
+def task_begin(task_id: int) -> None:
+    """Start a task once every task it waits for has finished. Called by the broker; idempotent."""
+    waiting = Task.objects.filter(pk=task_id, preceding_tasks__status__in=Status.unfinished()).exists()
+    if waiting:
+        return  # the last preceding task to finish starts it
+    claimed = Task.objects.filter(pk=task_id, status=Status.NOT_STARTED, cancel_requested=False).update(
+        status=Status.IN_PROGRESS, started_at=timezone.now()
+    )
+    if claimed:
+        task_advance(task_id)
+
+
+def action_run(action_id: int) -> None:
+    """Claim one action and run it. A second delivery of the same message finds it claimed and exits."""
+    now = timezone.now()
+    claimed = Action.objects.filter(
+        pk=action_id,
+        status=Status.NOT_STARTED,
+        task__status=Status.IN_PROGRESS,
+        task__cancel_requested=False,
+        task__attempt=F("attempt"),
+    ).update(status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
+    if not claimed:
+        return
+    action = Action.objects.select_related("task").get(pk=action_id)
+    task = action.task
+    if task.cancel_requested:  # cancelled between our claim's check and now
+        _action_finish(action_id, Status.CANCELLED, "cancelled before it started")
+        task_advance(task.pk)
+        return
+    operation = operation_get(task.operation)
+    spec = operation.action_specs()[action.name]
+    ctx = ActionContext(action, task)
+    heartbeat = _Heartbeat(ctx)
+    heartbeat.start()
+    try:
+        result = spec.run(ctx)
+    except TaskCancelled:
+        _action_finish(action_id, Status.CANCELLED, "cancelled by the user; this action stopped at a safe point")
+    except ActionFailed as exc:
+        ctx.log(f"failed: {exc.message}")
+        _action_finish(action_id, Status.ERROR, ctx.redact(exc.message))
+    except Exception as exc:  # a bug or an unforeseen failure: say what, keep the traceback in the log
+        logger.exception("action %s (%s) of task %s failed unexpectedly", action_id, action.name, task.pk)
+        ctx.log("unexpected error:\n" + traceback.format_exc())
+        _action_finish(action_id, Status.ERROR, ctx.redact(f"unexpected error: {type(exc).__name__}: {exc}"))
+    else:
+        if result is not None:
+            json.dumps(result)  # fail here, not in the database driver, if an action returns junk
+        _action_finish(action_id, Status.SUCCESS, None, result=result)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join(timeout=5)
+    task_advance(task.pk)
+
+
+def _action_finish(action_id: int, status: str, message: str | None, *, result=None) -> None:
+    values = {"status": status, "finished_at": timezone.now()}
+    if status == Status.SUCCESS:
+        values["progress"] = 100
+        values["result"] = result
+    if message is not None:
+        values["message"] = message
+    Action.objects.filter(pk=action_id, status=Status.IN_PROGRESS).update(**values)
+
+
+def task_advance(task_id: int) -> None:
+    """Decide what happens next: dispatch the next stage, or finish the task. Idempotent."""
+    task = Task.objects.filter(pk=task_id).values("status", "attempt", "cancel_requested").first()
+    if not task or task["status"] != Status.IN_PROGRESS:
+        return
+    actions = list(
+        Action.objects.filter(task_id=task_id, attempt=task["attempt"])
+        .order_by("position")
+        .values("pk", "stage", "status", "ignore_status", "message", "title")
+    )
+    if any(a["status"] == Status.IN_PROGRESS for a in actions):
+        return  # the running action calls us again when it ends
+    failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED) and not a["ignore_status"]]
+    if any(a["status"] == Status.ERROR for a in failed):
+        first = next(a for a in failed if a["status"] == Status.ERROR)
+        task_finish(task_id, Status.ERROR, f"{first['title']}: {first['message']}")
+        return
+    if failed or task["cancel_requested"]:
+        task_finish(task_id, Status.CANCELLED, "cancelled by the user")
+        return
+    pending = [a for a in actions if a["status"] == Status.NOT_STARTED]
+    if not pending:
+        task_finish(task_id, Status.SUCCESS, "")
+        return
+    stage = min(a["stage"] for a in pending)
+    for a in pending:
+        if a["stage"] == stage:
+            dispatch_action(a["pk"])
+
+
+def task_finish(task_id: int, status: str, message: str) -> None:
+    finished = Task.objects.filter(pk=task_id, status=Status.IN_PROGRESS).update(
+        status=status, message=message, finished_at=timezone.now()
+    )
+    if finished:
+        tasks_waiting_start(task_id)
+
+
+def tasks_waiting_start(task_id: int) -> None:
+    """Tasks that waited for this one may start now (each checks its other preceding tasks itself)."""
+    for waiting_id in Task.objects.filter(preceding_tasks=task_id, status=Status.NOT_STARTED).values_list(
+        "pk", flat=True
+    ):
+        dispatch_task_begin(waiting_id)
+
+
+# --- orphans: a worker that died, a message that was lost ---
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphans_sweep() -> list[int]:
+    """Mark actions whose worker is gone as ERROR and nudge tasks whose message was lost.
+
+    An action is orphaned when its heartbeat is older than LCM_HEARTBEAT_TIMEOUT, or at once when it
+    was claimed on this machine by a process that no longer exists. Returns the orphaned action ids.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LCM_HEARTBEAT_TIMEOUT)
+    here = machine_id() + ":"
+    orphans = []
+    for action in Action.objects.filter(status=Status.IN_PROGRESS).values("pk", "task_id", "worker", "heartbeat_at"):
+        worker = action["worker"]
+        dead_here = worker.startswith(here) and not _process_alive(int(worker.rsplit(":", 1)[1]))
+        silent = action["heartbeat_at"] is None or action["heartbeat_at"] < stale
+        if not (dead_here or silent):
+            continue
+        since = timezone.localtime(action["heartbeat_at"]).strftime("%Y-%m-%d %H:%M:%S %Z") if action["heartbeat_at"] else "its start"
+        message = (
+            f"the worker running this action ({worker}) stopped unexpectedly (last heartbeat {since}); "
+            "restart the task to continue"
+        )
+        if _orphan_mark(action["pk"], message):
+            orphans.append(action["pk"])
+            task_advance(action["task_id"])
+    _stalled_nudge(stale)
+    return orphans
+
+
+def _orphan_mark(action_id: int, message: str) -> bool:
+    updated = Action.objects.filter(pk=action_id, status=Status.IN_PROGRESS).update(
+        status=Status.ERROR, message=message, finished_at=timezone.now()
+    )
+    if updated:
+        Action.objects.filter(pk=action_id).update(
+            log=Concat(F("log"), Value(timezone.now().strftime("%H:%M:%S ") + message + "\n"))
+        )
+    return bool(updated)
+
+
+def _stalled_nudge(stale) -> None:
+    """Re-send the message of tasks that have waited too long with nothing running (a lost message).
+
+    Harmless when the message was not lost: the claim lets only one delivery act.
+    """
+    for task_id in Task.objects.filter(status=Status.NOT_STARTED, created_at__lt=stale).exclude(
+        preceding_tasks__status__in=Status.unfinished()
+    ).values_list("pk", flat=True):
+        dispatch_task_begin(task_id)
+    for task_id in (
+        Task.objects.filter(status=Status.IN_PROGRESS, started_at__lt=stale)
+        .exclude(actions__status=Status.IN_PROGRESS)
+        .exclude(actions__finished_at__gte=stale)
+        .values_list("pk", flat=True)
+        .distinct()
+    ):
+        task_advance(task_id)
+
+
+class SweepThread(threading.Thread):
+    """Runs the orphan sweep now and then every LCM_SWEEP_INTERVAL seconds in a worker process."""
+
+    def __init__(self):
+        super().__init__(name="lcm-orphan-sweep", daemon=True)
+        self.stopped = threading.Event()
+
+    def run(self):
+        while True:
+            try:
+                found = orphans_sweep()
+                if found:
+                    logger.warning("marked %d orphaned action(s) as failed: %s", len(found), found)
+            except Exception:
+                logger.exception("orphan sweep failed")
+            finally:
+                connection.close()
+            if self.stopped.wait(settings.LCM_SWEEP_INTERVAL):
+                return
