@@ -125,7 +125,8 @@ class DatacenterList(ListAPIView):
 @extend_schema(methods=["PUT"], request=ComponentSpecSerializer, responses={202: TaskAcceptedSerializer})
 @extend_schema(methods=["DELETE"], responses={202: TaskAcceptedSerializer})
 @api_view(["GET", "PUT", "DELETE"])
-def datacenter_detail(request, component_name: str):
+def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's path parameter)
+    component_name = componentName
     if request.method == "GET":
         component = selectors.datacenter_get(component_name=component_name)
         return Response(ComponentSerializer(component, context={"with_inventory": True}).data)
@@ -138,7 +139,8 @@ def datacenter_detail(request, component_name: str):
 
 @extend_schema(request=None, responses={202: TaskAcceptedSerializer})
 @api_view(["POST"])
-def datacenter_discover(request, component_name: str):
+def datacenter_discover(request, componentName: str):  # noqa: N803
+    component_name = componentName
     task = services.datacenter_discover(component_name=component_name, user=request.user)
     return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
 
@@ -154,7 +156,7 @@ def certificate_probe(request):
 
 urlpatterns = [
     path("datacenters", DatacenterList.as_view(), name="api-datacenter-list"),
-    path("datacenters/<str:component_name>", datacenter_detail, name="api-datacenter-detail"),
-    path("datacenters/<str:component_name>/discover", datacenter_discover, name="api-datacenter-discover"),
+    path("datacenters/<str:componentName>", datacenter_detail, name="api-datacenter-detail"),
+    path("datacenters/<str:componentName>/discover", datacenter_discover, name="api-datacenter-discover"),
     path("certificates/probe", certificate_probe, name="api-certificate-probe"),
 ]

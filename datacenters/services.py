@@ -113,6 +113,7 @@ def _model_errors(merged: dict, errors: dict, existing: DatacenterComponent | No
         **{SPEC_FIELDS[k]: merged[k] for k in SPEC_FIELDS},
         certificate_pem="-", certificate_thumbprint="-",
     )
+    candidate._state.adding = existing is None  # an update must not collide with itself
     try:
         candidate.full_clean(exclude=["certificate_pem", "certificate_thumbprint"])
     except ValidationError as exc:

@@ -29,15 +29,25 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return text == ""
+    return True
+
+
 def table(headers: list[str], rows: list[list[Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
     """Columns aligned with two spaces between them; on a terminal the last column is cut to fit."""
     stream = stream or sys.stdout
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [bool(cells) and all(_is_number(r[i]) for r in cells) for i in range(len(headers))]
     limit = shutil.get_terminal_size().columns if stream.isatty() else None
     for row in [headers] + cells:
-        line = indent + "  ".join(v.ljust(w) for v, w in zip(row[:-1], widths[:-1]))
-        line = (line + "  " if len(row) > 1 else line) + row[-1]
+        padded = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric)]
+        line = indent + "  ".join(padded[:-1])
+        line = (line + "  " if len(row) > 1 else line) + padded[-1]
         print(_fit(line.rstrip(), limit) if limit else line.rstrip(), file=stream)
 
 
@@ -73,6 +83,8 @@ def fmt_duration(start: str | None, end: str | None = None) -> str:
         return ""
     finish = parse_time(end) or datetime.now(timezone.utc)
     seconds = max((finish - begin).total_seconds(), 0)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(seconds), 60)

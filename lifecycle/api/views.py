@@ -72,27 +72,31 @@ class TaskList(ListAPIView):
 
 @extend_schema(responses=TaskDetailSerializer)
 @api_view(["GET"])
-def task_detail(request, task_id: int):
+def task_detail(request, taskId: int):  # noqa: N803 (the API's path parameter)
+    task_id = taskId
     return Response(TaskDetailSerializer(selectors.task_get(task_id=task_id)).data)
 
 
 @extend_schema(responses={200: dict})
 @api_view(["GET"])
-def task_request(request, task_id: int):
+def task_request(request, taskId: int):  # noqa: N803 (the API's path parameter)
+    task_id = taskId
     """The task's original request, secrets masked: send it back to repeat the request."""
     return Response(selectors.task_get(task_id=task_id).request)
 
 
 @extend_schema(request=None, responses={202: TaskAcceptedSerializer})
 @api_view(["POST"])
-def task_cancel(request, task_id: int):
+def task_cancel(request, taskId: int):  # noqa: N803 (the API's path parameter)
+    task_id = taskId
     task = services.task_cancel(task_id=task_id, user=request.user)
     return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(request=TaskRestartSerializer, responses={202: TaskAcceptedSerializer})
 @api_view(["POST"])
-def task_restart(request, task_id: int):
+def task_restart(request, taskId: int):  # noqa: N803 (the API's path parameter)
+    task_id = taskId
     data = TaskRestartSerializer(data=request.data or {})
     data.is_valid(raise_exception=True)
     task = services.task_restart(task_id=task_id, user=request.user, **data.validated_data)

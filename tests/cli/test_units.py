@@ -51,7 +51,7 @@ def test_table_aligns_columns_and_leaves_empty_cells_blank():
     output.table(["ID", "STATUS", "MESSAGE"], [[1, "SUCCESS", None], [12, "ERROR", "login refused\nmore detail"]], stream)
     assert stream.getvalue().splitlines() == [
         "ID  STATUS   MESSAGE",
-        "1   SUCCESS",
+        " 1  SUCCESS",  # numbers to the right
         "12  ERROR    login refused …",
     ]
 
@@ -66,6 +66,7 @@ def test_durations_and_sizes_read_well():
     assert output.fmt_duration("2025-01-01T10:00:00Z", "2025-01-01T10:00:04.25Z") == "4.2s"
     assert output.fmt_duration("2025-01-01T10:00:00Z", "2025-01-01T10:03:05Z") == "3m05s"
     assert output.fmt_duration("2025-01-01T10:00:00+00:00", "2025-01-01T11:02:00+00:00") == "1h02m"
+    assert output.fmt_duration("2025-01-01T10:00:00Z", "2025-01-01T10:00:00.021Z") == "21ms"
     assert output.fmt_duration(None) == ""
     assert output.gib(3 * 1024**3 + 512 * 1024**2) == "3.5"
     assert output.gib(None) == ""
