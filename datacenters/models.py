@@ -81,9 +81,9 @@ class InventoryObject(models.Model):
 
     component = models.ForeignKey(DatacenterComponent, on_delete=models.CASCADE, related_name="inventory")
     kind = models.CharField(max_length=30, choices=InventoryKind.choices)
-    moref = models.CharField(max_length=100)
+    moref = models.CharField(max_length=1000)
     name = models.CharField(max_length=255)
-    parent_moref = models.CharField(max_length=100, blank=True)
+    parent_moref = models.CharField(max_length=1000, blank=True)
     datacenter = models.CharField(max_length=255, blank=True)
     path = models.CharField(max_length=2000)
     properties = models.JSONField(default=dict, blank=True)

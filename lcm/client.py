@@ -73,8 +73,9 @@ class Client:
         self.token = token
         self.token_source = token_source  # how the user gets a new one: "LCM_TOKEN" or "" (lcm login)
         self.timeout = timeout
+        # Passed with every request: requests lets $REQUESTS_CA_BUNDLE override a session's `verify`.
+        self.verify = verify
         self.session = requests.Session()
-        self.session.verify = verify
         self.session.headers.update({"User-Agent": f"lcm/{__version__}", "Accept": "application/json"})
 
     def url(self, path: str) -> str:
@@ -93,7 +94,8 @@ class Client:
             headers["Authorization"] = f"Bearer {self.token}"
         url = self.url(path)
         try:
-            response = self.session.request(method, url, params=params, json=json, headers=headers, timeout=self.timeout)
+            response = self.session.request(method, url, params=params, json=json, headers=headers,
+                                            timeout=self.timeout, verify=self.verify)
         except requests.exceptions.SSLError as exc:
             raise Unreachable(
                 f"cannot reach {self.server}: {_reason(exc)}",

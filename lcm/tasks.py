@@ -88,7 +88,7 @@ def task_end(task: dict, *, as_json: bool) -> int:
         print(f"  {action.get('title') or action.get('name')}: {action.get('status')}", file=sys.stderr)
         for line in (action.get("message") or "(no message)").splitlines():
             print(f"    {line}", file=sys.stderr)
-    if task.get("message") and not any(task["message"] == a.get("message") for a in failed):
+    if task.get("message") and not any(a.get("message") and a["message"] in task["message"] for a in failed):
         print(f"  {task['message']}", file=sys.stderr)
     if task.get("isRetryable"):
         print(f"hint: when the cause is fixed, `lcm task restart {task['id']}` runs it again from the failed action"
@@ -138,18 +138,20 @@ class _Screen:
     def show(self, task: dict) -> None:
         width = shutil.get_terminal_size().columns - 1
         progress = f"{task.get('progress', 0)}%" if task.get("status") == "IN_PROGRESS" else ""
-        head = f"{_title(task)}  {task.get('status')} {progress}  {fmt_duration(task.get('startedAt'), task.get('finishedAt'))}"
-        lines = [head.rstrip()]
+        duration = fmt_duration(task.get("startedAt"), task.get("finishedAt"))
+        attempt = f"(attempt {task['attempt']})" if (task.get("attempt") or 1) > 1 else ""
+        lines = ["  ".join(part for part in (_title(task), attempt, task.get("status"), progress, duration) if part)]
         waiting = _waiting_for(task)
         if waiting:
             lines.append("  " + waiting)
-        rows = action_rows(current_actions(task))
+        rows = [[str(c or "") for c in r] for r in action_rows(current_actions(task))]
         if rows:
-            cells = [[str(c or "") for c in r] for r in rows]
-            widths = [max(len(r[i]) for r in cells) for i in range(3)]
-            for r in cells:
-                message = r[3].strip().splitlines()
-                lines.append(f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {message[-1] if message else ''}".rstrip())
+            # Status and duration first, then the title and the latest message: cut at the end, if at all.
+            status_width, duration_width = (max(len(r[i]) for r in rows) for i in (0, 2))
+            for status, title, duration, message in rows:
+                last = message.strip().splitlines()
+                lines.append(f"  {status:<{status_width}}  {duration:>{duration_width}}  {title}"
+                             + (f" — {last[-1]}" if last else ""))
         lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
         out = sys.stdout
         if self.height:
@@ -190,12 +192,12 @@ def task_accepted(client: Client, accepted: dict, *, what: str, wait: bool, as_j
     task_id = accepted["taskId"]
     if wait:
         if not as_json:
-            print(f"Task {task_id} started: {what}.", flush=True)
+            print(f"Task {task_id} queued: {what}.", flush=True)
         return task_watch(client, task_id, as_json=as_json)
     if as_json:
         print_json(accepted)
         return EXIT_OK
-    print(f"Task {task_id} started: {what}.")
+    print(f"Task {task_id} queued: {what}.")
     if accepted.get("precedingTasks"):
         print(f"It waits for task(s) {', '.join(str(t) for t in accepted['precedingTasks'])} to finish first.")
     print(f"Follow it with `lcm task watch {task_id}`.")
