@@ -53,16 +53,24 @@ def worker_name() -> str:
 # --- dispatch: the broker only carries ids, sent once the transaction that made the rows commits ---
 
 
+def _send(celery_task, object_id: int) -> None:
+    try:
+        celery_task.delay(object_id)
+    except Exception:
+        # The rows are committed; a worker's sweep re-sends the message of a task left waiting.
+        logger.exception("could not send %s(%s) to the broker; the orphan sweep will retry", celery_task.name, object_id)
+
+
 def dispatch_task_begin(task_id: int) -> None:
     from lifecycle import tasks
 
-    transaction.on_commit(lambda: tasks.task_begin.delay(task_id))
+    transaction.on_commit(lambda: _send(tasks.task_begin, task_id))
 
 
 def dispatch_action(action_id: int) -> None:
     from lifecycle import tasks
 
-    transaction.on_commit(lambda: tasks.action_run.delay(action_id))
+    transaction.on_commit(lambda: _send(tasks.action_run, action_id))
 
 
 # --- the context an action runs in ---
