@@ -20,6 +20,9 @@ QUEUE = f"lcm-test-{os.getpid()}"
 # One key for the test process and its workers (set before anything encrypts).
 os.environ.setdefault("LCM_ENCRYPTION_KEY", Fernet.generate_key().decode())
 
+# Pages link static files by name; the hashed manifest exists only after collectstatic (make run).
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
 # Celery reads Django's settings lazily, on first use: point it at this session's queue and folders.
 settings.CELERY_TASK_DEFAULT_QUEUE = QUEUE
 if settings.CELERY_BROKER_URL.startswith("filesystem://"):
