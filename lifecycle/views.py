@@ -3,6 +3,7 @@
 The two small forms live here rather than in a forms.py of their own: they exist only for these pages.
 """
 import json
+from functools import wraps
 
 from crispy_forms.bootstrap import FormActions
 from crispy_forms.helper import FormHelper
@@ -10,12 +11,13 @@ from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lifecycle import selectors, services
 from lifecycle.errors import NotFound, ServiceError
@@ -43,7 +45,7 @@ class TaskFilterForm(forms.Form):
                 Column("status", css_class="col-md-3"),
                 Column("operation", css_class="col-md-4"),
                 Column("target", css_class="col-md-3"),
-                Column(FormActions(Submit("", "Filter", css_class="btn-secondary")), css_class="col-md-2 align-self-end mb-3"),
+                Column(FormActions(Submit("", "Filter", css_class="btn-secondary")), css_class="col-md-2 align-self-end"),
             )
         )
 
@@ -87,6 +89,20 @@ class TaskRequestForm(forms.Form):
         problems = [f"{path}: {problem}" for path, items in error.errors.items() for problem in items]
         for problem in problems or [error.message]:
             self.add_error("request", problem)
+
+
+def _login_required_polled(view):
+    """login_required for a page that htmx polls: a poll whose session has ended sends the whole
+    browser to the login page, instead of swapping the login form into the timeline."""
+    page_view = login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            return HttpResponseClientRedirect(redirect_to_login(request.get_full_path()).url)
+        return page_view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _task(task_id: int) -> Task:
@@ -138,7 +154,7 @@ def task_list(request):
     return render(request, "lifecycle/task_list.html", {"form": form, "page_obj": page})
 
 
-@login_required
+@_login_required_polled
 @require_GET
 def task_detail(request, task_id: int):
     task = _task(task_id)

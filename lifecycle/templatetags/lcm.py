@@ -3,8 +3,10 @@ import json
 from datetime import timedelta
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 
+from lifecycle.models import Status
 from lifecycle.operations import operation_title as _operation_title
 
 register = template.Library()
@@ -13,6 +15,18 @@ register = template.Library()
 @register.filter
 def operation_title(name: str) -> str:
     return _operation_title(name)
+
+
+@register.filter
+def target_url(task) -> str:
+    """The page of a task's target, or "" where there is none to show (yet, or any more)."""
+    if task.target_type != "datacenter" or task.operation == "datacenter.validate":
+        return ""
+    if task.operation == "datacenter.register" and task.status != Status.SUCCESS:
+        return ""  # stored only by the registration's last action
+    if task.operation == "datacenter.delete" and task.status == Status.SUCCESS:
+        return ""
+    return reverse("datacenter-detail", args=[task.target_name])
 
 
 @register.simple_tag
