@@ -34,7 +34,7 @@ def certificate_verify(ctx) -> dict:
         presented = vsphere.certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
     except vsphere.VSphereError as exc:
         raise ActionFailed(exc.message) from None
-    if services._thumbprint_normal(presented.thumbprint) != services._thumbprint_normal(accepted):
+    if not services.thumbprints_equal(presented.thumbprint, accepted):
         raise ActionFailed(
             f"the certificate presented by {target['fqdn']}:{target['port']} has changed: it now presents SHA-256 "
             f"{presented.thumbprint}, not the accepted {accepted}; check it and accept the new certificate to continue"

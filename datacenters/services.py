@@ -45,6 +45,18 @@ def certificate_probe(*, fqdn: str, port: int = 443) -> vsphere.ServerCertificat
         raise ValidationFailed.field("fqdn", exc.message) from None
 
 
+def certificate_check(*, component_name: str) -> tuple[vsphere.ServerCertificate, bool]:
+    """The certificate a registered component presents now, and whether it differs from the accepted one."""
+    component = _component(component_name)
+    presented = certificate_probe(fqdn=component.fqdn, port=component.port)
+    return presented, not thumbprints_equal(presented.thumbprint, component.certificate_thumbprint)
+
+
+def thumbprints_equal(a: str, b: str) -> bool:
+    """SHA-256 thumbprints compare equal whatever their case and separators."""
+    return _thumbprint_normal(a) == _thumbprint_normal(b)
+
+
 def _address_errors(fqdn, port) -> dict[str, list[str]]:
     errors = {}
     probe = DatacenterComponent(fqdn=fqdn if isinstance(fqdn, str) else "", port=port)
@@ -158,7 +170,7 @@ def _thumbprint_check(spec: dict) -> None:
             f"required: the server presents a certificate with SHA-256 thumbprint {presented.thumbprint} "
             f"(subject {presented.subject}, valid until {presented.valid_to:%Y-%m-%d}); check it and send it here to accept it",
         )
-    if _thumbprint_normal(accepted) != _thumbprint_normal(presented.thumbprint):
+    if not thumbprints_equal(accepted, presented.thumbprint):
         raise ValidationFailed.field(
             path,
             f"does not match: the server presents a certificate with SHA-256 thumbprint {presented.thumbprint}, "

@@ -138,14 +138,11 @@ def datacenter_certificate(request, component_name: str):
             messages.error(request, exc.message)
             return redirect("datacenter-certificate", component_name=component.component_name)
         return _task_page(task)
-    presented, error = None, None
+    presented, changed, error = None, False, None
     try:
-        presented = services.certificate_probe(fqdn=component.fqdn, port=component.port)
+        presented, changed = services.certificate_check(component_name=component.component_name)
     except ServiceError as exc:
         error = exc.message
-    changed = presented is not None and services._thumbprint_normal(presented.thumbprint) != services._thumbprint_normal(
-        component.certificate_thumbprint
-    )
     return render(
         request,
         "datacenters/datacenter_certificate.html",

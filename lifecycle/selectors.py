@@ -15,7 +15,7 @@ def task_list(*, status: str | None = None, operation: str | None = None, target
     if target_type:
         tasks = tasks.filter(target_type=target_type)
     if target_name:
-        tasks = tasks.filter(target_name=target_name)
+        tasks = tasks.filter(target_name__icontains=target_name)
     return tasks.order_by("-pk")
 
 
@@ -35,18 +35,30 @@ def task_get(*, task_id: int) -> Task:
     return task
 
 
-def task_attempts(task: Task) -> list[tuple[int, list[Action]]]:
-    """The task's actions grouped by attempt, newest attempt first (uses the prefetched actions)."""
-    groups: dict[int, list[Action]] = {}
+def task_timeline(task: Task) -> tuple[list[Action], list[tuple[int, list[Action]]]]:
+    """(the task's actions as they stand now, the rows earlier attempts left behind).
+
+    A restart re-creates only the actions it runs again, at their original positions, so the latest
+    row of each position is the current state; the rows it replaced are kept as earlier attempts.
+    Uses the prefetched actions.
+    """
+    latest: dict[int, Action] = {}
     for action in task.actions.all():
-        groups.setdefault(action.attempt, []).append(action)
-    return sorted(groups.items(), reverse=True)
+        if action.position not in latest or action.attempt > latest[action.position].attempt:
+            latest[action.position] = action
+    current = sorted(latest.values(), key=lambda a: a.position)
+    kept = {a.pk for a in current}
+    earlier: dict[int, list[Action]] = {}
+    for action in task.actions.all():
+        if action.pk not in kept:
+            earlier.setdefault(action.attempt, []).append(action)
+    return current, [(n, sorted(rows, key=lambda a: a.position)) for n, rows in sorted(earlier.items(), reverse=True)]
 
 
 def task_progress(task: Task) -> int:
-    """Overall percent done of the current attempt's actions (prefetched)."""
-    current = [a for a in task.actions.all() if a.attempt == task.attempt]
+    """Overall percent done of the task's actions as they stand now (prefetched)."""
+    current, _ = task_timeline(task)
     if not current:
         return 0
-    done = sum(100 if a.status in (Status.SUCCESS,) or (a.ignore_status and a.is_finished) else a.progress for a in current)
+    done = sum(100 if a.status == Status.SUCCESS or (a.ignore_status and a.is_finished) else a.progress for a in current)
     return int(done / len(current))

@@ -120,12 +120,12 @@ def _takes_new_input(operation: str) -> bool:
 
 
 def _detail_context(task: Task, *, request_form: TaskRequestForm) -> dict:
-    attempts = selectors.task_attempts(task)
+    current, earlier = selectors.task_timeline(task)
     return {
         "task": task,
         "progress": selectors.task_progress(task),
-        "current_actions": dict(attempts).get(task.attempt, []),
-        "earlier_attempts": [(number, actions) for number, actions in attempts if number != task.attempt],
+        "current_actions": current,
+        "earlier_attempts": earlier,
         "can_restart": task.status in (Status.ERROR, Status.CANCELLED),
         "has_checkpoint": any(action.checkpoint for action in task.actions.all()),
         "takes_new_input": _takes_new_input(task.operation),

@@ -206,7 +206,11 @@ def test_restart_from_the_failed_action(admin_client):
     assert restarted.attempt == 2 and restarted.status == Status.NOT_STARTED
     assert list(restarted.actions.filter(attempt=2).values_list("name", flat=True)) == ["maybe_fail"]
     assert "restarted from the failed action" in html
-    assert "Attempt 1" in html and 'id="attempt-1"' in html and "(attempt 2)" in html
+    assert "Attempt 1" in html and 'id="attempt-1"' in html and "as of attempt 2" in html
+    # One merged timeline: the actions that succeeded before stay in place, the re-run one is marked.
+    timeline = html[html.index("<h2 class=\"h5\">Actions"):html.index('id="attempt-1"')]
+    assert timeline.index("First step") < timeline.index("Slow step") < timeline.index("Step that may fail")
+    assert "attempt 2</span>" in timeline
     assert 'hx-trigger="every 1s"' in html  # unfinished again: the page polls
 
 
