@@ -144,6 +144,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# The repository of product binaries: one sub-directory per product type (vcd/, rabbitmq/, …).
+LCM_REPOSITORY_DIR = Path(os.environ.get("LCM_REPOSITORY_DIR") or DATA_DIR / "repository")
+
 # Task engine timings (seconds).
 LCM_HEARTBEAT_INTERVAL = float(os.environ.get("LCM_HEARTBEAT_INTERVAL", "5"))
 LCM_HEARTBEAT_TIMEOUT = float(os.environ.get("LCM_HEARTBEAT_TIMEOUT", "60"))

@@ -7,12 +7,16 @@ from drf_spectacular.views import SpectacularAPIView
 api_v1 = [
     path("", include("lifecycle.api.urls")),
     path("", include("datacenters.api")),
+    path("", include("products.api")),
+    path("", include("environments.api")),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
 urlpatterns = [
     path("", include("lifecycle.urls_pages")),
     path("datacenters/", include("datacenters.urls")),
+    path("environments/", include("environments.urls")),
+    path("repository/", include("products.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,57 @@
+"""The repository of product binaries (what a scan found) and imported interop bundles."""
+from django.db import models
+
+
+class RepositoryFile(models.Model):
+    """One file found by a scan of the repository: a deployment OVA/OVF or an upgrade package."""
+
+    class Kind(models.TextChoices):
+        OVA = "OVA", "OVA"
+        OVF = "OVF", "OVF with its files"
+        UPGRADE = "UPGRADE", "Upgrade package"
+
+    class FileStatus(models.TextChoices):
+        OK = "OK", "Usable"
+        BROKEN = "BROKEN", "Broken"
+
+    product_type = models.CharField(max_length=50, db_index=True, help_text="Product type code, e.g. VCD.")
+    path = models.CharField(max_length=1000, unique=True, help_text="Relative to the repository directory.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    size = models.BigIntegerField()
+    mtime = models.FloatField(help_text="Modification time when scanned; with size, the checksum cache key.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    sha1 = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=FileStatus.choices, db_index=True)
+    problem = models.TextField(blank=True, help_text="Why the file cannot be used.")
+    manifest_verified = models.BooleanField(default=False)
+    product_name = models.CharField(max_length=255, blank=True)
+    vendor = models.CharField(max_length=255, blank=True)
+    version = models.CharField(max_length=100, blank=True, db_index=True)
+    build = models.CharField(max_length=100, blank=True)
+    descriptor = models.TextField(blank=True, help_text="The OVF descriptor, as found.")
+    deployment_options = models.JSONField(default=list, blank=True)
+    networks = models.JSONField(default=list, blank=True)
+    disks = models.JSONField(default=list, blank=True)
+    properties = models.JSONField(default=list, blank=True)
+    scanned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["product_type", "version", "path"]
+
+    def __str__(self):
+        return self.path
+
+
+class InteropBundle(models.Model):
+    """An imported interop bundle: which versions may be deployed and upgraded to which. The newest wins."""
+
+    name = models.CharField(max_length=255)
+    content = models.JSONField()
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.imported_at:%Y-%m-%d})"

@@ -1,0 +1,105 @@
+"""What a product type declares: its properties, node roles, OVF mapping and integrations.
+
+A product type is one module in this package that builds a ``ProductType`` and registers it; nothing
+else in the code names a type. Which versions exist and may be upgraded to which comes from the
+interop bundle (``products/interop.py``), not from here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Property types a declaration may use.
+STRING, INTEGER, BOOLEAN, LIST, OBJECT, MAP = "string", "integer", "boolean", "list", "object", "map"
+
+
+@dataclass(frozen=True)
+class Property:
+    """One product-specific property (``products[].properties.<name>``)."""
+
+    name: str
+    type: str = STRING
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+    help: str = ""
+    pattern: str | None = None  # a regex the whole value must match (strings)
+    pattern_help: str = ""  # how the rule reads to a person
+    minimum: int | None = None
+    maximum: int | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    choices: tuple[Any, ...] | None = None
+    ovf_key: str | None = None  # the OVF property this setting is written to at deployment
+    children: tuple["Property", ...] = ()  # for OBJECT
+    item_type: str = STRING  # for LIST / MAP values
+
+
+@dataclass(frozen=True)
+class NodeRole:
+    """A role nodes of a product play, and how many of them a product may have."""
+
+    name: str
+    title: str
+    minimum: int
+    maximum: int
+    # Which nodes hold this role: decided from the node's fields (isPrimary, role …).
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Integration:
+    """Something a product can be connected to: a datacenter component type or another product type."""
+
+    target: str  # VCENTER, NSXT, VROPS (components) or a product type code (RABBITMQ …)
+    title: str
+    required: bool = False
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class ProductType:
+    code: str  # VCD
+    title: str  # VMware Cloud Director
+    repository_dir: str  # "vcd": the sub-directory of the binaries repository
+    properties: tuple[Property, ...]
+    node_roles: tuple[NodeRole, ...]
+    integrations: tuple[Integration, ...] = ()
+    min_nodes: int = 1
+    max_nodes: int = 1
+    # Which node field decides the role: nodes are primary (isPrimary) or take the other role(s).
+    node_role_of: Callable[[dict], str] | None = None
+    # Node setting → OVF property key (per nic index where "{n}" appears).
+    ovf_node_keys: dict[str, str] = field(default_factory=dict)
+    help: str = ""
+
+    def property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+    def secret_property_names(self) -> frozenset[str]:
+        names = set()
+
+        def walk(props):
+            for prop in props:
+                if prop.secret:
+                    names.add(prop.name)
+                walk(prop.children)
+
+        walk(self.properties)
+        return frozenset(names)
+
+    def role_of(self, node: dict) -> str:
+        if self.node_role_of:
+            return self.node_role_of(node)
+        return self.node_roles[0].name
+
+
+_TYPES: dict[str, ProductType] = {}
+
+
+def product_type_register(product_type: ProductType) -> ProductType:
+    if product_type.code in _TYPES:
+        raise ValueError(f"product type {product_type.code} is registered twice")
+    _TYPES[product_type.code] = product_type
+    return product_type

@@ -1,0 +1,31 @@
+"""vRealize Operations Tenant App for VMware Cloud Director: one appliance between VCD and vROps."""
+from products.types.base import Integration, NodeRole, Property, ProductType, STRING, product_type_register
+
+product_type_register(
+    ProductType(
+        code="VROPS_TENANT_APP",
+        title="vRealize Operations Tenant App",
+        repository_dir="vrops_tenant_app",
+        help="One appliance, connected to a VCD and a vRealize Operations Manager.",
+        node_roles=(NodeRole("appliance", "Appliance", 1, 1, primary=True),),
+        ovf_node_keys={
+            "hostName": "hostname",
+            "ipAddress": "ip0",
+            "netmask": "netmask0",
+            "gateway": "gateway",
+            "dns": "dns",
+            "domainName": "domain",
+            "searchPath": "searchpath",
+            "ntp": "ntp",
+            "rootPassword": "root_password",
+        },
+        properties=(
+            Property("diskMode", STRING, default="thin", choices=("thin", "thick", "eagerZeroedThick"),
+                     help="Disk provisioning."),
+        ),
+        integrations=(
+            Integration("VCD", "VMware Cloud Director", required=True),
+            Integration("VROPS", "vRealize Operations Manager", required=True),
+        ),
+    )
+)
