@@ -138,3 +138,19 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"API token of {self.user} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class StoredSecret(models.Model):
+    """A secret kept once and referred to as ``ref:password:<ref>`` in specs, so files and exports
+    never carry it in clear text twice."""
+
+    ref = models.CharField(max_length=40, unique=True)
+    value = EncryptedTextField()
+    label = models.CharField(max_length=500, blank=True, help_text="Where it was first given, e.g. env1/vcd/dbPassword.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"ref:password:{self.ref}"

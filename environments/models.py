@@ -1,0 +1,100 @@
+"""Environments, their products and nodes, as the provider defined them (and, later, as deployed)."""
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+ENVIRONMENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class EnvironmentState(models.TextChoices):
+    DEFINED = "DEFINED", "Defined"
+    DEPLOYING = "DEPLOYING", "Deploying"
+    DEPLOYED = "DEPLOYED", "Deployed"
+    FAILED = "FAILED", "Failed"
+    DELETING = "DELETING", "Deleting"
+
+    @property
+    def color(self) -> str:
+        return {"DEFINED": "secondary", "DEPLOYING": "primary", "DEPLOYED": "success", "FAILED": "danger",
+                "DELETING": "warning"}[self]
+
+
+class Environment(models.Model):
+    environment_id = models.CharField(
+        max_length=64, unique=True,
+        validators=[RegexValidator(ENVIRONMENT_ID_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")],
+    )
+    environment_name = models.CharField(max_length=255)
+    state = models.CharField(max_length=20, choices=EnvironmentState.choices, default=EnvironmentState.DEFINED)
+    properties = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["environment_id"]
+
+    def __str__(self):
+        return self.environment_id
+
+    @property
+    def state_color(self) -> str:
+        return EnvironmentState(self.state).color
+
+
+class Product(models.Model):
+    """One product of an environment. ``spec`` is its definition as given (secrets as stored references)."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="products")
+    product_id = models.CharField(max_length=64)
+    product_type = models.CharField(max_length=50, db_index=True)
+    version = models.CharField(max_length=100)
+    state = models.CharField(max_length=20, choices=EnvironmentState.choices, default=EnvironmentState.DEFINED)
+    position = models.PositiveIntegerField(default=0, help_text="Order of the product in the definition.")
+    spec = models.JSONField()
+
+    class Meta:
+        ordering = ["environment_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["environment", "product_id"], name="product_unique_id")]
+
+    def __str__(self):
+        return f"{self.environment_id}/{self.product_id}"
+
+    @property
+    def state_color(self) -> str:
+        return EnvironmentState(self.state).color
+
+
+class Node(models.Model):
+    """A node (VM) of a product: its names from the definition, and what a deployment recorded."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="nodes")
+    node_id = models.CharField(max_length=64)
+    role = models.CharField(max_length=30)
+    is_primary = models.BooleanField(default=False)
+    host_name = models.CharField(max_length=253)
+    vm_name = models.CharField(max_length=80)
+    position = models.PositiveIntegerField(default=0)
+    vm_moref = models.CharField(max_length=100, blank=True)
+    instance_uuid = models.CharField(max_length=64, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    power_state = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["product_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["product", "node_id"], name="node_unique_id")]
+
+    def __str__(self):
+        return f"{self.product}/{self.node_id}"
+
+
+class ComponentReference(models.Model):
+    """A datacenter component a product uses (placement, integrations): such a component cannot be deleted."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="component_references")
+    component_name = models.CharField(max_length=128, db_index=True)
+    usage = models.CharField(max_length=255, help_text="The JSON path that names it, e.g. nodes[0].deployment.vcenterName.")
+
+    class Meta:
+        ordering = ["component_name"]
