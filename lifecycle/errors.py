@@ -10,10 +10,11 @@ class ServiceError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None):
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, extra: dict | None = None):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.extra = extra or {}  # more of the answer, e.g. a validation report
 
     @classmethod
     def field(cls, path: str, problem: str) -> "ServiceError":
@@ -30,3 +31,9 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status_code = 409
+
+
+class NotAvailable(ServiceError):
+    """A request this release cannot carry out yet; said plainly rather than pretended."""
+
+    status_code = 501

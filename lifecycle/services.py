@@ -226,3 +226,35 @@ def api_token_user(*, token: str):
 
 def api_token_revoke(*, token: str) -> None:
     ApiToken.objects.filter(key_hash=_token_hash(token)).delete()
+
+
+# --- stored secrets: "ref:password:<ref>" in specs ---
+
+SECRET_REF_PREFIX = "ref:password:"
+
+
+def secret_is_ref(value) -> bool:
+    return isinstance(value, str) and value.startswith(SECRET_REF_PREFIX)
+
+
+def secret_resolve(value: str, *, path: str = "password") -> str:
+    """A literal secret as it is; a ``ref:password:<ref>`` replaced by the stored value."""
+    if not secret_is_ref(value):
+        return value
+    from lifecycle.models import StoredSecret
+
+    row = StoredSecret.objects.filter(ref=value[len(SECRET_REF_PREFIX):]).first()
+    if row is None:
+        raise ValidationFailed.field(path, f"no stored secret {value}")
+    return row.value
+
+
+def secret_store(value: str, *, label: str) -> str:
+    """Keep a literal secret and return its reference; a reference is returned as it is (after a check)."""
+    from lifecycle.models import StoredSecret
+
+    if secret_is_ref(value):
+        secret_resolve(value, path=label)
+        return value
+    row = StoredSecret.objects.create(ref=secrets.token_hex(8), value=value, label=label)
+    return SECRET_REF_PREFIX + row.ref

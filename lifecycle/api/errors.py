@@ -36,7 +36,7 @@ def _flatten(detail, path: str = "") -> dict[str, list[str]]:
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        return Response({"message": exc.message, "errors": exc.errors}, status=exc.status_code)
+        return Response({"message": exc.message, "errors": exc.errors, **exc.extra}, status=exc.status_code)
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = next(iter(errors.items()), ("", ["invalid request"]))

@@ -1,0 +1,672 @@
+"""Checking an EnvironmentSpec (REFERENCE.md §3): one row per check, each naming the JSON path.
+
+The checks read only what is stored here (registered components and their inventory, port group
+settings, the repository, the interop table); nothing talks to vCenter. Deployment pre-checks that
+need vCenter are actions of the deployment task.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, validate_fqdn
+from django.core.exceptions import ValidationError
+from environments.models import ENVIRONMENT_ID_RE
+from lifecycle.crypto import SECRET_PLACEHOLDER
+from lifecycle.services import SECRET_REF_PREFIX
+from products.types import product_type_codes, product_type_get
+from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, Property, ProductType
+
+PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
+PRODUCT_ID_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+VM_NAME_RE = r"[a-zA-Z0-9][a-zA-Z0-9\-_.()\[\]{}]{0,79}"
+ENVIRONMENT_FIELDS = {"environmentName", "environmentId", "environmentState", "properties", "products", "description"}
+PRODUCT_FIELDS = {"productType", "productId", "version", "buildNumber", "license", "adminPassword", "certificate",
+                  "integrations", "infraReference", "tags", "properties", "nodes", "productState"}
+NODE_FIELDS = {"nodeId", "isPrimary", "hostName", "vmName", "deploymentOption", "cpuNum", "ramMemory", "rootPassword",
+               "deployment", "nics"}
+DEPLOYMENT_FIELDS = {"vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder", "datastoreNames"}
+NIC_FIELDS = {"ipAddress", "networkName", "staticRoutes"}
+INTEGRATION_FIELDS = {"integrationId", "ref", "integrationUsername", "integrationPassword", "status", "properties"}
+CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", "validFrom", "validTo"}
+OVA_SECRET_KEY = re.compile(r"pass(word|wd)|secret", re.IGNORECASE)
+
+
+@dataclass
+class Check:
+    check: str  # what kind of rule: schema, property, nodes, placement, network, repository, interop, integration
+    status: str  # PASS, FAIL or WARN
+    path: str  # JSON path in the spec
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def secret_paths(product: dict) -> list[tuple[str, Any]]:
+    """(JSON path inside the product, value) of every secret a product spec carries."""
+    found = []
+    if "adminPassword" in product:
+        found.append(("adminPassword", product["adminPassword"]))
+    for name, cert in (product.get("certificate") or {}).items() if isinstance(product.get("certificate"), dict) else []:
+        for key in ("privateKey", "keyPassword"):
+            if isinstance(cert, dict) and key in cert:
+                found.append((f"certificate.{name}.{key}", cert[key]))
+    for i, integration in enumerate(product.get("integrations") or []) if isinstance(product.get("integrations"), list) else []:
+        if isinstance(integration, dict) and "integrationPassword" in integration:
+            found.append((f"integrations[{i}].integrationPassword", integration["integrationPassword"]))
+    for i, node in enumerate(product.get("nodes") or []) if isinstance(product.get("nodes"), list) else []:
+        if isinstance(node, dict) and "rootPassword" in node:
+            found.append((f"nodes[{i}].rootPassword", node["rootPassword"]))
+    product_type = product_type_get(product.get("productType"))
+    properties = product.get("properties")
+    if product_type and isinstance(properties, dict):
+        found.extend(_property_secrets(product_type.properties, properties, "properties"))
+        ovf = properties.get("ovfProperties")
+        if product_type.code == "OVA_APPLIANCE" and isinstance(ovf, dict):
+            found.extend((f"properties.ovfProperties.{k}", v) for k, v in ovf.items() if OVA_SECRET_KEY.search(k))
+    return found
+
+
+def _property_secrets(declared: tuple[Property, ...], values: dict, path: str) -> list[tuple[str, Any]]:
+    found = []
+    for prop in declared:
+        if prop.name not in values:
+            continue
+        if prop.secret:
+            found.append((f"{path}.{prop.name}", values[prop.name]))
+        if prop.children and isinstance(values[prop.name], dict):
+            found.extend(_property_secrets(prop.children, values[prop.name], f"{path}.{prop.name}"))
+    return found
+
+
+class SpecChecker:
+    """Runs every check of one environment spec; `checks` is the report."""
+
+    def __init__(self, spec: Any, *, environment_id: str | None = None):
+        self.spec = spec
+        self.checks: list[Check] = []
+        self._environment_id = environment_id  # when replacing: the environment whose own IPs do not count
+        self._components: dict[str, DatacenterComponent] = {}
+        self._inventory: dict[str, list[InventoryObject]] = {}
+
+    # -- reporting --
+
+    def fail(self, check: str, path: str, message: str) -> None:
+        self.checks.append(Check(check, FAIL, path, message))
+
+    def warn(self, check: str, path: str, message: str) -> None:
+        self.checks.append(Check(check, WARN, path, message))
+
+    def passed(self, check: str, path: str, message: str) -> None:
+        self.checks.append(Check(check, PASS, path, message))
+
+    @property
+    def valid(self) -> bool:
+        return not any(c.status == FAIL for c in self.checks)
+
+    @property
+    def schema_valid(self) -> bool:
+        """Whether the spec has the shape we can store (other failures may be overridden)."""
+        return not any(c.status == FAIL and c.check in ("schema", "property", "nodes") for c in self.checks)
+
+    def report(self) -> dict:
+        return {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+
+    # -- the checks --
+
+    def run(self) -> "SpecChecker":
+        spec = self.spec
+        if not isinstance(spec, dict):
+            self.fail("schema", "", "the environment spec must be a JSON object")
+            return self
+        before = len(self.checks)
+        for key in sorted(set(spec) - ENVIRONMENT_FIELDS):
+            self.fail("schema", key, "unknown field")
+        self._string(spec, "environmentName", "environmentName", required=True)
+        if self._string(spec, "environmentId", "environmentId", required=True):
+            if not re.fullmatch(ENVIRONMENT_ID_RE.strip("^$"), spec["environmentId"]):
+                self.fail("schema", "environmentId",
+                          "use 1–64 letters, digits, '.', '_' and '-', starting with a letter or digit")
+        if "properties" in spec and not isinstance(spec["properties"], dict):
+            self.fail("schema", "properties", "must be an object")
+        products = spec.get("products")
+        if not isinstance(products, list) or not products:
+            self.fail("schema", "products", "required: a list of at least one product")
+            return self
+        if len(self.checks) == before:
+            self.passed("schema", "", "environment fields are well formed")
+        seen_ids: dict[str, int] = {}
+        for index, product in enumerate(products):
+            self._product(product, f"products[{index}]", seen_ids)
+        self._addresses_unique(products)
+        self._integrations(products)
+        return self
+
+    def _string(self, obj: dict, key: str, path: str, *, required: bool = False, pattern: str | None = None,
+                pattern_help: str = "") -> bool:
+        if key not in obj or obj[key] in (None, ""):
+            if required:
+                self.fail("schema", path, "required")
+            return False
+        if not isinstance(obj[key], str):
+            self.fail("schema", path, f"must be a string, not {type(obj[key]).__name__}")
+            return False
+        if pattern and not re.fullmatch(pattern, obj[key]):
+            self.fail("schema", path, f"'{obj[key]}' is not valid: {pattern_help}")
+            return False
+        return True
+
+    def _product(self, product: Any, path: str, seen_ids: dict[str, int]) -> None:
+        if not isinstance(product, dict):
+            self.fail("schema", path, "must be an object")
+            return
+        before = len(self.checks)
+        for key in sorted(set(product) - PRODUCT_FIELDS):
+            self.fail("schema", f"{path}.{key}", "unknown field")
+        type_code = product.get("productType")
+        product_type = product_type_get(type_code) if isinstance(type_code, str) else None
+        if product_type is None:
+            self.fail("schema", f"{path}.productType",
+                      f"required: one of {', '.join(product_type_codes())}" if not type_code
+                      else f"unknown product type '{type_code}' (known: {', '.join(product_type_codes())})")
+            return
+        if self._string(product, "productId", f"{path}.productId", required=True, pattern=PRODUCT_ID_RE,
+                        pattern_help="1–64 letters, digits, '.', '_' and '-', starting with a letter or digit"):
+            if product["productId"] in seen_ids:
+                self.fail("schema", f"{path}.productId",
+                          f"'{product['productId']}' is also the id of products[{seen_ids[product['productId']]}]")
+            seen_ids.setdefault(product["productId"], int(path[9:-1]))
+        version_ok = self._string(product, "version", f"{path}.version", required=True,
+                                  pattern=r"\d+(\.\d+){1,3}", pattern_help="a version like 10.5.1")
+        self._string(product, "buildNumber", f"{path}.buildNumber", pattern=r"[0-9A-Za-z._-]{1,40}",
+                     pattern_help="digits and letters")
+        self._string(product, "license", f"{path}.license")
+        self._secret(product, "adminPassword", f"{path}.adminPassword")
+        if "tags" in product and (not isinstance(product["tags"], list)
+                                  or not all(isinstance(t, str) for t in product["tags"])):
+            self.fail("schema", f"{path}.tags", "must be a list of strings")
+        self._certificates(product.get("certificate"), f"{path}.certificate")
+        self._infra_reference(product.get("infraReference"), f"{path}.infraReference")
+        if len(self.checks) == before:
+            self.passed("schema", path, f"{product_type.title} fields are well formed")
+        self._properties(product_type, product.get("properties", {}), f"{path}.properties")
+        self._nodes(product_type, product.get("nodes"), path)
+        if version_ok:
+            self._version(product_type, product, path)
+
+    def _secret(self, obj: dict, key: str, path: str, *, required: bool = False) -> None:
+        if key not in obj or obj[key] in (None, ""):
+            if required:
+                self.fail("schema", path, "required")
+            return
+        value = obj[key]
+        if not isinstance(value, str):
+            self.fail("schema", path, "must be a string")
+        elif value == SECRET_PLACEHOLDER and self._environment_id is None:
+            self.fail("schema", path, f"'{SECRET_PLACEHOLDER}' keeps a stored secret only when replacing an "
+                                      "existing environment; give the secret or a ref:password:<id> reference")
+        elif value.startswith(SECRET_REF_PREFIX):
+            from lifecycle.models import StoredSecret
+
+            if not StoredSecret.objects.filter(ref=value[len(SECRET_REF_PREFIX):]).exists():
+                self.fail("schema", path, f"no stored secret {value}")
+
+    def _certificates(self, certificates: Any, path: str) -> None:
+        if certificates is None:
+            return
+        if not isinstance(certificates, dict):
+            self.fail("schema", path, "must be an object of certificate name → {certificate, privateKey, …}")
+            return
+        for name, cert in certificates.items():
+            cpath = f"{path}.{name}"
+            if not isinstance(cert, dict):
+                self.fail("schema", cpath, "must be an object")
+                continue
+            for key in sorted(set(cert) - CERTIFICATE_FIELDS):
+                self.fail("schema", f"{cpath}.{key}", "unknown field")
+            if self._string(cert, "certificate", f"{cpath}.certificate", required=True):
+                if "-----BEGIN CERTIFICATE-----" not in cert["certificate"]:
+                    self.fail("schema", f"{cpath}.certificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
+            self._secret(cert, "privateKey", f"{cpath}.privateKey")
+            self._secret(cert, "keyPassword", f"{cpath}.keyPassword")
+
+    def _infra_reference(self, reference: Any, path: str) -> None:
+        if reference is None:
+            return
+        name = reference.get("vcenterName") if isinstance(reference, dict) else reference
+        if not isinstance(name, str) or not name:
+            self.fail("schema", path, 'must name a registered vCenter: "vc01" or {"vcenterName": "vc01"}')
+            return
+        self._component(name, path if isinstance(reference, str) else f"{path}.vcenterName", ComponentType.VCENTER)
+
+    # -- product-specific properties --
+
+    def _properties(self, product_type: ProductType, values: Any, path: str) -> None:
+        if not isinstance(values, dict):
+            self.fail("property", path, "must be an object")
+            return
+        before = len(self.checks)
+        self._property_values(product_type.properties, values, path)
+        if len(self.checks) == before:
+            self.passed("property", path, f"{len(values)} properties of {product_type.code} are valid")
+
+    def _property_values(self, declared: tuple[Property, ...], values: dict, path: str) -> None:
+        names = {p.name for p in declared}
+        for key in sorted(set(values) - names):
+            self.fail("property", f"{path}.{key}", f"unknown property (known: {', '.join(sorted(names))})")
+        for prop in declared:
+            ppath = f"{path}.{prop.name}"
+            if prop.name not in values or values[prop.name] is None:
+                if prop.required and prop.default is None:
+                    self.fail("property", ppath, f"required: {prop.help}" if prop.help else "required")
+                continue
+            self._property_value(prop, values[prop.name], ppath)
+
+    def _property_value(self, prop: Property, value: Any, path: str) -> None:
+        expected = {STRING: str, INTEGER: int, BOOLEAN: bool, LIST: list, OBJECT: dict, MAP: dict}[prop.type]
+        if not isinstance(value, expected) or (prop.type == INTEGER and isinstance(value, bool)):
+            self.fail("property", path, f"must be {_type_words(prop.type)}, not {_json_type(value)}")
+            return
+        if prop.type == STRING:
+            if prop.secret and (value == SECRET_PLACEHOLDER or value.startswith(SECRET_REF_PREFIX)):
+                self._secret({"v": value}, "v", path)
+                return
+            if prop.min_length is not None and len(value) < prop.min_length:
+                self.fail("property", path, f"must be at least {prop.min_length} characters long")
+            if prop.max_length is not None and len(value) > prop.max_length:
+                self.fail("property", path, f"must be at most {prop.max_length} characters long")
+            if prop.pattern and not re.fullmatch(prop.pattern, value):
+                self.fail("property", path, f"'{_shown(prop, value)}' is not {prop.pattern_help or 'valid'}")
+        if prop.type == INTEGER:
+            if prop.minimum is not None and value < prop.minimum or prop.maximum is not None and value > prop.maximum:
+                self.fail("property", path, f"must be from {prop.minimum} to {prop.maximum}, not {value}")
+        if prop.choices and value not in prop.choices:
+            self.fail("property", path, f"must be one of {', '.join(map(str, prop.choices))}, not '{_shown(prop, value)}'")
+        if prop.type == OBJECT:
+            self._property_values(prop.children, value, path)
+        if prop.type in (MAP, LIST):
+            items = value.items() if prop.type == MAP else enumerate(value)
+            item_type = {STRING: str, INTEGER: int, BOOLEAN: bool}[prop.item_type]
+            for key, item in items:
+                if not isinstance(item, item_type):
+                    suffix = f".{key}" if prop.type == MAP else f"[{key}]"
+                    self.fail("property", path + suffix, f"must be {_type_words(prop.item_type)}, not {_json_type(item)}")
+
+    # -- nodes and their placement --
+
+    def _nodes(self, product_type: ProductType, nodes: Any, path: str) -> None:
+        npath = f"{path}.nodes"
+        if not isinstance(nodes, list) or not nodes:
+            self.fail("nodes", npath, f"required: a list of {product_type.min_nodes} to {product_type.max_nodes} nodes")
+            return
+        before = len(self.checks)
+        if not product_type.min_nodes <= len(nodes) <= product_type.max_nodes:
+            self.fail("nodes", npath, f"{product_type.title} takes {product_type.min_nodes} to "
+                                      f"{product_type.max_nodes} nodes, not {len(nodes)}")
+        seen: dict[str, dict[str, int]] = {"nodeId": {}, "vmName": {}, "hostName": {}}
+        good = []
+        for index, node in enumerate(nodes):
+            if self._node(node, f"{npath}[{index}]", seen, index):
+                good.append((index, node))
+        roles: dict[str, int] = {}
+        for _, node in good:
+            role = product_type.role_of(node)
+            roles[role] = roles.get(role, 0) + 1
+        if len(good) == len(nodes):
+            primaries = [i for i, n in good if n.get("isPrimary")]
+            has_primary_role = any(r.primary for r in product_type.node_roles) and len(product_type.node_roles) > 1
+            if has_primary_role and len(primaries) != 1:
+                self.fail("nodes", npath, f"exactly one node must have isPrimary true, not {len(primaries)}")
+            for role in product_type.node_roles:
+                count = roles.get(role.name, 0)
+                if not role.minimum <= count <= role.maximum:
+                    self.fail("nodes", npath, f"{product_type.title} takes {role.minimum} to {role.maximum} "
+                                              f"node(s) of the role '{role.title}', not {count}")
+            if product_type.code == "VCD":
+                for i, node in good:
+                    option = str(node.get("deploymentOption") or "")
+                    if node.get("isPrimary") and option and not option.startswith("primary"):
+                        self.fail("nodes", f"{npath}[{i}].deploymentOption",
+                                  f"the primary node needs a primary-* deployment option, not '{option}'")
+        if len(self.checks) == before:
+            summary = ", ".join(f"{n} {r}" for r, n in sorted(roles.items()))
+            self.passed("nodes", npath, f"{len(nodes)} node(s): {summary}")
+        for index, node in good:
+            self._placement(node, f"{npath}[{index}]")
+
+    def _node(self, node: Any, path: str, seen: dict, index: int) -> bool:
+        if not isinstance(node, dict):
+            self.fail("nodes", path, "must be an object")
+            return False
+        before = len(self.checks)
+        for key in sorted(set(node) - NODE_FIELDS):
+            self.fail("nodes", f"{path}.{key}", "unknown field")
+        self._string(node, "nodeId", f"{path}.nodeId", pattern=PRODUCT_ID_RE,
+                     pattern_help="1–64 letters, digits, '.', '_' and '-'")
+        if "isPrimary" in node and not isinstance(node["isPrimary"], bool):
+            self.fail("nodes", f"{path}.isPrimary", "must be true or false")
+        if self._string(node, "hostName", f"{path}.hostName", required=True):
+            try:
+                validate_fqdn(node["hostName"])
+                if "." not in node["hostName"].rstrip(".") or _is_ip(node["hostName"]):
+                    raise ValidationError("")
+            except ValidationError:
+                self.fail("nodes", f"{path}.hostName", f"'{node['hostName']}' is not a fully qualified domain name")
+        self._string(node, "vmName", f"{path}.vmName", required=True, pattern=VM_NAME_RE,
+                     pattern_help="1–80 characters: letters, digits and - _ . ( ) [ ] { }, starting with a letter or digit")
+        self._string(node, "deploymentOption", f"{path}.deploymentOption")
+        for key, low, high, unit in (("cpuNum", 1, 768, "vCPUs"), ("ramMemory", 256, 24 * 1024 * 1024, "MB")):
+            if key in node and (not isinstance(node[key], int) or isinstance(node[key], bool)
+                                or not low <= node[key] <= high):
+                self.fail("nodes", f"{path}.{key}", f"must be a whole number of {unit} from {low} to {high}")
+        self._secret(node, "rootPassword", f"{path}.rootPassword")
+        for key in ("nodeId", "vmName", "hostName"):
+            value = node.get(key)
+            if isinstance(value, str) and value:
+                folded = value.lower()
+                if folded in seen[key]:
+                    self.fail("nodes", f"{path}.{key}", f"'{value}' is also the {key} of nodes[{seen[key][folded]}]")
+                seen[key].setdefault(folded, index)
+        deployment = node.get("deployment")
+        if not isinstance(deployment, dict):
+            self.fail("nodes", f"{path}.deployment", "required: {vcenterName, datacenterName, clusterName, "
+                                                     "resourcePool, vmFolder, datastoreNames}")
+        else:
+            dpath = f"{path}.deployment"
+            for key in sorted(set(deployment) - DEPLOYMENT_FIELDS):
+                self.fail("nodes", f"{dpath}.{key}", "unknown field")
+            for key in ("vcenterName", "datacenterName", "clusterName"):
+                self._string(deployment, key, f"{dpath}.{key}", required=True)
+            for key in ("resourcePool", "vmFolder"):
+                self._string(deployment, key, f"{dpath}.{key}")
+            names = deployment.get("datastoreNames")
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+                self.fail("nodes", f"{dpath}.datastoreNames", "required: a list of at least one datastore name")
+        nics = node.get("nics")
+        if not isinstance(nics, list) or not nics:
+            self.fail("nodes", f"{path}.nics", "required: a list of at least one nic {ipAddress, networkName}")
+        else:
+            for i, nic in enumerate(nics):
+                self._nic(nic, f"{path}.nics[{i}]")
+        return len(self.checks) == before
+
+    def _nic(self, nic: Any, path: str) -> None:
+        if not isinstance(nic, dict):
+            self.fail("nodes", path, "must be an object {ipAddress, networkName, staticRoutes}")
+            return
+        for key in sorted(set(nic) - NIC_FIELDS):
+            self.fail("nodes", f"{path}.{key}", "unknown field")
+        self._string(nic, "networkName", f"{path}.networkName", required=True)
+        if self._string(nic, "ipAddress", f"{path}.ipAddress"):
+            if not _is_ipv4(nic["ipAddress"]):
+                self.fail("nodes", f"{path}.ipAddress", f"'{nic['ipAddress']}' is not an IPv4 address")
+        routes = nic.get("staticRoutes", [])
+        if not isinstance(routes, list):
+            self.fail("nodes", f"{path}.staticRoutes", "must be a list of routes")
+            return
+        for i, route in enumerate(routes):
+            rpath = f"{path}.staticRoutes[{i}]"
+            if not isinstance(route, dict):
+                self.fail("nodes", rpath, 'must be an object {"destination": "10.0.0.0/8", "gateway": "192.0.2.1"}')
+                continue
+            try:
+                ipaddress.IPv4Network(route.get("destination", ""), strict=False)
+            except ValueError:
+                self.fail("nodes", f"{rpath}.destination", "must be an IPv4 network like 10.0.0.0/8")
+            if not _is_ipv4(route.get("gateway")):
+                self.fail("nodes", f"{rpath}.gateway", "must be an IPv4 address")
+
+    def _component(self, name: str, path: str, component_type: str | None = None) -> DatacenterComponent | None:
+        if name not in self._components:
+            self._components[name] = DatacenterComponent.objects.filter(component_name=name).first()
+        component = self._components[name]
+        if component is None:
+            self.fail("placement", path, f"no datacenter component named '{name}' is registered")
+            return None
+        if component_type and component.component_type != component_type:
+            self.fail("placement", path, f"'{name}' is a {component.get_component_type_display()}, not a "
+                                         f"{ComponentType(component_type).label}")
+            return None
+        return component
+
+    def _objects(self, component: DatacenterComponent) -> list[InventoryObject]:
+        if component.component_name not in self._inventory:
+            self._inventory[component.component_name] = list(InventoryObject.objects.filter(component=component))
+        return self._inventory[component.component_name]
+
+    def _placement(self, node: dict, path: str) -> None:
+        deployment, dpath = node["deployment"], f"{path}.deployment"
+        before = len(self.checks)
+        component = self._component(deployment["vcenterName"], f"{dpath}.vcenterName", ComponentType.VCENTER)
+        if component is None:
+            return
+        objects = self._objects(component)
+        vc = component.component_name
+
+        def find(kind: str, name: str, *, datacenter: str | None = None, under: str | None = None):
+            for obj in objects:
+                if obj.kind != kind or (datacenter and obj.datacenter != datacenter):
+                    continue
+                if under and not obj.path.startswith(under + "/"):
+                    continue
+                if obj.name == name or obj.path == name:
+                    return obj
+            return None
+
+        dc_name = deployment["datacenterName"]
+        dc = find(InventoryKind.DATACENTER, dc_name)
+        if dc is None:
+            self.fail("placement", f"{dpath}.datacenterName", f"no datacenter '{dc_name}' in {vc}'s inventory"
+                      + _known(objects, InventoryKind.DATACENTER))
+            return
+        cluster = find(InventoryKind.CLUSTER, deployment["clusterName"], datacenter=dc_name)
+        if cluster is None:
+            self.fail("placement", f"{dpath}.clusterName", f"no cluster '{deployment['clusterName']}' in {vc}/{dc_name}"
+                      + _known(objects, InventoryKind.CLUSTER, dc_name))
+        if deployment.get("resourcePool"):
+            pool = find(InventoryKind.RESOURCE_POOL, deployment["resourcePool"], datacenter=dc_name,
+                        under=cluster.path if cluster else None)
+            if pool is None:
+                self.fail("placement", f"{dpath}.resourcePool",
+                          f"no resource pool '{deployment['resourcePool']}' in {vc}/{dc_name}"
+                          + (f"/{cluster.name}" if cluster else ""))
+        if deployment.get("vmFolder"):
+            folder = find(InventoryKind.FOLDER, deployment["vmFolder"], datacenter=dc_name)
+            if folder is None:
+                self.fail("placement", f"{dpath}.vmFolder", f"no VM folder '{deployment['vmFolder']}' in {vc}/{dc_name}"
+                          + _known(objects, InventoryKind.FOLDER, dc_name))
+        for i, name in enumerate(deployment["datastoreNames"]):
+            if find(InventoryKind.DATASTORE, name, datacenter=dc_name) is None:
+                self.fail("placement", f"{dpath}.datastoreNames[{i}]", f"no datastore '{name}' in {vc}/{dc_name}"
+                          + _known(objects, InventoryKind.DATASTORE, dc_name))
+        if len(self.checks) == before:
+            self.passed("placement", dpath, f"{vc}/{dc_name}/{deployment['clusterName']} exists in the inventory")
+        for i, nic in enumerate(node["nics"]):
+            self._network(component, nic, f"{path}.nics[{i}]", dc_name, find)
+
+    def _network(self, component: DatacenterComponent, nic: dict, path: str, dc_name: str, find) -> None:
+        name = nic["networkName"]
+        if find(InventoryKind.NETWORK, name, datacenter=dc_name) is None:
+            self.fail("network", f"{path}.networkName", f"no port group '{name}' in {component.component_name}/{dc_name}"
+                      + _known(self._objects(component), InventoryKind.NETWORK, dc_name))
+            return
+        settings = _port_group_settings(component.component_name, name)
+        address = nic.get("ipAddress")
+        if settings is None:
+            if address:
+                self.fail("network", f"{path}.networkName", f"port group '{name}' has no IPv4 settings: set its gateway "
+                                                            "and subnet mask on the datacenter page first")
+            else:
+                self.fail("network", f"{path}.ipAddress", f"required: port group '{name}' has no IPv4 settings (no DHCP)")
+            return
+        if settings.get("useDhcp"):
+            self.passed("network", path, f"port group '{name}' uses DHCP")
+            return
+        if not address:
+            self.fail("network", f"{path}.ipAddress", f"required: port group '{name}' has static addressing")
+            return
+        if not _is_ipv4(address):
+            return  # reported by the schema check
+        try:
+            network = ipaddress.IPv4Network(f"{settings['gateway']}/{settings.get('prefixLength') or settings['subnetMask']}",
+                                            strict=False)
+        except (KeyError, TypeError, ValueError):
+            self.fail("network", f"{path}.networkName", f"port group '{name}' has incomplete IPv4 settings")
+            return
+        ip = ipaddress.IPv4Address(address)
+        if ip not in network:
+            self.fail("network", f"{path}.ipAddress", f"{address} is outside port group '{name}''s subnet {network}")
+        elif ip in (network.network_address, network.broadcast_address) or address == settings.get("gateway"):
+            self.fail("network", f"{path}.ipAddress", f"{address} is the network, broadcast or gateway address of {network}")
+        else:
+            self.passed("network", f"{path}.ipAddress", f"{address} is inside {network}")
+
+    def _addresses_unique(self, products: list) -> None:
+        """No IP on two nics of this environment, nor taken by another stored environment."""
+        seen: dict[str, str] = {}
+        for p, product in enumerate(products):
+            for n, node in enumerate(_list(product, "nodes")):
+                for i, nic in enumerate(_list(node, "nics")):
+                    address = nic.get("ipAddress") if isinstance(nic, dict) else None
+                    if not isinstance(address, str) or not _is_ipv4(address):
+                        continue
+                    path = f"products[{p}].nodes[{n}].nics[{i}].ipAddress"
+                    if address in seen:
+                        self.fail("network", path, f"{address} is also the address of {seen[address]}")
+                    else:
+                        seen[address] = path
+        if not seen:
+            return
+        from environments.models import Product
+
+        others = Product.objects.exclude(environment__environment_id=self._environment_id or "")
+        for env_id, product_id, spec in others.values_list("environment__environment_id", "product_id", "spec"):
+            for node in _list(spec, "nodes"):
+                for nic in _list(node, "nics"):
+                    address = nic.get("ipAddress") if isinstance(nic, dict) else None
+                    if address in seen:
+                        self.fail("network", seen[address], f"{address} is already used by {env_id}/{product_id} "
+                                                            f"node {node.get('nodeId') or node.get('vmName')}")
+
+    def _version(self, product_type: ProductType, product: dict, path: str) -> None:
+        from products.interop import interop_deployable
+        from products.selectors import repository_versions
+
+        version = product["version"]
+        allowed, versions = interop_deployable(product_type=product_type.code, version=version)
+        if allowed:
+            self.passed("interop", f"{path}.version", f"{product_type.code} {version} may be deployed")
+        else:
+            self.fail("interop", f"{path}.version", f"the interop table does not allow deploying {product_type.code} "
+                                                    f"{version} (allowed: {', '.join(versions) or 'none'})")
+        available = repository_versions(product_type=product_type.code)
+        if version in available:
+            self.passed("repository", f"{path}.version", f"{product_type.code} {version} is in the repository")
+        else:
+            self.fail("repository", f"{path}.version",
+                      f"no usable {product_type.code} {version} binary in the repository's {product_type.repository_dir}/ "
+                      f"directory (available: {', '.join(available) or 'none'}; scan the repository after adding it)")
+
+    def _integrations(self, products: list) -> None:
+        by_id = {p.get("productId"): p for p in products if isinstance(p, dict) and isinstance(p.get("productId"), str)}
+        for p, product in enumerate(products):
+            if not isinstance(product, dict):
+                continue
+            product_type = product_type_get(product.get("productType"))
+            if product_type is None:
+                continue
+            path = f"products[{p}].integrations"
+            integrations = product.get("integrations", [])
+            if not isinstance(integrations, list):
+                self.fail("integration", path, "must be a list of {integrationId, ref, …}")
+                continue
+            allowed = {i.target: i for i in product_type.integrations}
+            found: dict[str, int] = {}
+            before = len(self.checks)
+            for i, integration in enumerate(integrations):
+                ipath = f"{path}[{i}]"
+                if not isinstance(integration, dict):
+                    self.fail("integration", ipath, "must be an object {integrationId, ref, …}")
+                    continue
+                for key in sorted(set(integration) - INTEGRATION_FIELDS):
+                    self.fail("integration", f"{ipath}.{key}", "unknown field")
+                self._string(integration, "integrationId", f"{ipath}.integrationId")
+                self._string(integration, "integrationUsername", f"{ipath}.integrationUsername")
+                self._secret(integration, "integrationPassword", f"{ipath}.integrationPassword")
+                if not self._string(integration, "ref", f"{ipath}.ref", required=True):
+                    continue
+                ref = integration["ref"]
+                if ref in by_id:
+                    target = by_id[ref].get("productType")
+                else:
+                    component = DatacenterComponent.objects.filter(component_name=ref).first()
+                    if component is None:
+                        self.fail("integration", f"{ipath}.ref", f"'{ref}' is neither a product of this environment "
+                                                                 "nor a registered datacenter component")
+                        continue
+                    target = component.component_type
+                if target not in allowed:
+                    self.fail("integration", f"{ipath}.ref", f"{product_type.title} cannot integrate with a {target} "
+                                                             f"(it takes: {', '.join(allowed) or 'no integrations'})")
+                    continue
+                found[target] = found.get(target, 0) + 1
+                if found[target] > 1 and not allowed[target].multiple:
+                    self.fail("integration", f"{ipath}.ref", f"{product_type.title} takes one {target} integration")
+            for target, integration in allowed.items():
+                if integration.required and not found.get(target):
+                    self.fail("integration", path, f"required: an integration with a {target} ({integration.title})")
+            if len(self.checks) == before and integrations:
+                self.passed("integration", path, f"{len(integrations)} integration(s) resolve")
+
+
+def _port_group_settings(component_name: str, port_group_name: str) -> dict | None:
+    from datacenters import selectors
+
+    lookup = getattr(selectors, "port_group_settings", None)
+    return lookup(component_name=component_name, port_group_name=port_group_name) if lookup else None
+
+
+def _known(objects: list[InventoryObject], kind: str, datacenter: str | None = None) -> str:
+    names = sorted({o.name for o in objects if o.kind == kind and (datacenter is None or o.datacenter == datacenter)})
+    return f" (known: {', '.join(names[:12])}{', …' if len(names) > 12 else ''})" if names else " (none discovered)"
+
+
+def _list(obj: Any, key: str) -> list:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _is_ipv4(value: Any) -> bool:
+    try:
+        ipaddress.IPv4Address(value)
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _shown(prop: Property, value: Any) -> str:
+    return "********" if prop.secret else str(value)
+
+
+def _type_words(kind: str) -> str:
+    return {STRING: "a string", INTEGER: "a whole number", BOOLEAN: "true or false", LIST: "a list",
+            OBJECT: "an object", MAP: "an object of names to values"}[kind]
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "null"
+    return {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
