@@ -105,6 +105,9 @@ class Client:
             raise Unreachable(f"cannot reach {self.server}: no answer within {self.timeout[1]:g} s") from None
         except requests.ConnectionError as exc:
             raise Unreachable(f"cannot reach {self.server}: {_reason(exc)}") from None
+        except OSError as exc:  # requests checks the CA bundle path ($REQUESTS_CA_BUNDLE, --ca-file) itself
+            raise UsageError(f"cannot check {self.server}'s TLS certificate: {exc}",
+                             hint="fix --ca-file or $REQUESTS_CA_BUNDLE") from None
         return self._answer(response)
 
     def _answer(self, response: requests.Response) -> Any:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import copy
-import json
 import sys
-from pathlib import Path
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
 from lcm.output import fields, fmt_time, gib, print_json, table
+from lcm.spec import spec_read
 from lcm.tasks import task_accepted
 
 THUMBPRINT_PATH = "content.certificate.thumbprint"
@@ -22,22 +21,6 @@ INVENTORY = [  # (content key, singular, plural)
     ("distributedSwitches", "distributed switch", "distributed switches"),
     ("folders", "folder", "folders"),
 ]
-
-
-def spec_read(source: str) -> dict:
-    """A JSON object from a file, or from stdin for '-'."""
-    name = "stdin" if source == "-" else source
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
-    except OSError as exc:
-        raise UsageError(f"cannot read {name}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{name} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{name} must hold one JSON object (a component spec), not {type(data).__name__}")
-    return data
 
 
 def _spec_prepare(args) -> dict:

@@ -104,7 +104,7 @@ def client_make(args) -> Client:
 # --- the commands kept here ---
 
 
-def cmd_login(args, client: None) -> int:
+def cmd_login(args, _client: None) -> int:
     config = config_load()
     server = _server(args, config)
     username = args.username or os.environ.get("LCM_USERNAME")
@@ -136,7 +136,7 @@ def cmd_login(args, client: None) -> int:
     return EXIT_OK
 
 
-def cmd_logout(args, client: None) -> int:
+def cmd_logout(args, _client: None) -> int:
     path = config_path()
     config = config_load(path)
     if not config.get("token"):

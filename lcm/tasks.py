@@ -10,6 +10,7 @@ from datetime import datetime
 from lcm.client import Client
 from lcm.errors import EXIT_FAILED, EXIT_OK, Unreachable
 from lcm.output import fields, fmt_duration, fmt_time, print_json, table
+from lcm.spec import spec_read
 
 FINISHED = ("SUCCESS", "ERROR", "CANCELLED")
 STATUSES = ("NOT_STARTED", "IN_PROGRESS") + FINISHED
@@ -138,9 +139,9 @@ class _Screen:
     def show(self, task: dict) -> None:
         width = shutil.get_terminal_size().columns - 1
         progress = f"{task.get('progress', 0)}%" if task.get("status") == "IN_PROGRESS" else ""
-        duration = fmt_duration(task.get("startedAt"), task.get("finishedAt"))
+        took = fmt_duration(task.get("startedAt"), task.get("finishedAt"))
         attempt = f"(attempt {task['attempt']})" if (task.get("attempt") or 1) > 1 else ""
-        lines = ["  ".join(part for part in (_title(task), attempt, task.get("status"), progress, duration) if part)]
+        lines = ["  ".join(part for part in (_title(task), attempt, task.get("status"), progress, took) if part)]
         waiting = _waiting_for(task)
         if waiting:
             lines.append("  " + waiting)
@@ -281,8 +282,6 @@ def cmd_cancel(args, client: Client) -> int:
 
 
 def cmd_restart(args, client: Client) -> int:
-    from lcm.datacenters import spec_read
-
     body = {"mode": "CHECKPOINT" if args.from_checkpoint else "FAILED"}
     if args.file:
         body["request"] = spec_read(args.file)

@@ -1,6 +1,7 @@
 """lcm datacenter/certificate against a real server, a real worker and a real vCenter API (vcsim)."""
 import json
 
+import certifi
 import pytest
 
 from datacenters.models import DatacenterComponent
@@ -124,9 +125,6 @@ def test_discover_then_delete(lcm, logged_in, vcsim, worker, tmp_path):
 
 
 @pytest.mark.worker
-@pytest.mark.xfail(strict=True, reason="API bug: PUT datacenters/{name} refuses every update with 'id: datacenter "
-                   "component with this ID already exists' (datacenters.services._model_errors checks the candidate "
-                   "as a new row); remove this mark once fixed")
 def test_update_changes_a_registered_component(lcm, logged_in, vcsim, worker, tmp_path):
     assert lcm("datacenter", "register", "-f", str(_spec(vcsim, tmp_path)), "--wait").code == 0
     result = lcm("datacenter", "update", "vc1", "-f", "-", "--wait",
@@ -138,7 +136,7 @@ def test_update_changes_a_registered_component(lcm, logged_in, vcsim, worker, tm
 def test_an_https_server_with_a_private_ca_is_trusted_only_with_ca_file(lcm, vcsim, vcsim_tls, monkeypatch):
     """vcsim stands in for a lifecycle manager behind HTTPS with a private CA: TLS is what is tested here."""
     monkeypatch.setenv("LCM_TOKEN", "x")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/dev/null/none")  # must not override --ca-file / --insecure
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # must not override --ca-file / --insecure
     server = f"https://{vcsim.fqdn}:{vcsim.port}"
     untrusted = lcm("--server", server, "about")
     assert untrusted.code == 3
@@ -149,3 +147,7 @@ def test_an_https_server_with_a_private_ca_is_trusted_only_with_ca_file(lcm, vcs
     assert trusted.code == 2 and f"{server}/api/v1/about does not exist" in trusted.err  # past TLS: vcsim has no API
     insecure = lcm("--server", server, "--insecure", "about")
     assert insecure.code == 2 and "warning: the server's TLS certificate is not verified (--insecure)" in insecure.err
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    broken = lcm("--server", server, "about")
+    assert broken.code == 2 and "/nonexistent/ca.pem" in broken.err and "Traceback" not in broken.err

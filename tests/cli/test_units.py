@@ -3,6 +3,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -10,9 +11,16 @@ import pytest
 from lcm import output, tasks
 from lcm.client import server_normalize
 from lcm.config import config_load, config_save
-from lcm.errors import UsageError
+from lcm.errors import ApiError, UsageError
 from lcm.main import error_print, parser_build
-from lcm.errors import ApiError
+
+
+def test_the_cli_never_imports_django_or_the_servers_apps():
+    code = ("import sys, lcm.main; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework', 'lifecycle', "
+            "'datacenters', 'environments', 'products')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_global_options_work_before_and_after_the_command():
