@@ -142,13 +142,18 @@ def cmd_logout(args, _client: None) -> int:
     if not config.get("token"):
         print("Not logged in.")
         return EXIT_OK
-    server, expires = config.get("server"), config.get("expiresAt")
+    server, token = config.get("server"), config.get("token")
+    revoked = True
+    try:
+        Client(server, token=token, verify=_verify(args, config, server)).delete("auth/token")
+    except CliError as exc:
+        revoked = False
+        print(f"warning: the server did not revoke the token ({exc}); it stays valid until "
+              f"{fmt_time(config.get('expiresAt'))}", file=sys.stderr)
     config.pop("token", None)
     config.pop("expiresAt", None)
     config_save(config, path)
-    print(f"Logged out of {server}: the token was removed from {path}.")
-    # The API has no call that revokes a token, so say what that means.
-    print(f"(The server accepts that token until it expires at {fmt_time(expires)}.)")
+    print(f"Logged out of {server}: the token was {'revoked and ' if revoked else ''}removed from {path}.")
     return EXIT_OK
 
 

@@ -24,13 +24,21 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 @extend_schema(
+    methods=["POST"],
     request=TokenRequestSerializer,
     responses=inline_serializer("Token", {"token": serializers.CharField(), "expiresAt": serializers.DateTimeField()}),
 )
-@api_view(["POST"])
+@extend_schema(methods=["DELETE"], request=None, responses={204: None}, description="Revoke the token sent.")
+@api_view(["POST", "DELETE"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 def auth_token(request):
+    if request.method == "DELETE":
+        header = request.headers.get("Authorization", "").split()
+        if len(header) != 2 or header[0].lower() != "bearer":
+            raise serializers.ValidationError({"Authorization": ["send the token to revoke as 'Bearer <token>'"]})
+        services.api_token_revoke(token=header[1])
+        return Response(status=status.HTTP_204_NO_CONTENT)
     data = TokenRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     token, expires_at = services.api_token_create(**data.validated_data)

@@ -99,9 +99,13 @@ def test_the_saved_token_is_never_sent_to_another_server(lcm, logged_in, closed_
     assert result.code == 2 and f"the saved login is for {logged_in}" in result.err
 
 
-def test_logout_forgets_the_token(lcm, lcm_env, logged_in):
+def test_logout_revokes_and_forgets_the_token(lcm, lcm_env, logged_in, monkeypatch):
+    token = json.loads(lcm_env.read_text())["token"]
     result = lcm("logout")
-    assert result.code == 0 and "Logged out" in result.out
+    assert result.code == 0 and "revoked and removed" in result.out
+    monkeypatch.setenv("LCM_TOKEN", token)  # the old token no longer works anywhere
+    assert lcm("about").code == 2
+    monkeypatch.delenv("LCM_TOKEN")
     assert "token" not in json.loads(lcm_env.read_text())
     assert stat.S_IMODE(lcm_env.stat().st_mode) == 0o600
     assert lcm("about").code == 2
