@@ -1,7 +1,7 @@
 """Raw records of tasks and actions: read-only, since changes must go through the engine."""
 from django.contrib import admin
 
-from lifecycle.models import Action, ApiToken, Task
+from lifecycle.models import Action, ApiToken, StoredSecret, Task
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,3 +43,10 @@ class ActionAdmin(ReadOnlyAdmin):
 class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["user", "created_at", "expires_at", "last_used_at"]
     exclude = ["key_hash"]
+
+
+@admin.register(StoredSecret)
+class StoredSecretAdmin(ReadOnlyAdmin):
+    list_display = ["ref", "label", "created_at"]
+    search_fields = ["ref", "label"]
+    exclude = ["value"]

@@ -1,0 +1,41 @@
+"""Raw records of environments. Read-only: definitions change through the API, pages and CLI."""
+from django.contrib import admin
+
+from environments.models import ComponentReference, Environment, Node, Product
+from lifecycle.admin import ReadOnlyAdmin
+
+
+class ProductInline(admin.TabularInline):
+    model = Product
+    extra = 0
+    fields = ["product_id", "product_type", "version", "state"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(ReadOnlyAdmin):
+    list_display = ["environment_id", "environment_name", "state", "created_at", "updated_at"]
+    list_filter = ["state"]
+    search_fields = ["environment_id", "environment_name"]
+    inlines = [ProductInline]
+
+
+@admin.register(Product)
+class ProductAdmin(ReadOnlyAdmin):
+    list_display = ["environment", "product_id", "product_type", "version", "state"]
+    list_filter = ["product_type", "state"]
+
+
+@admin.register(Node)
+class NodeAdmin(ReadOnlyAdmin):
+    list_display = ["product", "node_id", "role", "host_name", "vm_name", "ip_address", "power_state"]
+
+
+@admin.register(ComponentReference)
+class ComponentReferenceAdmin(ReadOnlyAdmin):
+    list_display = ["component_name", "product", "usage"]
