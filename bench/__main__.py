@@ -86,21 +86,37 @@ def main() -> None:
         print(f"database {connection.vendor}, broker {os.environ.get('CELERY_BROKER_URL', 'filesystem://')}")
         spec = {"componentName": "", "fqdn": simulator.fqdn, "port": simulator.port, "username": simulator.username,
                 "password": simulator.password, "content": {"certificate": {"thumbprint": simulator.certificate.thumbprint}}}
-        wait_first = None
-        times = []
+        register_page = reverse("datacenter-register")
+        clicks, api_times, first = [], [], None
         for run in range(RUNS + 1):
-            spec["componentName"] = f"vc{run:03d}"
+            # The browser's way: click Register, follow the redirect, poll the timeline until htmx hears 286.
+            started = time.monotonic()
+            answer = client.post(register_page, {
+                "step": "register", "action": "register", "fqdn": simulator.fqdn, "port": simulator.port,
+                "thumbprint": simulator.certificate.thumbprint, "trust": "on", "componentName": f"ui{run:03d}",
+                "username": simulator.username, "password": simulator.password})
+            assert answer.status_code == 302, answer.content[:2000]
+            while (poll := client.get(answer["Location"], HTTP_HX_REQUEST="true")).status_code != 286:
+                time.sleep(0.05)  # the page polls every second; 50 ms here to measure the engine, not the poll
+            elapsed = time.monotonic() - started
+            task = Task.objects.order_by("-pk").first()
+            assert task.status == Status.SUCCESS, task.message
+            if run == 0:
+                first = elapsed  # the worker's first task imports pyVmomi: reported apart
+            else:
+                clicks.append(elapsed)
+            # The API's way, the same work.
+            spec["componentName"] = f"api{run:03d}"
             started = time.monotonic()
             answer = client.post("/api/v1/datacenters", spec, content_type="application/json")
             assert answer.status_code == 202, answer.content
             task = wait(answer.json()["taskId"])
             assert task.status == Status.SUCCESS, task.message
-            elapsed = time.monotonic() - started
-            if run == 0:
-                wait_first = elapsed  # the worker's first task imports pyVmomi: reported apart
-            else:
-                times.append(elapsed)
-        print(f"register vCenter (vcsim), request to SUCCESS: first {wait_first:.3f} s; then {summary(times)}")
+            if run:
+                api_times.append(time.monotonic() - started)
+        print(f"register vCenter (vcsim) from clicking Register to the page showing SUCCESS: first {first:.3f} s; "
+              f"then {summary(clicks)}")
+        print(f"register vCenter (vcsim) through the API, POST to SUCCESS in the database: {summary(api_times)}")
         actions = list(task.actions.order_by("position"))
         for action in actions:
             print(f"  {action.title}: {(action.finished_at - action.started_at).total_seconds() * 1000:.0f} ms")
