@@ -6,7 +6,8 @@ from lifecycle.models import Action, Status, Task
 
 
 def task_list(*, status: str | None = None, operation: str | None = None, target_type: str | None = None,
-              target_name: str | None = None) -> QuerySet[Task]:
+              target_name: str | None = None, target_search: str | None = None) -> QuerySet[Task]:
+    """Tasks, newest first. target_name matches the whole name; target_search a part of it."""
     tasks = Task.objects.select_related("created_by")
     if status:
         tasks = tasks.filter(status=status)
@@ -15,7 +16,9 @@ def task_list(*, status: str | None = None, operation: str | None = None, target
     if target_type:
         tasks = tasks.filter(target_type=target_type)
     if target_name:
-        tasks = tasks.filter(target_name__icontains=target_name)
+        tasks = tasks.filter(target_name=target_name)
+    if target_search:
+        tasks = tasks.filter(target_name__icontains=target_search)
     return tasks.order_by("-pk")
 
 
@@ -62,3 +65,12 @@ def task_progress(task: Task) -> int:
         return 0
     done = sum(100 if a.status == Status.SUCCESS or (a.ignore_status and a.is_finished) else a.progress for a in current)
     return int(done / len(current))
+
+
+def last_tasks(*, target_type: str, target_names: list[str]) -> dict[str, Task]:
+    """The newest task of each named target of a type, in one query."""
+    from django.db.models import Max
+
+    newest = (Task.objects.filter(target_type=target_type, target_name__in=target_names)
+              .values("target_name").annotate(newest=Max("pk")).values_list("newest", flat=True))
+    return {task.target_name: task for task in Task.objects.filter(pk__in=newest)}

@@ -148,7 +148,7 @@ def task_list(request):
     tasks = selectors.task_list(
         status=filters.get("status") or None,
         operation=filters.get("operation") or None,
-        target_name=filters.get("target") or None,
+        target_search=filters.get("target") or None,
     )
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "lifecycle/task_list.html", {"form": form, "page_obj": page})

@@ -20,6 +20,10 @@ def operation_title(name: str) -> str:
 @register.filter
 def target_url(task) -> str:
     """The page of a task's target, or "" where there is none to show (yet, or any more)."""
+    if task.target_type == "environment":
+        if task.operation == "environment.delete" and task.status == Status.SUCCESS:
+            return ""
+        return reverse("environment-detail", args=[task.target_name])
     if task.target_type != "datacenter" or task.operation == "datacenter.validate":
         return ""
     if task.operation == "datacenter.register" and task.status != Status.SUCCESS:
