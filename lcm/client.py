@@ -132,7 +132,7 @@ class Client:
         else:
             message, errors = f"HTTP {status} {response.reason} from {response.url}", {}
         hint = self.login_hint() if status == 401 else ""
-        raise ApiError(message, status=status, errors=errors, hint=hint)
+        raise ApiError(message, status=status, errors=errors, hint=hint, body=body if isinstance(body, dict) else None)
 
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)

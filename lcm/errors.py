@@ -26,9 +26,11 @@ class UsageError(CliError):
 class ApiError(CliError):
     """The server answered with an error (the API's {"message", "errors"})."""
 
-    def __init__(self, message: str, *, status: int, errors: dict[str, list[str]] | None = None, hint: str = ""):
+    def __init__(self, message: str, *, status: int, errors: dict[str, list[str]] | None = None, hint: str = "",
+                 body: dict | None = None):
         super().__init__(message, errors=errors, hint=hint)
         self.status = status
+        self.body = body or {}  # the whole answer, e.g. a validation report sent with a refusal
         self.exit_code = EXIT_REFUSED if 400 <= status < 500 else EXIT_FAILED
 
 
