@@ -9,7 +9,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from lcm import __version__, datacenters, environments, interop, tasks
+from lcm import __version__, datacenters, environments, interop, repository, tasks
 from lcm.client import Client, server_normalize
 from lcm.config import config_load, config_path, config_save
 from lcm.errors import EXIT_OK, EXIT_REFUSED, CliError, UsageError
@@ -60,6 +60,7 @@ def parser_build() -> argparse.ArgumentParser:
     datacenters.add_parser(commands, common)
     environments.add_parser(commands, common)
     interop.add_parser(commands, common)
+    repository.add_parser(commands, common)
     tasks.add_parser(commands, common)
     return parser
 
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         error_print(error)
         return error.exit_code
     except KeyboardInterrupt:
-        print("\ninterrupted" + (" (the task goes on on the server)" if args.command in ("task", "datacenter", "dc", "environment", "env") else ""),
+        print("\ninterrupted" + (" (the task goes on on the server)" if args.command in ("task", "datacenter", "dc", "environment", "env", "repository", "repo") else ""),
               file=sys.stderr)
         return 130
     except BrokenPipeError:  # `lcm task list | head`

@@ -20,6 +20,8 @@ def operation_title(name: str) -> str:
 @register.filter
 def target_url(task) -> str:
     """The page of a task's target, or "" where there is none to show (yet, or any more)."""
+    if task.target_type == "repository":
+        return reverse("repository-list")
     if task.target_type == "environment":
         if task.operation == "environment.delete" and task.status == Status.SUCCESS:
             return ""

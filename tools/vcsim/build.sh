@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build vcsim, govmomi's vCenter simulator, offline from Debian 12 packages: golang-go (1.19) and
 # golang-github-vmware-govmomi-dev (0.24.2), which ships the simulator library but no vcsim
-# command; main.go beside this script is that command.
+# command; main.go beside this script is that command. It also installs qemu-utils: make_ova.py beside
+# it needs qemu-img to make the tests' OVAs.
 # Usage: build.sh OUTPUT_BINARY
 #   Installs the Debian packages with apt-get when they are missing (needs root, as in CI).
 #   Does nothing when OUTPUT_BINARY is newer than main.go and this script.
@@ -9,7 +10,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "${1:?usage: build.sh OUTPUT_BINARY}")
-packages=(golang-go golang-github-vmware-govmomi-dev)
+packages=(golang-go golang-github-vmware-govmomi-dev qemu-utils)
 
 install_packages() {
   if dpkg -s "${packages[@]}" >/dev/null 2>&1; then

@@ -1,20 +1,126 @@
 #!/usr/bin/env python3
-"""Build a tiny OVA for tests: one VM (1 vCPU, 64 MB), one streamOptimized disk, one NIC on the OVF
-network "Management", and a vApp ProductSection with appliance settings (hostname, ip0, …, root_password).
+"""Build a tiny OVA for tests: one VM (1 vCPU, 64 MB), one streamOptimized disk, one NIC per OVF network
+("Management" by default), and a vApp ProductSection with appliance settings (hostname, ip0, …, root_password).
 
-Run: make_ova.py OUTDIR NAME RAW_IMAGE   (prints the OVA's path). Import: build(outdir, name, raw_path).
+Run: make_ova.py OUTDIR NAME RAW_IMAGE   (prints the OVA's path). Options (all optional):
+       --product P --vendor V --version X.Y.Z --build N     the ProductSection (build → FullVersion X.Y.Z.N)
+       --network NAME …                                     OVF networks, one NIC each
+       --deployment-option ID[=LABEL] …                     the first is the default; option n has n vCPUs
+       --property KEY=VALUE …                               more properties; KEY:password=… for a password,
+                                                            KEY:fixed=… for one the user may not change
+Import: build(outdir, name, raw_path, product=…, vendor=…, version=…, build_number=…, networks=[…],
+        deployment_options=[…], properties=[…], sections=[…]).
 Needs qemu-img (Debian: qemu-utils) to turn the raw image into a streamOptimized VMDK.
 """
 
+import argparse
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
+from xml.sax.saxutils import escape, quoteattr
+
+# The appliance settings every tiny OVA has.
+BASE_PROPERTIES = [
+    {"key": "hostname", "value": "tiny", "label": "Hostname", "description": "Host name"},
+    {"key": "ip0", "label": "IP address"},
+    {"key": "netmask0", "value": "255.255.255.0", "label": "Netmask"},
+    {"key": "gateway", "label": "Gateway"},
+    {"key": "dns", "label": "DNS servers"},
+    {"key": "ntp", "label": "NTP servers"},
+    {"key": "root_password", "password": True, "label": "Root password"},
+]
 
 
-def ovf_xml(name: str, vmdk_name: str, vmdk_size: int, capacity_bytes: int) -> str:
+def property_xml(prop: dict) -> str:
+    """One <Property> from {key, type="string", value="", userConfigurable=True, password, qualifiers, label,
+    description}."""
+    attrs = [f"ovf:key={quoteattr(prop['key'])}", f"ovf:type={quoteattr(prop.get('type', 'string'))}"]
+    if prop.get("qualifiers"):
+        attrs.append(f"ovf:qualifiers={quoteattr(prop['qualifiers'])}")
+    if prop.get("password"):
+        attrs.append('ovf:password="true"')
+    attrs.append('ovf:userConfigurable="%s"' % ("true" if prop.get("userConfigurable", True) else "false"))
+    attrs.append(f"ovf:value={quoteattr(str(prop.get('value', '')))}")
+    inner = f"<Label>{escape(prop.get('label', prop['key']))}</Label>"
+    if prop.get("description"):
+        inner += f"<Description>{escape(prop['description'])}</Description>"
+    return f"      <Property {' '.join(attrs)}>\n        {inner}</Property>\n"
+
+
+def _networks_xml(networks: list) -> str:
+    return "".join(f"    <Network ovf:name={quoteattr(n)}>\n      <Description>{escape(n)} network</Description>\n"
+                   "    </Network>\n" for n in networks)
+
+
+def _deployment_options_xml(options: list) -> str:
+    if not options:
+        return ""
+    out = ["  <DeploymentOptionSection>\n    <Info>Deployment sizes</Info>\n"]
+    for i, option in enumerate(options):
+        default = ' ovf:default="true"' if i == 0 else ""
+        label = option.get("label", option["id"])
+        out.append(f"    <Configuration ovf:id={quoteattr(option['id'])}{default}>\n"
+                   f"      <Label>{escape(label)}</Label>\n"
+                   f"      <Description>{escape(option.get('description', label))}</Description>\n"
+                   "    </Configuration>\n")
+    out.append("  </DeploymentOptionSection>\n")
+    return "".join(out)
+
+
+def _sections_xml(sections: list) -> str:
+    """More ProductSections, e.g. {"class": "vami", "instance": "VMware_vCloud_Director", "properties": […]}."""
+    out = []
+    for section in sections:
+        attrs = ' ovf:required="false"'
+        for name in ("class", "instance"):
+            if section.get(name):
+                attrs += f" ovf:{name}={quoteattr(section[name])}"
+        body = "".join(property_xml(p) for p in section.get("properties", []))
+        out.append(f"    <ProductSection{attrs}>\n      <Info>{escape(section.get('info', 'More settings'))}</Info>\n"
+                   f"{body}    </ProductSection>\n")
+    return "".join(out)
+
+
+def _cpu_items_xml(options: list) -> str:
+    """One CPU item for all, or one per deployment option (option n has n vCPUs) so the options differ."""
+    configs = [("", 1)] if not options else [(o["id"], i + 1) for i, o in enumerate(options)]
+    return "".join(f"""      <Item{f' ovf:configuration={quoteattr(config)}' if config else ''}>
+        <rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits>
+        <rasd:Description>Number of Virtual CPUs</rasd:Description>
+        <rasd:ElementName>{cpus} virtual CPU(s)</rasd:ElementName>
+        <rasd:InstanceID>1</rasd:InstanceID>
+        <rasd:ResourceType>3</rasd:ResourceType>
+        <rasd:VirtualQuantity>{cpus}</rasd:VirtualQuantity>
+      </Item>
+""" for config, cpus in configs)
+
+
+def _nic_items_xml(networks: list) -> str:
+    return "".join(f"""      <Item>
+        <rasd:AddressOnParent>{7 + i}</rasd:AddressOnParent>
+        <rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>
+        <rasd:Connection>{escape(network)}</rasd:Connection>
+        <rasd:Description>VmxNet3 ethernet adapter on "{escape(network)}"</rasd:Description>
+        <rasd:ElementName>Network adapter {i + 1}</rasd:ElementName>
+        <rasd:InstanceID>{5 + i}</rasd:InstanceID>
+        <rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType>
+        <rasd:ResourceType>10</rasd:ResourceType>
+      </Item>
+""" for i, network in enumerate(networks))
+
+
+def ovf_xml(name: str, vmdk_name: str, vmdk_size: int, capacity_bytes: int, *, product: str = "Tiny Appliance",
+            vendor: str = "Example", version: str = "1.0.0", build_number: str = "", networks: list | None = None,
+            deployment_options: list | None = None, properties: list | None = None,
+            sections: list | None = None) -> str:
+    """The descriptor. Without the keyword arguments: the tiny appliance as it always was."""
+    networks = list(networks or ["Management"])
+    options = [o if isinstance(o, dict) else {"id": o} for o in deployment_options or []]
+    full_version = f"\n      <FullVersion>{escape(version)}.{escape(build_number)}</FullVersion>" if build_number else ""
+    props = "".join(property_xml(p) for p in BASE_PROPERTIES + list(properties or []))
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
   xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
@@ -23,7 +129,7 @@ def ovf_xml(name: str, vmdk_name: str, vmdk_size: int, capacity_bytes: int) -> s
   xmlns:vmw="http://www.vmware.com/schema/ovf"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <References>
-    <File ovf:id="file1" ovf:href="{vmdk_name}" ovf:size="{vmdk_size}"/>
+    <File ovf:id="file1" ovf:href={quoteattr(vmdk_name)} ovf:size="{vmdk_size}"/>
   </References>
   <DiskSection>
     <Info>Virtual disk information</Info>
@@ -32,54 +138,29 @@ def ovf_xml(name: str, vmdk_name: str, vmdk_size: int, capacity_bytes: int) -> s
   </DiskSection>
   <NetworkSection>
     <Info>The list of logical networks</Info>
-    <Network ovf:name="Management">
-      <Description>Management network</Description>
-    </Network>
-  </NetworkSection>
-  <VirtualSystem ovf:id="{name}">
+{_networks_xml(networks)}  </NetworkSection>
+{_deployment_options_xml(options)}  <VirtualSystem ovf:id={quoteattr(name)}>
     <Info>A tiny test appliance</Info>
-    <Name>{name}</Name>
+    <Name>{escape(name)}</Name>
     <OperatingSystemSection ovf:id="101" vmw:osType="otherLinux64Guest">
       <Info>The kind of installed guest operating system</Info>
     </OperatingSystemSection>
     <ProductSection ovf:required="false">
       <Info>Appliance settings</Info>
-      <Product>Tiny Appliance</Product>
-      <Vendor>Example</Vendor>
-      <Version>1.0.0</Version>
+      <Product>{escape(product)}</Product>
+      <Vendor>{escape(vendor)}</Vendor>
+      <Version>{escape(version)}</Version>{full_version}
       <Category>Network</Category>
-      <Property ovf:key="hostname" ovf:type="string" ovf:userConfigurable="true" ovf:value="tiny">
-        <Label>Hostname</Label><Description>Host name</Description></Property>
-      <Property ovf:key="ip0" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
-        <Label>IP address</Label></Property>
-      <Property ovf:key="netmask0" ovf:type="string" ovf:userConfigurable="true" ovf:value="255.255.255.0">
-        <Label>Netmask</Label></Property>
-      <Property ovf:key="gateway" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
-        <Label>Gateway</Label></Property>
-      <Property ovf:key="dns" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
-        <Label>DNS servers</Label></Property>
-      <Property ovf:key="ntp" ovf:type="string" ovf:userConfigurable="true" ovf:value="">
-        <Label>NTP servers</Label></Property>
-      <Property ovf:key="root_password" ovf:type="string" ovf:password="true" ovf:userConfigurable="true" ovf:value="">
-        <Label>Root password</Label></Property>
-    </ProductSection>
-    <VirtualHardwareSection>
+{props}    </ProductSection>
+{_sections_xml(sections or [])}    <VirtualHardwareSection>
       <Info>Virtual hardware requirements</Info>
       <System>
         <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>
         <vssd:InstanceID>0</vssd:InstanceID>
-        <vssd:VirtualSystemIdentifier>{name}</vssd:VirtualSystemIdentifier>
+        <vssd:VirtualSystemIdentifier>{escape(name)}</vssd:VirtualSystemIdentifier>
         <vssd:VirtualSystemType>vmx-13</vssd:VirtualSystemType>
       </System>
-      <Item>
-        <rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits>
-        <rasd:Description>Number of Virtual CPUs</rasd:Description>
-        <rasd:ElementName>1 virtual CPU(s)</rasd:ElementName>
-        <rasd:InstanceID>1</rasd:InstanceID>
-        <rasd:ResourceType>3</rasd:ResourceType>
-        <rasd:VirtualQuantity>1</rasd:VirtualQuantity>
-      </Item>
-      <Item>
+{_cpu_items_xml(options)}      <Item>
         <rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>
         <rasd:Description>Memory Size</rasd:Description>
         <rasd:ElementName>64MB of memory</rasd:ElementName>
@@ -103,20 +184,11 @@ def ovf_xml(name: str, vmdk_name: str, vmdk_size: int, capacity_bytes: int) -> s
         <rasd:Parent>3</rasd:Parent>
         <rasd:ResourceType>17</rasd:ResourceType>
       </Item>
-      <Item>
-        <rasd:AddressOnParent>7</rasd:AddressOnParent>
-        <rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>
-        <rasd:Connection>Management</rasd:Connection>
-        <rasd:Description>VmxNet3 ethernet adapter on "Management"</rasd:Description>
-        <rasd:ElementName>Network adapter 1</rasd:ElementName>
-        <rasd:InstanceID>5</rasd:InstanceID>
-        <rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType>
-        <rasd:ResourceType>10</rasd:ResourceType>
-      </Item>
-    </VirtualHardwareSection>
+{_nic_items_xml(networks)}    </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>
 """
+
 
 def sha256(path: str) -> str:
     digest = hashlib.sha256()
@@ -126,8 +198,12 @@ def sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def build(outdir: str, name: str, raw_path: str) -> str:
-    """Write NAME.ovf, NAME.mf, NAME-disk1.vmdk and NAME.ova into outdir; return the OVA's path."""
+def build(outdir: str, name: str, raw_path: str, **descriptor) -> str:
+    """Write NAME.ovf, NAME.mf, NAME-disk1.vmdk and NAME.ova into outdir; return the OVA's path.
+
+    `descriptor`: ovf_xml's keyword arguments (product, vendor, version, build_number, networks,
+    deployment_options, properties, sections).
+    """
     if shutil.which("qemu-img") is None:
         raise RuntimeError("qemu-img is missing; install Debian's qemu-utils")
     outdir, raw_path = os.fspath(outdir), os.fspath(raw_path)
@@ -140,7 +216,7 @@ def build(outdir: str, name: str, raw_path: str) -> str:
     )  # fmt: skip
     ovf_name = f"{name}.ovf"
     with open(os.path.join(outdir, ovf_name), "w") as f:
-        f.write(ovf_xml(name, vmdk_name, os.path.getsize(vmdk), os.path.getsize(raw_path)))
+        f.write(ovf_xml(name, vmdk_name, os.path.getsize(vmdk), os.path.getsize(raw_path), **descriptor))
     mf_name = f"{name}.mf"
     with open(os.path.join(outdir, mf_name), "w") as f:
         for n in (ovf_name, vmdk_name):
@@ -152,11 +228,41 @@ def build(outdir: str, name: str, raw_path: str) -> str:
     return ova
 
 
+def _property_arg(text: str) -> dict:
+    """KEY=VALUE, KEY:password=VALUE (a password) or KEY:fixed=VALUE (not user-configurable)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    key, value = text.split("=", 1)
+    key, _, flag = key.partition(":")
+    if flag not in ("", "password", "fixed"):
+        raise argparse.ArgumentTypeError(f"{flag!r} is not 'password' or 'fixed'")
+    return {"key": key, "value": value, "password": flag == "password", "userConfigurable": flag != "fixed"}
+
+
+def _option_arg(text: str) -> dict:
+    option_id, _, label = text.partition("=")
+    return {"id": option_id, "label": label or option_id}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
-        print("usage: make_ova.py OUTDIR NAME RAW_IMAGE", file=sys.stderr)
-        return 2
-    print(build(*argv))
+    parser = argparse.ArgumentParser(prog="make_ova.py", description="Build a tiny OVA for tests.")
+    parser.add_argument("outdir")
+    parser.add_argument("name")
+    parser.add_argument("raw_image")
+    parser.add_argument("--product", default="Tiny Appliance")
+    parser.add_argument("--vendor", default="Example")
+    parser.add_argument("--version", default="1.0.0")
+    parser.add_argument("--build", dest="build_number", default="", help="FullVersion becomes VERSION.BUILD")
+    parser.add_argument("--network", dest="networks", action="append", metavar="NAME")
+    parser.add_argument("--deployment-option", dest="deployment_options", action="append", type=_option_arg,
+                        metavar="ID[=LABEL]")
+    parser.add_argument("--property", dest="properties", action="append", type=_property_arg, metavar="KEY=VALUE")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    options = vars(args)
+    print(build(options.pop("outdir"), options.pop("name"), options.pop("raw_image"), **options))
     return 0
 
 
