@@ -3,6 +3,8 @@ import os
 
 from celery import Celery
 
+import lifecycle.broker  # noqa: F401  (registers the embedded broker's transport, lcmfs://)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecycle.settings")
 
 app = Celery("lifecycle")

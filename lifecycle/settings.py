@@ -118,7 +118,9 @@ SPECTACULAR_SETTINGS = {
 
 # Celery. The broker only says "run action 42"; the database holds all state, so no result backend.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+LCM_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith(("filesystem://", "lcmfs://"))
+if LCM_EMBEDDED_BROKER:
+    CELERY_BROKER_URL = "lcmfs://"  # the file-system transport, writing messages atomically (lifecycle/broker.py)
     _queue_dir = DATA_DIR / "broker" / "queue"
     _control_dir = DATA_DIR / "broker" / "control"
     _queue_dir.mkdir(parents=True, exist_ok=True)

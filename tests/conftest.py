@@ -25,7 +25,7 @@ settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.con
 
 # Celery reads Django's settings lazily, on first use: point it at this session's queue and folders.
 settings.CELERY_TASK_DEFAULT_QUEUE = QUEUE
-if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+if settings.LCM_EMBEDDED_BROKER:
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(TEST_DIR / "broker" / "queue"),
         "data_folder_out": str(TEST_DIR / "broker" / "queue"),
