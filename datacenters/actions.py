@@ -5,8 +5,8 @@ from collections import Counter
 
 from django.conf import settings
 
-from datacenters import services, vsphere
-from datacenters.models import DatacenterComponent
+from datacenters import nsxt, services, vrops, vsphere
+from datacenters.models import ComponentType, DatacenterComponent
 from lifecycle.errors import ServiceError
 from lifecycle.operations import ActionFailed
 
@@ -95,10 +95,67 @@ def inventory_discover(ctx) -> dict:
     return {"items": items}
 
 
-def _store(ctx, *, create: bool, with_inventory: bool) -> dict:
+# --- NSX-T Manager and vRealize Operations Manager: the same steps over their REST APIs ---
+
+
+def _rest_connect(ctx, client):
+    target = _target(ctx)
+    pem = ctx.result_of("certificate_verify")["pem"]
+    return client.connect(
+        fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
+        certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
+    ), target
+
+
+def _rest_login(ctx, client) -> dict:
+    connection, target = _rest_connect(ctx, client)
+    try:
+        with connection as session:
+            user = client.user_read(session)
+    except vsphere.VSphereError as exc:
+        raise ActionFailed(exc.message) from None
+    roles = f" (roles: {', '.join(user['roles'])})" if user.get("roles") else ""
+    ctx.log(f"logged in to {target['fqdn']}:{target['port']} as {user['userName']}{roles}")
+    return user
+
+
+def _rest_about_read(ctx, client, identity: tuple[str, ...]) -> dict:
+    connection, _ = _rest_connect(ctx, client)
+    try:
+        with connection as session:
+            about = client.about_read(session)
+    except vsphere.VSphereError as exc:
+        raise ActionFailed(exc.message) from None
+    facts = ", ".join(f"{key} {about[key]}" for key in identity if about.get(key))
+    ctx.log(f"{about['fullName']}" + (f" (build {about['build']})" if about.get("build") else "") + (f"; {facts}" if facts else ""))
+    ctx.progress(100, about["fullName"])
+    return about
+
+
+def nsxt_login(ctx) -> dict:
+    return _rest_login(ctx, nsxt)
+
+
+def nsxt_about_read(ctx) -> dict:
+    return _rest_about_read(ctx, nsxt, ("hostname", "nodeUuid", "clusterId", "clusterStatus"))
+
+
+def vrops_login(ctx) -> dict:
+    return _rest_login(ctx, vrops)
+
+
+def vrops_about_read(ctx) -> dict:
+    return _rest_about_read(ctx, vrops, ("nodeStatus",))
+
+
+# --- storing ---
+
+
+def _store(ctx, *, create: bool) -> dict:
     target = _target(ctx)
     certificate = ctx.result_of("certificate_verify")
     about = ctx.result_of("about_read")
+    with_inventory = target["datacenterComponentType"] == ComponentType.VCENTER
     inventory = ctx.result_of("inventory_discover")["items"] if with_inventory else None
     try:
         component = services.component_store(
@@ -108,16 +165,23 @@ def _store(ctx, *, create: bool, with_inventory: bool) -> dict:
         raise ActionFailed(exc.message) from None
     stored = f"stored {component.component_name}" + (f" with {len(inventory)} inventory objects" if inventory is not None else "")
     ctx.log(stored)
+    networks = (target.get("content") or {}).get("networks") or []
+    if networks:
+        ctx.log(f"stored the IPv4 settings of {len(networks)} port group{'s' if len(networks) != 1 else ''}")
+        discovered = {item["name"] for item in inventory or [] if item["kind"] == "network"}
+        for entry in networks:
+            if entry["portGroupName"] not in discovered:
+                ctx.log(f"port group '{entry['portGroupName']}' was not found in the inventory; its settings are kept")
     ctx.progress(100, stored)
     return {"componentName": component.component_name}
 
 
 def component_create(ctx) -> dict:
-    return _store(ctx, create=True, with_inventory=True)
+    return _store(ctx, create=True)
 
 
 def component_update(ctx) -> dict:
-    return _store(ctx, create=False, with_inventory=True)
+    return _store(ctx, create=False)
 
 
 def component_remove(ctx) -> dict:
@@ -126,5 +190,5 @@ def component_remove(ctx) -> dict:
         services.component_remove(component_name=name)
     except ServiceError as exc:
         raise ActionFailed(exc.message) from None
-    ctx.log(f"removed {name} and its inventory")
+    ctx.log(f"removed {name}, its inventory and its port group settings")
     return {"componentName": name}

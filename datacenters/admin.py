@@ -1,7 +1,8 @@
-"""Raw records of components and their inventory. Passwords are never shown; changes go through tasks."""
+"""Raw records of components, their inventory and port group settings. Passwords are never shown;
+changes go through tasks (and port group settings through the pages and the API)."""
 from django.contrib import admin
 
-from datacenters.models import DatacenterComponent, InventoryObject
+from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
 from lifecycle.admin import ReadOnlyAdmin
 
 
@@ -18,3 +19,10 @@ class InventoryObjectAdmin(ReadOnlyAdmin):
     list_display = ["component", "kind", "name", "path", "moref"]
     list_filter = ["component", "kind"]
     search_fields = ["name", "path"]
+
+
+@admin.register(PortGroupSettings)
+class PortGroupSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["component", "port_group_name", "use_dhcp", "gateway", "prefix_length", "updated_at"]
+    list_filter = ["component"]
+    search_fields = ["port_group_name"]

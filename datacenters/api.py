@@ -1,4 +1,5 @@
-"""REST API of datacenter components: /api/v1/datacenters and /api/v1/certificates/probe."""
+"""REST API of datacenter components: /api/v1/datacenters (with the IPv4 settings of a vCenter's port
+groups under …/networks/{portGroupName}) and /api/v1/certificates/probe."""
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -10,6 +11,7 @@ from datacenters import selectors, services
 from datacenters.models import ComponentType, DatacenterComponent
 from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
 from lifecycle.crypto import SECRET_PLACEHOLDER
+from lifecycle.errors import NotFound
 
 
 def certificate_dict(component: DatacenterComponent) -> dict:
@@ -53,9 +55,13 @@ class ComponentSerializer(serializers.ModelSerializer):
 
     def get_content(self, component) -> dict:
         content = {"certificate": certificate_dict(component)}
+        if component.component_type != ComponentType.VCENTER:
+            return content  # NSX-T and vROps have no inventory here; version and identity are in properties.about
         if self.context.get("with_inventory"):
-            for key, items in selectors.inventory_by_kind(component=component).items():
+            inventory = selectors.inventory_by_kind(component=component)
+            for key, items in inventory.items():
                 content[key] = [inventory_item_dict(item) for item in items]
+            content["networks"] = selectors.network_entries(component=component, networks=inventory["networks"])
         else:
             content["inventoryCount"] = getattr(component, "inventory_count", None)
         return content
@@ -65,8 +71,41 @@ class CertificateSerializer(serializers.Serializer):
     thumbprint = serializers.CharField(required=False, help_text="SHA-256 of the certificate the user accepted")
 
 
+class PortGroupSettingsSerializer(serializers.Serializer):
+    """The IPv4 settings of one port group (documentation for the schema; the service checks them)."""
+
+    portGroupName = serializers.CharField(required=False, help_text="Taken from the URL when left out")
+    useDhcp = serializers.BooleanField(default=False, help_text="With DHCP the static fields are optional")
+    gateway = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
+    subnetMask = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True,
+                                            help_text="e.g. 255.255.255.0; or give prefixLength")
+    prefixLength = serializers.IntegerField(min_value=1, max_value=32, required=False, allow_null=True)
+    domainName = serializers.CharField(required=False, allow_null=True)
+    searchPath = serializers.ListField(child=serializers.CharField(), required=False)
+    dns = serializers.ListField(child=serializers.IPAddressField(protocol="IPv4"), required=False)
+    ntp = serializers.ListField(child=serializers.CharField(), required=False, help_text="host names or addresses")
+
+
+class NetworkEntrySerializer(PortGroupSettingsSerializer):
+    """A port group as `content.networks` shows it: the settings merged with what discovery found."""
+
+    subnetMask = serializers.CharField(allow_null=True)
+    prefixLength = serializers.IntegerField(allow_null=True)
+    configured = serializers.BooleanField(help_text="whether the user has given it IPv4 settings")
+    foundInLastDiscovery = serializers.BooleanField(help_text="false: the port group has gone; its settings are kept")
+    name = serializers.CharField()
+    moref = serializers.CharField(allow_null=True)
+    path = serializers.CharField(allow_null=True)
+    datacenter = serializers.CharField(allow_null=True)
+    type = serializers.CharField(allow_null=True)
+    vlan = serializers.IntegerField(allow_null=True)
+    switch = serializers.CharField(allow_null=True, required=False)
+
+
 class ContentSerializer(serializers.Serializer):
     certificate = CertificateSerializer(required=False)
+    networks = PortGroupSettingsSerializer(many=True, required=False,
+                                           help_text="VCENTER only: IPv4 settings of port groups, stored by the task")
 
 
 class ComponentSpecSerializer(serializers.Serializer):
@@ -77,7 +116,10 @@ class ComponentSpecSerializer(serializers.Serializer):
     fqdn = serializers.CharField()
     port = serializers.IntegerField(default=443)
     username = serializers.CharField()
-    password = serializers.CharField(write_only=True, help_text=f"'{SECRET_PLACEHOLDER}' keeps the stored password on update")
+    password = serializers.CharField(
+        write_only=True,
+        help_text=f"'{SECRET_PLACEHOLDER}' keeps the stored password on update; 'ref:password:<ref>' takes a stored secret",
+    )
     purpose = serializers.CharField(required=False)
     tags = serializers.ListField(child=serializers.CharField(), required=False)
     content = ContentSerializer()
@@ -145,6 +187,27 @@ def datacenter_discover(request, componentName: str):  # noqa: N803
     return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(methods=["GET"], responses=NetworkEntrySerializer)
+@extend_schema(methods=["PUT"], request=PortGroupSettingsSerializer, responses=NetworkEntrySerializer)
+@extend_schema(methods=["DELETE"], responses={204: None})
+@api_view(["GET", "PUT", "DELETE"])
+def datacenter_network(request, componentName: str, portGroupName: str):  # noqa: N803
+    """The IPv4 settings of one port group, set at once (no task: nothing on vCenter changes)."""
+    component_name, port_group_name = componentName, portGroupName
+    if request.method == "PUT":
+        services.port_group_settings_update(
+            component_name=component_name, port_group_name=port_group_name, settings=_body(request)
+        )
+    elif request.method == "DELETE":
+        services.port_group_settings_remove(component_name=component_name, port_group_name=port_group_name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    component = selectors.datacenter_get(component_name=component_name)
+    entry = selectors.network_entry(component=component, port_group_name=port_group_name)
+    if entry is None:
+        raise NotFound(f"no port group '{port_group_name}' in the inventory of {component_name}")
+    return Response(entry)
+
+
 @extend_schema(request=ProbeSerializer, responses=ProbeResultSerializer)
 @api_view(["POST"])
 def certificate_probe(request):
@@ -158,5 +221,8 @@ urlpatterns = [
     path("datacenters", DatacenterList.as_view(), name="api-datacenter-list"),
     path("datacenters/<str:componentName>", datacenter_detail, name="api-datacenter-detail"),
     path("datacenters/<str:componentName>/discover", datacenter_discover, name="api-datacenter-discover"),
+    # Port group names may hold "/" (sent as %2F): the name is the rest of the path.
+    path("datacenters/<str:componentName>/networks/<path:portGroupName>", datacenter_network,
+         name="api-datacenter-network"),
     path("certificates/probe", certificate_probe, name="api-certificate-probe"),
 ]

@@ -95,3 +95,134 @@ class InventoryObject(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.path}"
+
+
+def _ipv4_validate(value: str) -> None:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValidationError("'%(value)s' is not an IPv4 address", code="invalid_ipv4", params={"value": value}) from None
+
+
+def _domain_validate(value: str) -> None:
+    """A DNS domain name (not an address)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        raise ValidationError("'%(value)s' is an address, not a domain name", code="invalid_domain", params={"value": value})
+    try:
+        validate_fqdn(value)
+    except ValidationError:
+        raise ValidationError("'%(value)s' is not a valid domain name", code="invalid_domain", params={"value": value}) from None
+
+
+def _host_validate(value: str) -> None:
+    """An NTP server: a host name or an IP address."""
+    try:
+        validate_fqdn(value)
+    except ValidationError:
+        raise ValidationError(
+            "'%(value)s' is not a valid host name or IP address", code="invalid_host", params={"value": value}
+        ) from None
+
+
+class PortGroupSettings(models.Model):
+    """The IPv4 settings a user gave one port group of a vCenter (what nodes placed on it are configured with).
+
+    Kept apart from the inventory on purpose: a discovery replaces the inventory, never these; a port
+    group that disappeared keeps its settings (and is shown as not found in the last discovery).
+    The subnet is stored once, as a prefix length; the mask is derived from it.
+    """
+
+    component = models.ForeignKey(DatacenterComponent, on_delete=models.CASCADE, related_name="port_group_settings")
+    port_group_name = models.CharField(max_length=255)
+    use_dhcp = models.BooleanField(default=False)
+    gateway = models.CharField(max_length=15, blank=True, validators=[_ipv4_validate])
+    prefix_length = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(32)]
+    )
+    domain_name = models.CharField(max_length=253, blank=True, validators=[_domain_validate])
+    search_path = models.JSONField(default=list, blank=True, help_text="DNS search domains, in order.")
+    dns = models.JSONField(default=list, blank=True, help_text="DNS server addresses, in order.")
+    ntp = models.JSONField(default=list, blank=True, help_text="NTP servers (host names or addresses), in order.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["component_id", "port_group_name"]
+        verbose_name_plural = "port group settings"
+        constraints = [
+            models.UniqueConstraint(fields=["component", "port_group_name"], name="port_group_settings_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(use_dhcp=True) | (~models.Q(gateway="") & models.Q(prefix_length__isnull=False)),
+                name="port_group_settings_static_complete",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(prefix_length__isnull=True) | models.Q(prefix_length__gte=1, prefix_length__lte=32),
+                name="port_group_settings_prefix_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.component} / {self.port_group_name}"
+
+    @property
+    def subnet_mask(self) -> str | None:
+        return str(ipaddress.IPv4Network(f"0.0.0.0/{self.prefix_length}").netmask) if self.prefix_length else None
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | None:
+        """The subnet, when the gateway and prefix length are both set and valid."""
+        if not self.gateway or not self.prefix_length:
+            return None
+        try:
+            return ipaddress.IPv4Network(f"{self.gateway}/{self.prefix_length}", strict=False)
+        except ValueError:
+            return None
+
+    def clean(self):
+        """The rules of one port group's settings. List entries are reported with their index
+        (``params["index"]``) so that the API can name ``dns[1]`` rather than just ``dns``."""
+        errors: dict[str, list[ValidationError]] = {}
+
+        def add(field: str, message: str, *, index: int | None = None, **params) -> None:
+            params = {**params, **({"index": index} if index is not None else {})}
+            errors.setdefault(field, []).append(ValidationError(message, params=params or None))
+
+        if not self.use_dhcp:
+            if not self.gateway:
+                add("gateway", "required without DHCP")
+            if not self.prefix_length:
+                add("prefix_length", "required without DHCP (give the subnet mask or the prefix length)")
+        network = self.network
+        if network is not None and network.prefixlen <= 30:
+            gateway = ipaddress.IPv4Address(self.gateway)
+            if gateway == network.network_address:
+                add("gateway", "%(gateway)s is the network address of %(network)s, not a usable gateway",
+                    gateway=str(gateway), network=str(network))
+            elif gateway == network.broadcast_address:
+                add("gateway", "%(gateway)s is the broadcast address of %(network)s, not a usable gateway",
+                    gateway=str(gateway), network=str(network))
+        lists = (("search_path", _domain_validate, str.lower), ("dns", _ipv4_validate, str),
+                 ("ntp", _host_validate, str.lower))
+        for field, validate, normal in lists:
+            values = getattr(self, field)
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                add(field, "must be a list of strings")
+                continue
+            seen: dict[str, int] = {}
+            for index, value in enumerate(values):
+                try:
+                    validate(value)
+                except ValidationError as exc:
+                    add(field, exc.message, index=index, **(exc.params or {}))
+                    continue
+                key = normal(value)
+                if key in seen:
+                    add(field, "'%(value)s' is listed twice (also at index %(first)s)", index=index, value=value,
+                        first=seen[key])
+                else:
+                    seen[key] = index
+        if errors:
+            raise ValidationError(errors)

@@ -16,12 +16,15 @@ DISCOVER = ActionSpec(
 def _input_update(*, task, request: dict) -> dict:
     """A restart with corrected input re-runs the request-time checks of the original operation."""
     from datacenters import services
+    from lifecycle.errors import ValidationFailed
 
     if request.get("componentName") != task.target_name:
-        from lifecycle.errors import ValidationFailed
-
         raise ValidationFailed.field("componentName", f"cannot be changed on restart (it is '{task.target_name}')")
     spec = services.spec_normalize(request)
+    if services.operation_for(spec["datacenterComponentType"], task.operation.rsplit(".", 1)[1]) != task.operation:
+        raise ValidationFailed.field(
+            "datacenterComponentType", f"cannot be changed on restart (this task is {task.operation})"
+        )
     services._thumbprint_check(spec)
     return spec
 
@@ -72,6 +75,31 @@ operation_register(
         name="datacenter.delete",
         title="Delete datacenter component",
         target_type="datacenter",
-        stages=(ActionSpec("component_remove", "Remove the component and its inventory", actions.component_remove),),
+        stages=(ActionSpec("component_remove", "Check that no product uses it, then remove the component, its "
+                                               "inventory and port group settings", actions.component_remove),),
     )
 )
+
+# NSX-T Manager and vRealize Operations Manager: the same runbook over their REST APIs, without an
+# inventory; "discover" reads the version and identity again.
+STORE_NEW = ActionSpec("component_create", "Store the component", actions.component_create)
+STORE = ActionSpec("component_update", "Store the new settings, version and identity", actions.component_update)
+REST_PRODUCTS = (
+    ("nsxt", "NSX-T Manager",
+     ActionSpec("login", "Connect and log in", actions.nsxt_login),
+     ActionSpec("about_read", "Read the version and identity (node and cluster)", actions.nsxt_about_read)),
+    ("vrops", "vRealize Operations Manager",
+     ActionSpec("login", "Acquire a session token", actions.vrops_login),
+     ActionSpec("about_read", "Read the version and node status", actions.vrops_about_read)),
+)
+for prefix, product, login, about in REST_PRODUCTS:
+    for verb, title, stages, input_update in (
+        ("register", f"Register {product}", (VERIFY, login, about, STORE_NEW), _input_update),
+        ("validate", f"Validate {product}", (VERIFY, login, about), _input_update),
+        ("update", f"Update {product}", (VERIFY, login, about, STORE), None),
+        ("discover", f"Discover {product} version and identity",
+         (VERIFY, login, about, ActionSpec("component_update", "Store the version and identity", actions.component_update)),
+         None),
+    ):
+        operation_register(Operation(name=f"{prefix}.{verb}", title=title, target_type="datacenter", stages=stages,
+                                     input_update=input_update))

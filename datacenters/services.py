@@ -1,19 +1,23 @@
-"""Changes to datacenter components: register, validate, update, discover, delete (each one a task).
+"""Changes to datacenter components: register, validate, update, discover, delete (each one a task),
+and the IPv4 settings of a vCenter's port groups (set at once, no task: nothing on a server changes).
 
 The request-time checks here are the cheap ones that need no login (fields, duplicates, the accepted
-certificate); everything that talks to the server with credentials runs in the task's actions.
+certificate, port group settings, products that use a component); everything that talks to the
+server with credentials runs in the task's actions.
 """
 from __future__ import annotations
+
+import ipaddress
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from datacenters import vsphere
-from datacenters.models import ComponentType, DatacenterComponent
+from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, PortGroupSettings
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.models import Status, Task
-from lifecycle.services import task_create
+from lifecycle.services import secret_is_ref, secret_resolve, task_create
 
 # API name → model field, so that model validation errors name the field the user sent.
 SPEC_FIELDS = {
@@ -28,6 +32,15 @@ SPEC_FIELDS = {
 }
 REQUIRED = ("componentName", "fqdn", "username", "password")
 PROBE_TIMEOUT = 10
+
+# Operations by component type: "<prefix>.register", ".validate", ".update", ".discover". vCenter keeps
+# the "datacenter." names it always had; every type shares "datacenter.delete" (no server is asked).
+OPERATION_PREFIX = {ComponentType.VCENTER: "datacenter", ComponentType.NSXT: "nsxt", ComponentType.VROPS: "vrops"}
+REGISTER_OPERATIONS = tuple(f"{prefix}.register" for prefix in OPERATION_PREFIX.values())
+
+
+def operation_for(component_type: str, verb: str) -> str:
+    return f"{OPERATION_PREFIX[ComponentType(component_type)]}.{verb}"
 
 
 def target_key(component_name: str) -> str:
@@ -86,6 +99,9 @@ def spec_normalize(spec: dict, *, existing: DatacenterComponent | None = None) -
         errors[key] = ["unknown field"]
     merged = dict(spec_from_component(existing)) if existing else {}
     merged.update({k: v for k, v in spec.items() if k in SPEC_FIELDS or k == "content"})
+    if existing and isinstance(spec.get("content"), dict):
+        # Content left out keeps its stored value: an update may carry only port group settings.
+        merged["content"] = {**spec_from_component(existing)["content"], **spec["content"]}
     merged.setdefault("datacenterComponentType", ComponentType.VCENTER)
     merged.setdefault("port", 443)
     merged.setdefault("purpose", "")
@@ -104,13 +120,21 @@ def spec_normalize(spec: dict, *, existing: DatacenterComponent | None = None) -
         errors.setdefault("port", []).append("must be a whole number from 1 to 65535")
     if not isinstance(merged["tags"], list) or not all(isinstance(t, str) for t in merged["tags"]):
         errors.setdefault("tags", []).append("must be a list of strings")
-    if merged.get("datacenterComponentType") in (ComponentType.NSXT, ComponentType.VROPS):
+    if existing and merged.get("datacenterComponentType") != existing.component_type:
         errors.setdefault("datacenterComponentType", []).append(
-            f"{merged['datacenterComponentType']} components cannot be registered yet; only VCENTER is supported"
+            f"cannot be changed (it is {existing.component_type}); delete the component and register it again"
         )
+    if secret_is_ref(merged.get("password")):
+        try:
+            merged["password"] = secret_resolve(merged["password"])
+        except ValidationFailed as exc:
+            for path, problems in (exc.errors or {"password": [exc.message]}).items():
+                errors.setdefault(path, []).extend(problems)
     content = merged.get("content", {})
     if not isinstance(content, dict) or not isinstance(content.get("certificate", {}), dict):
         errors.setdefault("content", []).append("must be an object like {\"certificate\": {\"thumbprint\": \"…\"}}")
+    elif "networks" in content:
+        merged["content"] = {**content, "networks": _networks_normalize(content["networks"], merged, errors)}
     if not errors:
         _model_errors(merged, errors, existing)
     if errors:
@@ -185,7 +209,7 @@ def _thumbprint_normal(value: str) -> str:
 def _name_free(name: str) -> None:
     """No component of this name, and no registration of it still pending."""
     pending = Task.objects.filter(
-        target_key=target_key(name), operation="datacenter.register", status__in=Status.unfinished()
+        target_key=target_key(name), operation__in=REGISTER_OPERATIONS, status__in=Status.unfinished()
     ).first()
     if pending:
         raise ValidationFailed.field(
@@ -200,7 +224,7 @@ def datacenter_register(*, spec: dict, user=None, validate_only: bool = False) -
         _name_free(spec["componentName"])
     _thumbprint_check(spec)
     return task_create(
-        operation="datacenter.validate" if validate_only else "datacenter.register",
+        operation=operation_for(spec["datacenterComponentType"], "validate" if validate_only else "register"),
         target_type="datacenter",
         target_name=spec["componentName"],
         target_key=target_key(spec["componentName"]),
@@ -210,12 +234,15 @@ def datacenter_register(*, spec: dict, user=None, validate_only: bool = False) -
 
 
 def datacenter_update(*, component_name: str, spec: dict, user=None) -> Task:
-    """Change a component's address, credentials or accepted certificate; re-validated before storing."""
+    """Change a component's address, credentials, accepted certificate or port group settings.
+
+    The task checks the certificate and logs in with the new settings before it stores anything.
+    """
     existing = _component(component_name)
     spec = spec_normalize(spec, existing=existing)
     _thumbprint_check(spec)
     return task_create(
-        operation="datacenter.update",
+        operation=operation_for(existing.component_type, "update"),
         target_type="datacenter",
         target_name=component_name,
         target_key=target_key(component_name),
@@ -225,9 +252,10 @@ def datacenter_update(*, component_name: str, spec: dict, user=None) -> Task:
 
 
 def datacenter_discover(*, component_name: str, user=None) -> Task:
-    _component(component_name)
+    """Read a vCenter's inventory again, or an NSX-T Manager's or vROps' version and identity."""
+    component = _component(component_name)
     return task_create(
-        operation="datacenter.discover",
+        operation=operation_for(component.component_type, "discover"),
         target_type="datacenter",
         target_name=component_name,
         target_key=target_key(component_name),
@@ -237,7 +265,9 @@ def datacenter_discover(*, component_name: str, user=None) -> Task:
 
 
 def datacenter_delete(*, component_name: str, user=None) -> Task:
+    """Remove a component no product uses (checked now, and again by the task before it deletes)."""
     _component(component_name)
+    _unused_check(component_name)
     return task_create(
         operation="datacenter.delete",
         target_type="datacenter",
@@ -257,11 +287,11 @@ def _component(component_name: str) -> DatacenterComponent:
 
 @transaction.atomic
 def component_store(*, spec: dict, certificate: dict, about: dict, inventory: list[dict] | None, create: bool) -> DatacenterComponent:
-    """Write a component and (when given) replace its inventory in one transaction.
+    """Write a component, (when given) replace its inventory, and store the port group settings its
+    spec carries (`content.networks`), in one transaction. Settings of other port groups stay.
 
     Called by the last action of register/update/discover, never by a face directly.
     """
-    from datacenters.models import InventoryObject
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
 
@@ -283,9 +313,10 @@ def component_store(*, spec: dict, certificate: dict, about: dict, inventory: li
     component.version = about.get("version") or ""
     component.build = about.get("build") or ""
     component.properties = {"about": about}
-    if inventory is not None:
-        component.discovered_at = timezone.now()
+    component.discovered_at = timezone.now()  # every store follows a fresh read of the server
     component.save()
+    for entry in (spec.get("content") or {}).get("networks") or []:
+        _port_group_settings_save(component, entry)
     if inventory is not None:
         component.inventory.all().delete()
         InventoryObject.objects.bulk_create(
@@ -304,8 +335,209 @@ def component_store(*, spec: dict, certificate: dict, about: dict, inventory: li
     return component
 
 
+def _unused_check(component_name: str) -> None:
+    from environments.selectors import products_using_component
+
+    products = products_using_component(component_name=component_name)
+    if products:
+        raise Conflict(
+            f"{component_name} cannot be deleted: it is used by the product{'s' if len(products) > 1 else ''} "
+            f"{', '.join(products)}; remove {'them' if len(products) > 1 else 'it'} (or change what "
+            f"{'they refer' if len(products) > 1 else 'it refers'} to) first",
+            extra={"products": products},
+        )
+
+
 @transaction.atomic
 def component_remove(*, component_name: str) -> None:
-    deleted, _ = DatacenterComponent.objects.filter(component_name=component_name).delete()
-    if not deleted:
+    """Delete a component, its inventory and port group settings, unless a product uses it by now."""
+    component = DatacenterComponent.objects.select_for_update().filter(component_name=component_name).first()
+    if component is None:
         raise Conflict(f"the datacenter component '{component_name}' no longer exists")
+    _unused_check(component_name)
+    component.delete()
+
+
+# --- IPv4 settings of port groups -----------------------------------------------------------------
+
+NETWORK_FIELDS = ("portGroupName", "gateway", "subnetMask", "prefixLength", "domainName", "searchPath", "useDhcp",
+                  "dns", "ntp")
+# What an entry of `content.networks` shows beside the settings: an entry read from the API, edited and
+# sent back, is accepted (these are ignored).
+NETWORK_READ_ONLY = frozenset({"name", "moref", "path", "datacenter", "parent", "type", "vlan", "vlanTrunk", "pvlanId",
+                               "switch", "uplink", "opaqueNetworkType", "opaqueNetworkId", "configured",
+                               "foundInLastDiscovery", "updatedAt"})
+_MODEL_TO_API = {"port_group_name": "portGroupName", "use_dhcp": "useDhcp", "gateway": "gateway",
+                 "prefix_length": "prefixLength", "domain_name": "domainName", "search_path": "searchPath",
+                 "dns": "dns", "ntp": "ntp"}
+
+
+def port_group_settings_check(entry, *, path: str = "", port_group_name: str | None = None) -> tuple[dict, dict[str, list[str]]]:
+    """Check one port group's settings as the API shapes them; return (canonical entry, errors).
+
+    Errors are keyed by JSON path below `path` (``content.networks[1].gateway``, ``dns[0]``). The
+    canonical entry has both `subnetMask` and `prefixLength` (either may be given; they must agree).
+    """
+    def at(key: str) -> str:
+        return f"{path}.{key}" if path else key
+
+    errors: dict[str, list[str]] = {}
+
+    def fail(key: str, problem: str) -> None:
+        errors.setdefault(at(key), []).append(problem)
+
+    if not isinstance(entry, dict):
+        errors[path or "settings"] = ["must be an object like {\"portGroupName\": …, \"gateway\": …, \"subnetMask\": …}"]
+        return {}, errors
+    for key in sorted(set(entry) - set(NETWORK_FIELDS) - NETWORK_READ_ONLY):
+        fail(key, "unknown field")
+
+    name = entry.get("portGroupName", port_group_name)
+    if port_group_name is not None and name != port_group_name:
+        fail("portGroupName", f"must be the port group of the URL ('{port_group_name}') or left out")
+    elif not isinstance(name, str) or not name.strip():
+        fail("portGroupName", "this field is required")
+    elif len(name) > 255:
+        fail("portGroupName", "at most 255 characters")
+
+    use_dhcp = entry.get("useDhcp", False)
+    if use_dhcp is None:
+        use_dhcp = False
+    if not isinstance(use_dhcp, bool):
+        fail("useDhcp", "must be true or false")
+
+    def text(key: str) -> str:
+        value = entry.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            fail(key, "must be a string")
+            return ""
+        return value.strip()
+
+    def strings(key: str) -> list[str]:
+        value = entry.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            fail(key, "must be a list of strings")
+            return []
+        return [item.strip() for item in value]
+
+    gateway, domain_name = text("gateway"), text("domainName")
+    search_path, dns, ntp = strings("searchPath"), strings("dns"), strings("ntp")
+    mask_prefix = None
+    mask = text("subnetMask")
+    if mask:
+        try:
+            ipaddress.IPv4Address(mask)
+            mask_prefix = ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
+        except ValueError:
+            fail("subnetMask", f"'{mask}' is not a subnet mask (like 255.255.255.0)")
+        else:
+            if mask_prefix == 0:
+                fail("subnetMask", "0.0.0.0 is not a usable subnet mask")
+                mask_prefix = None
+    prefix = entry.get("prefixLength")
+    if prefix is not None and (not isinstance(prefix, int) or isinstance(prefix, bool) or not 1 <= prefix <= 32):
+        fail("prefixLength", "must be a whole number from 1 to 32")
+        prefix = None
+    if mask_prefix is not None and prefix is not None and mask_prefix != prefix:
+        fail("subnetMask", f"{mask} is a /{mask_prefix} subnet, but prefixLength says /{prefix}; give one of them")
+    if errors:
+        return {}, errors
+
+    settings = PortGroupSettings(
+        port_group_name=name, use_dhcp=use_dhcp, gateway=gateway, prefix_length=prefix or mask_prefix,
+        domain_name=domain_name, search_path=search_path, dns=dns, ntp=ntp,
+    )
+    try:
+        settings.full_clean(exclude=["component"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, problems in exc.error_dict.items():
+            key = _MODEL_TO_API.get(field, field)
+            for problem in problems:
+                params = problem.params or {}
+                message = problem.message % params if params else problem.message
+                index = params.get("index")
+                fail(f"{key}[{index}]" if index is not None else key, message[0].lower() + message[1:])
+        return {}, errors
+    from datacenters.selectors import port_group_settings_dict
+
+    return port_group_settings_dict(settings), {}
+
+
+def _networks_normalize(networks, spec: dict, errors: dict[str, list[str]]) -> list[dict]:
+    """`content.networks` of a component spec, checked entry by entry (paths ``content.networks[i]…``)."""
+    if spec.get("datacenterComponentType") != ComponentType.VCENTER:
+        errors.setdefault("content.networks", []).append(
+            f"only a VCENTER component has port groups, not a {spec.get('datacenterComponentType')}")
+        return []
+    if not isinstance(networks, list):
+        errors.setdefault("content.networks", []).append("must be a list of port group settings")
+        return []
+    normalized, seen = [], {}
+    for index, entry in enumerate(networks):
+        path = f"content.networks[{index}]"
+        canonical, problems = port_group_settings_check(entry, path=path)
+        for key, messages in problems.items():
+            errors.setdefault(key, []).extend(messages)
+        if not canonical:
+            continue
+        name = canonical["portGroupName"]
+        if name in seen:
+            errors.setdefault(f"{path}.portGroupName", []).append(f"'{name}' is also set at content.networks[{seen[name]}]")
+            continue
+        seen[name] = index
+        normalized.append(canonical)
+    return normalized
+
+
+def _port_group_settings_save(component: DatacenterComponent, entry: dict) -> PortGroupSettings:
+    settings, _ = PortGroupSettings.objects.update_or_create(
+        component=component,
+        port_group_name=entry["portGroupName"],
+        defaults={
+            "use_dhcp": entry["useDhcp"],
+            "gateway": entry["gateway"] or "",
+            "prefix_length": entry["prefixLength"],
+            "domain_name": entry["domainName"] or "",
+            "search_path": entry["searchPath"],
+            "dns": entry["dns"],
+            "ntp": entry["ntp"],
+        },
+    )
+    return settings
+
+
+def _port_group_component(component_name: str, port_group_name: str) -> DatacenterComponent:
+    """The vCenter component that knows this port group (discovered, or with settings from before)."""
+    component = _component(component_name)
+    if component.component_type != ComponentType.VCENTER:
+        raise NotFound(f"{component_name} is a {component.get_component_type_display()}; only vCenter Servers have port groups")
+    known = InventoryObject.objects.filter(component=component, kind=InventoryKind.NETWORK, name=port_group_name).exists()
+    if not known and not PortGroupSettings.objects.filter(component=component, port_group_name=port_group_name).exists():
+        raise NotFound(
+            f"no port group '{port_group_name}' in the inventory of {component_name}; "
+            "if it is new, discover the component again first"
+        )
+    return component
+
+
+def port_group_settings_update(*, component_name: str, port_group_name: str, settings: dict) -> PortGroupSettings:
+    """Set (replace) the IPv4 settings of one discovered port group. No task: nothing on vCenter changes."""
+    component = _port_group_component(component_name, port_group_name)
+    canonical, errors = port_group_settings_check(settings, port_group_name=port_group_name)
+    if errors:
+        path, problems = next(iter(errors.items()))
+        raise ValidationFailed(f"{path}: {problems[0]}", errors=errors)
+    with transaction.atomic():
+        return _port_group_settings_save(component, canonical)
+
+
+def port_group_settings_remove(*, component_name: str, port_group_name: str) -> None:
+    """Forget the settings of a port group (typically one that disappeared from the inventory)."""
+    component = _port_group_component(component_name, port_group_name)
+    deleted, _ = PortGroupSettings.objects.filter(component=component, port_group_name=port_group_name).delete()
+    if not deleted:
+        raise NotFound(f"port group '{port_group_name}' of {component_name} has no IPv4 settings")

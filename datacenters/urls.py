@@ -15,4 +15,6 @@ urlpatterns = [
     path("<str:component_name>/update/", views.datacenter_update, name="datacenter-update"),
     path("<str:component_name>/certificate/", views.datacenter_certificate, name="datacenter-certificate"),
     path("<str:component_name>/delete/", views.datacenter_delete, name="datacenter-delete"),
+    # Port group names may hold "/": the name is the rest of the path.
+    path("<str:component_name>/networks/<path:port_group_name>", views.datacenter_network, name="datacenter-network"),
 ]

@@ -73,7 +73,11 @@ class CertificateInvalid(VSphereError):
     """TLS failed for another reason than a changed certificate (expired, too weak, broken)."""
 
 
-class NotAVCenter(VSphereError):
+class WrongServer(VSphereError):
+    """The address answers, but not as the product expected (no such API, or plain HTTP)."""
+
+
+class NotAVCenter(WrongServer):
     """The address answers, but not as a vCenter Server (an ESXi host, or no vSphere API at all)."""
 
 
@@ -126,7 +130,7 @@ def certificate_probe(*, fqdn: str, port: int = 443, timeout: float = 10) -> Ser
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with _errors_translated(fqdn=fqdn, port=port):
+    with errors_translated(fqdn=fqdn, port=port):
         with socket.create_connection((fqdn, port), timeout=timeout) as sock:
             with context.wrap_socket(sock, server_hostname=fqdn) as tls:
                 der = tls.getpeercert(binary_form=True)
@@ -135,8 +139,11 @@ def certificate_probe(*, fqdn: str, port: int = 443, timeout: float = 10) -> Ser
     return ServerCertificate.from_der(der)
 
 
-def _pinned_context(*, certificate_pem: str) -> ssl.SSLContext:
-    """Trust exactly the accepted certificate, even a leaf whose issuer (VMCA) we never saw."""
+def pinned_context(*, certificate_pem: str) -> ssl.SSLContext:
+    """Trust exactly the accepted certificate, even a leaf whose issuer (VMCA) we never saw.
+
+    The NSX-T and vRealize Operations clients (datacenters/rest.py) pin the same way.
+    """
     try:
         context = ssl.create_default_context(cadata=certificate_pem)
     except (ssl.SSLError, ValueError) as exc:
@@ -165,8 +172,8 @@ def connect(
     timeout: float = 30,
 ) -> Iterator[vim.ServiceInstance]:
     """A logged-in ServiceInstance of the vCenter at fqdn:port, trusting only `certificate_pem`."""
-    context = _pinned_context(certificate_pem=certificate_pem)
-    with _errors_translated(fqdn=fqdn, port=port, certificate_pem=certificate_pem):
+    context = pinned_context(certificate_pem=certificate_pem)
+    with errors_translated(fqdn=fqdn, port=port, certificate_pem=certificate_pem):
         version = _api_version_choose(fqdn=fqdn, port=port, context=context, timeout=timeout)
         stub = SoapStubAdapter(
             host=fqdn, port=port, version=version, sslContext=context, httpConnectionTimeout=timeout
@@ -179,7 +186,7 @@ def connect(
             raise
     logger.debug("connected to %s:%s as %s (API %s)", fqdn, port, username, versionIdMap[version])
     try:
-        with _errors_translated(fqdn=fqdn, port=port, certificate_pem=certificate_pem):
+        with errors_translated(fqdn=fqdn, port=port, certificate_pem=certificate_pem):
             yield service_instance
     finally:
         _logout(service_instance, fqdn=fqdn, port=port)
@@ -248,8 +255,10 @@ def _logout(service_instance: vim.ServiceInstance, *, fqdn: str, port: int) -> N
 
 
 @contextlib.contextmanager
-def _errors_translated(*, fqdn: str, port: int, certificate_pem: str | None = None) -> Iterator[None]:
-    """Network and TLS failures → our errors, phrased for the person who runs the vCenter."""
+def errors_translated(
+    *, fqdn: str, port: int, certificate_pem: str | None = None, product: str = "vCenter Server"
+) -> Iterator[None]:
+    """Network and TLS failures → our errors, phrased for the person who runs the server (`product`)."""
     where = f"{fqdn}:{port}"
     try:
         yield
@@ -259,8 +268,8 @@ def _errors_translated(*, fqdn: str, port: int, certificate_pem: str | None = No
         raise _verification_failure(fqdn=fqdn, port=port, certificate_pem=certificate_pem, error=exc) from exc
     except ssl.SSLError as exc:
         if exc.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"):  # a plain-HTTP answer
-            message = f"{where} does not speak HTTPS; check the address and port of the vCenter Server"
-            raise NotAVCenter(message) from exc
+            message = f"{where} does not speak HTTPS; check the address and port of the {product}"
+            raise (NotAVCenter if product == "vCenter Server" else WrongServer)(message) from exc
         raise CertificateInvalid(f"the TLS handshake with {where} failed: {exc.reason or exc}") from exc
     except socket.gaierror as exc:
         raise Unreachable(f"cannot connect to {where}: name does not resolve") from exc
@@ -272,7 +281,7 @@ def _errors_translated(*, fqdn: str, port: int, certificate_pem: str | None = No
         raise Unreachable(f"cannot connect to {where}: the server closed the connection") from exc
     except OSError as exc:
         raise Unreachable(f"cannot connect to {where}: {exc.strerror or exc}") from exc
-    except http.client.HTTPException as exc:  # e.g. "503 Service Unavailable" while vCenter restarts
+    except http.client.HTTPException as exc:  # e.g. "503 Service Unavailable" while the server restarts
         raise VSphereError(f"{where} answered with an error: {exc}") from exc
 
 

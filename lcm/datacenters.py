@@ -1,6 +1,8 @@
-"""`lcm datacenter …` (registered vCenter Servers and what was discovered in them) and `lcm certificate probe`."""
+"""`lcm datacenter …` (registered vCenter Servers, NSX-T Managers and vRealize Operations Managers, what
+was discovered in them, and the IPv4 settings of a vCenter's port groups) and `lcm certificate probe`."""
 from __future__ import annotations
 
+import argparse
 import copy
 import sys
 
@@ -134,6 +136,17 @@ def cmd_get(args, client: Client) -> int:
         ("Version", " ".join(filter(None, [c.get("version"), f"(build {c['build']})" if c.get("build") else ""]))),
         ("Discovered", fmt_time(c.get("discoveredAt")) or "never"),
     ])
+    about = (c.get("properties") or {}).get("about") or {}
+    if c.get("datacenterComponentType") in ("NSXT", "VROPS") and about:
+        print("\nIdentity")
+        fields([
+            ("Product", about.get("fullName")),
+            ("Host name", about.get("hostname")),
+            ("Node UUID", about.get("nodeUuid")),
+            ("Cluster ID", about.get("clusterId")),
+            ("Cluster status", about.get("clusterStatus")),
+            ("Node status", about.get("nodeStatus")),
+        ], indent="  ")
     if isinstance(content.get("certificate"), dict):
         print("\nCertificate")
         certificate_print(content["certificate"], indent="  ")
@@ -183,6 +196,94 @@ def cmd_delete(args, client: Client) -> int:
     return task_accepted(client, accepted, what=f"delete {args.name}", wait=args.wait, as_json=args.json)
 
 
+# --- port groups: `lcm datacenter network list|set|unset` ---
+
+
+def _mask_cell(entry: dict) -> str:
+    if not entry.get("prefixLength"):
+        return ""
+    return f"/{entry['prefixLength']} ({entry.get('subnetMask')})"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.replace(" ", ",").split(",") if item.strip()]
+
+
+def cmd_network_list(args, client: Client) -> int:
+    component = client.get(f"datacenters/{quote_name(args.name)}")
+    networks = [n for n in (component.get("content") or {}).get("networks") or [] if isinstance(n, dict)]
+    if args.json:
+        print_json(networks)
+        return EXIT_OK
+    if component.get("datacenterComponentType") not in (None, "VCENTER"):
+        print(f"{args.name} is a {component.get('datacenterComponentType')} component: it has no port groups.")
+        return EXIT_OK
+    if not networks:
+        print(f"No port groups discovered in {args.name}. Run `lcm datacenter discover {args.name}` first.")
+        return EXIT_OK
+    table(
+        ["PORT GROUP", "DATACENTER", "VLAN", "DHCP", "GATEWAY", "SUBNET", "DNS", "NTP", "DOMAIN", "SEARCH", "NOTE"],
+        [[n.get("portGroupName"), n.get("datacenter"), n.get("vlan"),
+          n.get("useDhcp") if n.get("configured") else None, n.get("gateway"), _mask_cell(n), n.get("dns"),
+          n.get("ntp"), n.get("domainName"), n.get("searchPath"),
+          "not found in the last discovery" if n.get("foundInLastDiscovery") is False
+          else ("" if n.get("configured") else "no IPv4 settings")]
+         for n in networks],
+    )
+    return EXIT_OK
+
+
+def cmd_network_set(args, client: Client) -> int:
+    """Change the given settings of a port group; the others keep their values (the API's PUT replaces)."""
+    path = f"datacenters/{quote_name(args.name)}/networks/{quote_name(args.port_group)}"
+    current = client.get(path)
+    settings = {key: current.get(key) for key in ("useDhcp", "gateway", "prefixLength", "domainName", "searchPath",
+                                                   "dns", "ntp")}
+    if args.dhcp is not None:
+        settings["useDhcp"] = args.dhcp
+    if args.gateway is not None:
+        settings["gateway"] = args.gateway or None
+    if args.mask is not None:
+        mask = args.mask.strip()
+        settings.pop("prefixLength", None)
+        if mask.lstrip("/").isdigit():
+            settings["prefixLength"] = int(mask.lstrip("/"))
+        elif mask:
+            settings["subnetMask"] = mask
+    for key, value in (("dns", args.dns), ("ntp", args.ntp), ("searchPath", args.search_path)):
+        if value is not None:
+            settings[key] = _split(value)
+    if args.domain is not None:
+        settings["domainName"] = args.domain or None
+    entry = client.put(path, settings)
+    if args.json:
+        print_json(entry)
+        return EXIT_OK
+    print(f"Saved the IPv4 settings of {args.port_group} on {args.name}:")
+    _network_print(entry)
+    return EXIT_OK
+
+
+def _network_print(entry: dict) -> None:
+    fields([
+        ("DHCP", entry.get("useDhcp")),
+        ("Gateway", entry.get("gateway")),
+        ("Subnet", _mask_cell(entry)),
+        ("DNS", entry.get("dns")),
+        ("NTP", entry.get("ntp")),
+        ("Domain", entry.get("domainName")),
+        ("Search path", entry.get("searchPath")),
+        ("Note", "not found in the last discovery" if entry.get("foundInLastDiscovery") is False else None),
+    ], indent="  ")
+
+
+def cmd_network_unset(args, client: Client) -> int:
+    client.delete(f"datacenters/{quote_name(args.name)}/networks/{quote_name(args.port_group)}")
+    if not args.json:
+        print(f"Removed the IPv4 settings of {args.port_group} on {args.name}.")
+    return EXIT_OK
+
+
 def cmd_certificate_probe(args, client: Client) -> int:
     cert = client.post("certificates/probe", {"fqdn": args.fqdn, "port": args.port})
     if args.json:
@@ -196,7 +297,8 @@ def cmd_certificate_probe(args, client: Client) -> int:
 
 
 def add_parser(commands, common) -> None:
-    dc = commands.add_parser("datacenter", aliases=["dc"], help="register and inspect vCenter Servers", parents=[common])
+    dc = commands.add_parser("datacenter", aliases=["dc"], parents=[common],
+                             help="register and inspect vCenter Servers, NSX-T Managers and vRealize Operations Managers")
     sub = dc.add_subparsers(dest="datacenter_command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="the registered components", parents=[common])
@@ -220,7 +322,8 @@ def add_parser(commands, common) -> None:
         p.add_argument("--wait", action="store_true", help="follow the task until it ends (like `lcm task watch`)")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("discover", help="read the component's inventory again", parents=[common])
+    p = sub.add_parser("discover", help="read the component's inventory (vCenter) or version and identity again",
+                       parents=[common])
     p.add_argument("name", metavar="NAME")
     p.add_argument("--wait", action="store_true", help="follow the task until it ends")
     p.set_defaults(func=cmd_discover)
@@ -230,6 +333,35 @@ def add_parser(commands, common) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--wait", action="store_true", help="follow the task until it ends")
     p.set_defaults(func=cmd_delete)
+
+    net = sub.add_parser("network", aliases=["net"], help="the IPv4 settings of a vCenter's port groups",
+                         parents=[common])
+    nsub = net.add_subparsers(dest="network_command", metavar="COMMAND", required=True)
+    p = nsub.add_parser("list", help="the port groups of a vCenter with their IPv4 settings", parents=[common])
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_network_list)
+
+    p = nsub.add_parser(
+        "set", parents=[common], help="set IPv4 settings of a port group (options left out keep their values)",
+        description="Set the IPv4 settings of a port group. Options left out keep their current values; "
+        "an empty value clears one (--dns '').",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("port_group", metavar="PORTGROUP")
+    p.add_argument("--gateway", metavar="IP")
+    p.add_argument("--mask", metavar="MASK", help="subnet mask (255.255.255.0) or prefix length (24 or /24)")
+    p.add_argument("--dns", metavar="IP,IP", help="DNS servers, comma separated, in order")
+    p.add_argument("--ntp", metavar="HOST,HOST", help="NTP servers (names or addresses), comma separated")
+    p.add_argument("--domain", metavar="DOMAIN", help="the domain name")
+    p.add_argument("--search-path", metavar="DOMAIN,DOMAIN", help="DNS search domains, comma separated, in order")
+    p.add_argument("--dhcp", action=argparse.BooleanOptionalAction, default=None,
+                   help="addresses come from DHCP (then the static settings are optional); --no-dhcp for static")
+    p.set_defaults(func=cmd_network_set)
+
+    p = nsub.add_parser("unset", help="forget the IPv4 settings of a port group", parents=[common])
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("port_group", metavar="PORTGROUP")
+    p.set_defaults(func=cmd_network_unset)
 
     cert = commands.add_parser("certificate", help="look at a server's TLS certificate", parents=[common])
     csub = cert.add_subparsers(dest="certificate_command", metavar="COMMAND", required=True)

@@ -26,11 +26,12 @@ def target_url(task) -> str:
         if task.operation == "environment.delete" and task.status == Status.SUCCESS:
             return ""
         return reverse("environment-detail", args=[task.target_name])
-    if task.target_type != "datacenter" or task.operation == "datacenter.validate":
+    verb = task.operation.rpartition(".")[2]  # datacenter.register, nsxt.register, vrops.validate …
+    if task.target_type != "datacenter" or verb == "validate":
         return ""
-    if task.operation == "datacenter.register" and task.status != Status.SUCCESS:
+    if verb == "register" and task.status != Status.SUCCESS:
         return ""  # stored only by the registration's last action
-    if task.operation == "datacenter.delete" and task.status == Status.SUCCESS:
+    if verb == "delete" and task.status == Status.SUCCESS:
         return ""
     return reverse("datacenter-detail", args=[task.target_name])
 
