@@ -6,13 +6,12 @@ unknown paths 404. Fixtures: `nsxt_factory`, `nsxt`.
 from __future__ import annotations
 
 import base64
-import secrets
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.fakes.server import FakeHandler, FakeServer
+from tests.fakes.server import FakeHandler, FakeServer, fakes_started
 
 FORBIDDEN = {
     "module_name": "common-services",
@@ -105,18 +104,7 @@ class FakeNsxt(FakeServer):
 
 @pytest.fixture
 def nsxt_factory(vcsim_tls, vcsim_tls_factory) -> Iterator[Callable[..., FakeNsxt]]:
-    started: list[FakeNsxt] = []
-
-    def start(*, username: str = "admin", password: str | None = None) -> FakeNsxt:
-        fake = FakeNsxt(tls=vcsim_tls, new_tls=vcsim_tls_factory, username=username,
-                        password=password or secrets.token_urlsafe(12))
-        fake.start()
-        started.append(fake)
-        return fake
-
-    yield start
-    for fake in started:
-        fake.stop()
+    yield from fakes_started(FakeNsxt, tls=vcsim_tls, new_tls=vcsim_tls_factory)
 
 
 @pytest.fixture

@@ -121,3 +121,20 @@ class FakeServer:
 
     def calls(self, method: str, path: str) -> int:
         return sum(1 for m, p, _ in self.requests if (m, p) == (method, path))
+
+
+def fakes_started(fake_class: type[FakeServer], *, tls: TlsFiles, new_tls: Callable[[], TlsFiles]):
+    """The body of a fake's factory fixture: yields start(username=…, password=…), stops all at the end."""
+    import secrets
+
+    started: list[FakeServer] = []
+
+    def start(*, username: str = "admin", password: str | None = None) -> FakeServer:
+        fake = fake_class(tls=tls, new_tls=new_tls, username=username, password=password or secrets.token_urlsafe(12))
+        fake.start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()

@@ -7,14 +7,13 @@ does. Fixtures: `vrops_factory`, `vrops`.
 """
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.fakes.server import FakeHandler, FakeServer
+from tests.fakes.server import FakeHandler, FakeServer, fakes_started
 
 API = "/suite-api/api"
 TOKEN_INVALID = {
@@ -113,18 +112,7 @@ class FakeVrops(FakeServer):
 
 @pytest.fixture
 def vrops_factory(vcsim_tls, vcsim_tls_factory) -> Iterator[Callable[..., FakeVrops]]:
-    started: list[FakeVrops] = []
-
-    def start(*, username: str = "admin", password: str | None = None) -> FakeVrops:
-        fake = FakeVrops(tls=vcsim_tls, new_tls=vcsim_tls_factory, username=username,
-                         password=password or secrets.token_urlsafe(12))
-        fake.start()
-        started.append(fake)
-        return fake
-
-    yield start
-    for fake in started:
-        fake.stop()
+    yield from fakes_started(FakeVrops, tls=vcsim_tls, new_tls=vcsim_tls_factory)
 
 
 @pytest.fixture
