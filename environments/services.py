@@ -15,7 +15,8 @@ from environments.models import ComponentReference, Environment, EnvironmentStat
 from environments.spec import SpecChecker, secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
-from lifecycle.models import Status, Task
+from lifecycle.models import Task
+from lifecycle.selectors import tasks_unfinished_on
 from lifecycle.services import secret_is_ref, secret_store, task_create
 from products.types import product_type_get
 
@@ -103,9 +104,7 @@ def environment_create(*, spec: Any, replace_existing: bool = False, ignore_vali
 
 
 def _replace_allowed(environment: Environment) -> None:
-    running = Task.objects.filter(target_key__in=[target_key(environment.environment_id)],
-                                  status__in=Status.unfinished()).first() or Task.objects.filter(
-        target_key__startswith=target_key(environment.environment_id) + "/", status__in=Status.unfinished()).first()
+    running = tasks_unfinished_on(target_key=target_key(environment.environment_id)).first()
     if running:
         raise Conflict(f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
                        "replace the definition when it has ended")

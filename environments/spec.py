@@ -623,10 +623,9 @@ class SpecChecker:
 
 
 def _port_group_settings(component_name: str, port_group_name: str) -> dict | None:
-    from datacenters import selectors
+    from datacenters.selectors import port_group_settings
 
-    lookup = getattr(selectors, "port_group_settings", None)
-    return lookup(component_name=component_name, port_group_name=port_group_name) if lookup else None
+    return port_group_settings(component_name=component_name, port_group_name=port_group_name)
 
 
 def _known(objects: list[InventoryObject], kind: str, datacenter: str | None = None) -> str:

@@ -203,8 +203,11 @@ def action_run(action_id: int) -> None:
         ctx.log(f"failed: {exc.message}")
         _action_finish(action_id, Status.ERROR, ctx.redact(exc.message))
     except Exception as exc:  # a bug or an unforeseen failure: say what, keep the traceback in the log
-        logger.exception("action %s (%s) of task %s failed unexpectedly", action_id, action.name, task.pk)
-        ctx.log("unexpected error:\n" + traceback.format_exc())
+        trace = traceback.format_exc()
+        # The worker's log gets the traceback with the task's secrets blanked out, like the task log.
+        logger.error("action %s (%s) of task %s failed unexpectedly:\n%s", action_id, action.name, task.pk,
+                     ctx.redact(trace))
+        ctx.log("unexpected error:\n" + trace)
         _action_finish(action_id, Status.ERROR, ctx.redact(f"unexpected error: {type(exc).__name__}: {exc}"))
     else:
         if result is not None:

@@ -1,5 +1,5 @@
 """Reads of tasks for the pages and the API."""
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from lifecycle.errors import NotFound
 from lifecycle.models import Action, Status, Task
@@ -74,3 +74,15 @@ def last_tasks(*, target_type: str, target_names: list[str]) -> dict[str, Task]:
     newest = (Task.objects.filter(target_type=target_type, target_name__in=target_names)
               .values("target_name").annotate(newest=Max("pk")).values_list("newest", flat=True))
     return {task.target_name: task for task in Task.objects.filter(pk__in=newest)}
+
+
+def conflicting_keys(target_key: str) -> Q:
+    """Keys that may not run beside target_key: itself, its "/"-ancestors and its descendants."""
+    parts = target_key.split("/")
+    ancestors = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return Q(target_key__in=ancestors) | Q(target_key__startswith=target_key + "/")
+
+
+def tasks_unfinished_on(*, target_key: str) -> QuerySet[Task]:
+    """Unfinished tasks that may not run beside a task on target_key."""
+    return Task.objects.filter(conflicting_keys(target_key), status__in=Status.unfinished())

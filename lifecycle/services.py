@@ -9,21 +9,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from lifecycle.engine import dispatch_task_begin, task_advance, task_finish
+from lifecycle.engine import dispatch_task_begin, task_advance
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.masking import SECRET_KEYS, request_mask, request_unmask
 from lifecycle.models import Action, ApiToken, Status, Task
+from lifecycle.selectors import conflicting_keys, tasks_unfinished_on
 from lifecycle.operations import ActionSpec, operation_get
-
-
-def _conflicting_keys(target_key: str) -> Q:
-    """Keys that may not run beside target_key: itself, its "/"-ancestors and its descendants."""
-    parts = target_key.split("/")
-    ancestors = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return Q(target_key__in=ancestors) | Q(target_key__startswith=target_key + "/")
 
 
 def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *, attempt: int) -> None:
@@ -57,11 +50,7 @@ def task_create(*, operation: str, target_type: str, target_name: str, target_ke
     """Record a task and its actions; it starts after commit, once the tasks it waits for have ended."""
     spec = operation_get(operation)
     masked, secrets = _secrets_store(request, spec.secret_keys)
-    preceding = list(
-        Task.objects.select_for_update()
-        .filter(_conflicting_keys(target_key), status__in=Status.unfinished())
-        .order_by("pk")
-    )
+    preceding = list(tasks_unfinished_on(target_key=target_key).select_for_update().order_by("pk"))
     task = Task.objects.create(
         operation=operation,
         target_type=target_type,
@@ -134,7 +123,7 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
             new_full = operation.input_update(task=task, request=request_unmask(request, old_secrets))
             task.request, task.request_secrets = _secrets_store(new_full, operation.secret_keys)
         blocking = (
-            Task.objects.filter(_conflicting_keys(task.target_key), status=Status.IN_PROGRESS).exclude(pk=task.pk).first()
+            Task.objects.filter(conflicting_keys(task.target_key), status=Status.IN_PROGRESS).exclude(pk=task.pk).first()
         )
         if blocking:
             raise Conflict(f"task {blocking.pk} ({blocking.operation}) is running on {blocking.target_name}; restart this one when it has ended")
@@ -159,7 +148,7 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
             request_secrets=task.request_secrets,
         )
         task.preceding_tasks.set(
-            Task.objects.filter(_conflicting_keys(task.target_key), status__in=Status.unfinished()).exclude(pk=task.pk)
+            tasks_unfinished_on(target_key=task.target_key).exclude(pk=task.pk)
         )
         dispatch_task_begin(task.pk)
     return Task.objects.get(pk=task_id)

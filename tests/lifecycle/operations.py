@@ -29,6 +29,8 @@ def _maybe_fail(ctx):
 
 
 def _boom(ctx):
+    if ctx.request.get("password"):
+        raise RuntimeError(f"a bug that shows the secret {ctx.request['password']}")
     raise RuntimeError("a bug in an action")
 
 

@@ -171,6 +171,18 @@ def test_an_action_with_a_bug_fails_with_a_plain_message_and_the_traceback_in_it
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_secret_in_an_unexpected_error_reaches_neither_the_task_nor_the_worker_log(worker):
+    task = _create("test.bug", key="test:leak", password="leaky-secret-42")
+    failed = task_wait(task.pk)
+    action = failed.actions.get()
+    assert action.message == "unexpected error: RuntimeError: a bug that shows the secret ********"
+    assert "leaky-secret-42" not in action.log
+    time.sleep(0.5)  # the worker's log handler writes after the row
+    log = worker.log_path.read_text()
+    assert f"of task {task.pk} failed unexpectedly" in log and "leaky-secret-42" not in log
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_redelivered_message_never_runs_an_action_twice(worker):
     from lifecycle import tasks
 
