@@ -87,6 +87,7 @@ class ActionContext:
         self._task = task
         self._cancel = threading.Event()
         self._cancel_checked = 0.0
+        self._resolved: set[str] = set()  # stored secrets this action resolved: blanked like the request's
 
     @cached_property
     def request(self) -> dict:
@@ -99,7 +100,20 @@ class ActionContext:
         return json.loads(raw) if raw else {}
 
     def redact(self, text: str) -> str:
-        return text_redact(text, self._secrets.values())
+        return text_redact(text, [*self._secrets.values(), *self._resolved])
+
+    def secret(self, value: str, *, path: str = "password") -> str:
+        """A secret in clear text (a stored-secret reference resolved), blanked from this action's log,
+        messages and traceback from now on."""
+        from lifecycle.services import secret_resolve
+
+        try:
+            clear = secret_resolve(value, path=path)
+        except Exception as exc:
+            raise ActionFailed(getattr(exc, "message", str(exc))) from None
+        if clear:
+            self._resolved.add(clear)
+        return clear
 
     def result_of(self, name: str, *, item: str | None = None) -> dict:
         """The result of the latest successful run of an earlier action of this task."""
@@ -264,7 +278,19 @@ def task_finish(task_id: int, status: str, message: str) -> None:
         status=status, message=message, finished_at=timezone.now()
     )
     if finished:
+        task_finished_hook(task_id)
         tasks_waiting_start(task_id)
+
+
+def task_finished_hook(task_id: int) -> None:
+    task = Task.objects.get(pk=task_id)
+    hook = operation_get(task.operation).finished
+    if hook is None:
+        return
+    try:
+        hook(task=task)
+    except Exception:  # the task's own result stands; say what the hook could not do
+        logger.exception("the end-of-task step of task %s (%s) failed", task_id, task.operation)
 
 
 def tasks_waiting_start(task_id: int) -> None:

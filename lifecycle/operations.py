@@ -55,6 +55,9 @@ class Operation:
     # (unmasked). None: this operation takes no new input on restart.
     input_update: Callable[..., dict] | None = None
     secret_keys: frozenset[str] = field(default_factory=frozenset)
+    # Called once when a run of the task ends (SUCCESS, ERROR or CANCELLED), after the task row says so:
+    # ``finished(task=task)``. For what must follow any ending, e.g. marking a deployment FAILED.
+    finished: Callable[..., None] | None = None
 
     def action_specs(self) -> dict[str, ActionSpec]:
         specs = {}

@@ -86,8 +86,9 @@ def task_cancel(*, task_id: int, user=None) -> Task:
         else:
             task_id_to_release = None
     if task_id_to_release:
-        from lifecycle.engine import tasks_waiting_start
+        from lifecycle.engine import task_finished_hook, tasks_waiting_start
 
+        task_finished_hook(task_id_to_release)
         tasks_waiting_start(task_id_to_release)
     else:
         task_advance(task_id)  # nothing running: finish as cancelled now; else the running action will
