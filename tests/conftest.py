@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-pytest_plugins = ["tests.vcsim"]
+pytest_plugins = ["tests.vcsim", "tests.fakes.appliances"]
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DIR = Path(tempfile.mkdtemp(prefix="lcm-test-"))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from products.appliances.base import ApplianceApi
 
 # Property types a declaration may use.
 STRING, INTEGER, BOOLEAN, LIST, OBJECT, MAP = "string", "integer", "boolean", "list", "object", "map"
@@ -73,6 +76,26 @@ class ProductType:
     # Node setting → OVF property key (per nic index where "{n}" appears).
     ovf_node_keys: dict[str, str] = field(default_factory=dict)
     help: str = ""
+    # Deployment: how the appliance is set up after boot (None: nothing after the guest is up), and how
+    # long to wait (seconds; each can be overridden with LCM_TIMEOUTS, e.g. "VCD.guest=1800,VCD.ready=1200").
+    # Every node's OVF is imported at once; the primary is then started and set up first, and the other
+    # nodes after it, all at the same time.
+    appliance: "ApplianceApi | None" = None
+    # OVF values a non-primary node takes from its product's primary node (e.g. the cluster to join):
+    # primary node's definition → {OVF key: value}.
+    member_ovf: Callable[[dict], dict[str, str]] | None = None
+    # Whether the product's setup needs its administrator's password (``adminPassword``).
+    admin_password_required: bool = False
+    guest_timeout: int = 900  # power on → VMware Tools running and the guest's IP
+    ready_timeout: int = 900  # guest up → the appliance's own endpoint answers
+    setup_timeout: int = 1800  # one node's product setup
+
+    def timeout(self, kind: str) -> float:
+        """guest, ready or setup: the declared value unless LCM_TIMEOUTS overrides it for this type."""
+        from django.conf import settings
+
+        override = settings.LCM_TIMEOUTS.get(f"{self.code}.{kind}")
+        return float(override) if override is not None else float(getattr(self, f"{kind}_timeout"))
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)

@@ -10,6 +10,18 @@ product_type_register(
         min_nodes=1,
         max_nodes=16,
         node_roles=(NodeRole("appliance", "Appliance", 1, 16, primary=True),),
+        # The usual appliance keys, set only where the OVA declares them; ovfProperties override them.
+        ovf_node_keys={
+            "hostName": "hostname",
+            "ipAddress": "ip{n}",
+            "netmask": "netmask{n}",
+            "gateway": "gateway",
+            "dns": "dns",
+            "domainName": "domain",
+            "searchPath": "searchpath",
+            "ntp": "ntp",
+            "rootPassword": "root_password",
+        },
         properties=(
             Property("ovfProperties", MAP, default={}, item_type=STRING,
                      help="OVF property key → value. Keys containing 'password' or 'secret' are kept as secrets."),

@@ -2,6 +2,7 @@
 
 Its property set is not published; these are the settings its OVA asks for at deployment.
 """
+from products.appliances.usage_meter import appliance
 from products.types.base import BOOLEAN, Integration, NodeRole, Property, ProductType, STRING, product_type_register
 
 product_type_register(
@@ -11,6 +12,8 @@ product_type_register(
         repository_dir="usage_meter",
         help="One appliance.",
         node_roles=(NodeRole("appliance", "Appliance", 1, 1, primary=True),),
+        appliance=appliance,
+        ready_timeout=1200,  # its first boot initializes its database before the web application starts
         ovf_node_keys={
             "hostName": "vami.hostname",
             "ipAddress": "vami.ip{n}.vCloud_Usage_Meter",

@@ -1,4 +1,5 @@
 """VMware Cloud Director: a primary cell, up to two standby cells (database HA) and more cells."""
+from products.appliances.vcd import appliance
 from products.types.base import (BOOLEAN, INTEGER, OBJECT, STRING, Integration, NodeRole, Property, ProductType,
                                  product_type_register)
 
@@ -29,6 +30,8 @@ product_type_register(
             NodeRole("cell", "Cell", 0, 13),
         ),
         node_role_of=_role,
+        admin_password_required=True,  # the system administrator the primary's setup creates
+        appliance=appliance,
         ovf_node_keys={
             "hostName": "vami.hostname" + SUFFIX,
             "ipAddress": "vami.ip{n}" + SUFFIX,

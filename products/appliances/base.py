@@ -1,0 +1,82 @@
+"""Talking to a deployed appliance after boot: readiness, product setup, and what follows setup.
+
+A product type declares an ``ApplianceApi`` (``ProductType.appliance``): three plain functions of an
+``ApplianceNode`` that speak the appliance's documented API through requests. The deployment actions
+(environments/actions.py) call them; nothing here knows about tasks or vSphere (the long waits read
+their timeout and poll interval from Django's settings).
+
+Certificates: an appliance makes its own self-signed certificate at first boot, so the first contact
+on each port trusts on first use and records the certificate (``ApplianceNode.certificates``); every
+later call, in this action or a later one, trusts exactly that certificate.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from datacenters.rest import RestClient
+from datacenters.vsphere import certificate_probe
+
+
+class NotReady(Exception):
+    """The appliance does not answer as ready yet; `message` says what it waits for. Retried until timeout."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SetupFailed(Exception):
+    """The appliance refused a setup call, or answered it wrongly: `message` says what, for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ApplianceNode:
+    """One deployed node as its appliance API sees it. Secrets here are resolved (clear text): never log them."""
+
+    node_id: str
+    ip: str
+    host_name: str
+    role: str  # the product type's role name: primary, standby, cell, member, appliance
+    is_primary: bool
+    root_password: str
+    properties: dict[str, Any]  # the product's properties, defaults applied, secrets resolved
+    product: dict[str, Any]  # the product's definition (adminPassword …), secrets resolved
+    primary: ApplianceNode | None  # the product's primary node (None on the primary itself)
+    nodes: list[ApplianceNode] = field(default_factory=list)  # all nodes of the product (for `finish`)
+    log: Callable[[str], None] = print
+    certificates: dict[str, str] = field(default_factory=dict)  # str(port) → PEM, trusted on first use
+    timeout: float = 30  # per HTTP request
+    # Called between polls of a long wait: raises to stop there (the deployment's cancel).
+    check: Callable[[], None] = lambda: None
+
+    def client(self, port: int, *, product: str) -> RestClient:
+        """A requests client for https://ip:port that trusts the certificate first seen on that port."""
+        key = str(port)
+        if key not in self.certificates:
+            certificate = certificate_probe(fqdn=self.ip, port=port, timeout=self.timeout)
+            self.certificates[key] = certificate.pem
+            self.log(f"{self.ip}:{port} presents certificate SHA-256 {certificate.thumbprint}; trusted from now on")
+        return RestClient(fqdn=self.ip, port=port, certificate_pem=self.certificates[key], timeout=self.timeout,
+                          product=product)
+
+
+@dataclass(frozen=True)
+class ApplianceApi:
+    """How a product type's appliance is brought into service after its VM booted.
+
+    ready(node): return when the appliance's own endpoint answers as ready; raise NotReady (retried
+    until the type's ready timeout) while it does not, SetupFailed when it answers as something else.
+    setup(node): the product's own setup of this node (per role); raise SetupFailed on refusal.
+      Called for the primary first, then for the other nodes (in parallel where the type allows).
+    finish(primary): once every node is set up (e.g. VCD's public addresses); primary.nodes holds all.
+    """
+
+    ready: Callable[[ApplianceNode], None] | None = None
+    setup: Callable[[ApplianceNode], None] | None = None
+    finish: Callable[[ApplianceNode], None] | None = None
