@@ -26,9 +26,9 @@ def _wait_http(url: str, process, timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, "serve exited early"
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing Django
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer in {timeout}s")
 
