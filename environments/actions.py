@@ -1,7 +1,27 @@
-"""The steps of environment operations."""
+"""The steps of environment operations: deploy (pre-checks, import, start, appliance setup) and delete.
+
+A deploy task's request holds the definition it deploys (secrets as stored-secret references, resolved
+through ``ctx.secret`` only where they are sent, so they are blanked in the log). Each node's progress
+is recorded on its Node row as it happens, so that a restart or a delete knows what exists.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+from datacenters import vsphere, vsphere_vms
 from environments import services
+from environments.deployment import (NodeRef, deployment_option, disk_provisioning, network_mapping, node_get, nodes_of,
+                                     ovf_properties, package_for, vcenter_component, vcenter_connect)
+from environments.models import EnvironmentState, Node, NodeState, Product
+from environments.prechecks import prechecks_run
+from environments.spec import FAIL
 from lifecycle.errors import ServiceError
 from lifecycle.operations import ActionFailed
+from products.appliances.base import ApplianceNode, NotReady, SetupFailed
 
 
 def environment_remove(ctx) -> dict:
@@ -12,3 +32,421 @@ def environment_remove(ctx) -> dict:
         raise ActionFailed(exc.message) from None
     ctx.log(f"removed the definition of {environment_id}")
     return {"environmentId": environment_id}
+
+
+def product_remove(ctx) -> dict:
+    request = ctx.request
+    try:
+        services.product_remove(environment_id=request["environmentId"], product_id=request["productId"])
+    except ServiceError as exc:
+        raise ActionFailed(exc.message) from None
+    ctx.log(f"removed product {request['productId']} from {request['environmentId']}")
+    return {"productId": request["productId"]}
+
+
+# --- which nodes an action runs for (the operation's for_each) ----------------------------------------
+
+
+def _refs(request: dict) -> list[NodeRef]:
+    return nodes_of(request["definition"], request.get("productIds"))
+
+
+def items_all(request: dict) -> list[str]:
+    return [ref.item for ref in _refs(request)]
+
+
+def items_primary(request: dict) -> list[str]:
+    return [ref.item for ref in _refs(request) if ref.is_primary]
+
+
+def items_member(request: dict) -> list[str]:
+    return [ref.item for ref in _refs(request) if not ref.is_primary]
+
+
+def _with_api(step: str, refs: list[NodeRef]) -> list[str]:
+    return [ref.item for ref in refs if ref.product_type.appliance and getattr(ref.product_type.appliance, step)]
+
+
+def items_primary_ready(request: dict) -> list[str]:
+    return _with_api("ready", [r for r in _refs(request) if r.is_primary])
+
+
+def items_member_ready(request: dict) -> list[str]:
+    return _with_api("ready", [r for r in _refs(request) if not r.is_primary])
+
+
+def items_primary_setup(request: dict) -> list[str]:
+    return _with_api("setup", [r for r in _refs(request) if r.is_primary])
+
+
+def items_member_setup(request: dict) -> list[str]:
+    return _with_api("setup", [r for r in _refs(request) if not r.is_primary])
+
+
+def items_products(request: dict) -> list[str]:
+    return [p["productId"] for p in request["definition"]["products"]
+            if request.get("productIds") is None or p["productId"] in request["productIds"]]
+
+
+def items_vms(request: dict) -> list[str]:
+    """Nodes with a VM of ours to destroy (recorded when the delete was asked for)."""
+    return list(request.get("vms", []))
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _ref(ctx) -> NodeRef:
+    return node_get(ctx.request["definition"], ctx.item)
+
+
+def _node(ctx, item: str | None = None) -> Node:
+    product_id, node_id = (item or ctx.item).split("/", 1)
+    node = Node.objects.filter(product__environment__environment_id=ctx.request["environmentId"],
+                               product__product_id=product_id, node_id=node_id).first()
+    if node is None:
+        raise ActionFailed(f"node {item or ctx.item} is no longer in environment {ctx.request['environmentId']}")
+    return node
+
+
+def _node_update(node: Node, **values) -> None:
+    for key, value in values.items():
+        setattr(node, key, value)
+    node.save(update_fields=[*values, "updated_at"])
+
+
+def _vcenter(name: str):
+    component = vcenter_component(name)
+    if component is None:
+        raise ActionFailed(f"no registered vCenter Server '{name}'")
+    return component
+
+
+def _failed(exc: vsphere.VSphereError) -> ActionFailed:
+    return ActionFailed(exc.message)
+
+
+def _mib(n: float) -> str:
+    return f"{n / (1 << 20):.1f}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def _wait(ctx, *, timeout: float, what: str, probe: Callable[[], str | None]) -> None:
+    """Call probe until it returns None (done); it returns what it still waits for. Fails at timeout."""
+    started = time.monotonic()
+    deadline = started + timeout
+    waiting = ""
+    while True:
+        ctx.check_cancel()
+        waiting = probe()
+        if waiting is None:
+            return
+        now = time.monotonic()
+        if now >= deadline:
+            raise ActionFailed(f"{what} did not happen within {_duration(timeout)}: {waiting}")
+        ctx.progress(100 * (now - started) / timeout, f"waiting for {what}: {waiting} ({_duration(now - started)} "
+                                                      f"of at most {_duration(timeout)})")
+        time.sleep(min(settings.LCM_POLL_INTERVAL, max(0.0, deadline - now)))
+
+
+# --- deploy -----------------------------------------------------------------------------------------
+
+
+def prechecks(ctx) -> dict:
+    request = ctx.request
+    deployed = set(Node.objects.filter(product__environment__environment_id=request["environmentId"])
+                   .exclude(instance_uuid="").values_list("product__product_id", "node_id"))
+    checks = prechecks_run(request["definition"], product_ids=request.get("productIds"),
+                           skip=lambda ref: (ref.product_id, ref.node_id) in deployed)
+    for check in checks:
+        ctx.log(f"{check.status:4} {check.check:10} {check.path}: {check.message}")
+    failed = [c for c in checks if c.status == FAIL]
+    if failed:
+        shown = "; ".join(f"{c.path}: {c.message}" for c in failed[:3])
+        more = f" (and {len(failed) - 3} more, see the log)" if len(failed) > 3 else ""
+        raise ActionFailed(f"{len(failed)} pre-check(s) failed: {shown}{more}")
+    if deployed:
+        ctx.log(f"{len(deployed)} node(s) already have a VM of ours; they were not checked again")
+    return {"checks": [c.to_dict() for c in checks]}
+
+
+def vm_import(ctx) -> dict:
+    ref, node = _ref(ctx), _node(ctx)
+    component = _vcenter(ref.deployment["vcenterName"])
+    package = package_for(ref)
+    if package is None:
+        raise ActionFailed(f"the repository has no usable OVA of {ref.product_type.code} {ref.product['version']}")
+    try:
+        with vcenter_connect(component) as si:
+            if node.instance_uuid:
+                done = _import_earlier(ctx, si, node)
+                if done:
+                    return done
+            return _import(ctx, si, ref, node, component, package)
+    except vsphere.VSphereError as exc:
+        raise _failed(exc) from None
+
+
+def _import_earlier(ctx, si, node: Node) -> dict | None:
+    """A VM recorded for this node: kept when its import completed, removed when it did not."""
+    moref = vsphere_vms.vm_find_by_uuid(si, node.instance_uuid)
+    if moref and node.deploy_state not in (NodeState.IMPORTING, NodeState.DEFINED, NodeState.DELETED):
+        ctx.log(f"the VM of this node ({moref}, instance UUID {node.instance_uuid}) was imported by an earlier run; "
+                "it is kept")
+        return {"moref": moref, "instanceUuid": node.instance_uuid, "bytes": 0, "seconds": 0, "kept": True}
+    if moref:
+        ctx.log(f"removing the half-made VM {moref} (instance UUID {node.instance_uuid}) an earlier run left")
+        vsphere_vms.vm_destroy(si, moref=moref)
+    _node_update(node, vm_moref="", instance_uuid="", power_state="", ip_address="", deploy_state=NodeState.DEFINED)
+    return None
+
+
+def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
+    deployment = ref.deployment
+    networks = [nic["networkName"] for nic in ref.node.get("nics") or []]
+    placement = vsphere_vms.placement_resolve(
+        si, datacenter=deployment["datacenterName"], cluster=deployment.get("clusterName"),
+        resource_pool=deployment.get("resourcePool"), folder=deployment.get("vmFolder"),
+        datastore=deployment["datastoreNames"][0], host=deployment.get("esxiHost"), networks=networks)
+    existing = vsphere_vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
+    if existing:
+        raise ActionFailed(f"a VM named '{ref.node['vmName']}' ({existing}) is already in folder {placement.folder.name} "
+                           "and it is not one this system made; rename or remove it, or choose another vmName")
+    properties, notes = ovf_properties(ref, package, secret=lambda value: ctx.secret(value))
+    for note in notes:
+        ctx.log(note)
+    mapping = network_mapping(ref, package)
+    ctx.log("networks: " + (", ".join(f"{k} → {v}" for k, v in mapping.items()) or "none"))
+    option = deployment_option(ref)
+    spec = vsphere_vms.import_spec_create(
+        si, descriptor=package.descriptor, placement=placement, entity_name=ref.node["vmName"],
+        deployment_option=option, network_mapping=mapping, properties=properties,
+        disk_provisioning=disk_provisioning(ref))
+    for warning in spec.warnings:
+        ctx.log(f"vCenter warning: {warning}")
+    path = Path(settings.LCM_REPOSITORY_DIR) / package.path
+    files = vsphere_vms.package_files(
+        path, kind=package.kind, files=[str(Path(f).relative_to(Path(package.path).parent)) for f in package.files])
+    ctx.log(f"importing {package.path} as {ref.node['vmName']} into {deployment['datacenterName']}/"
+            f"{deployment.get('clusterName')}/{deployment.get('resourcePool') or 'Resources'}, folder "
+            f"{deployment.get('vmFolder') or 'vm'}, datastore {placement.datastore.name}"
+            + (f", deployment option {option}" if option else "") + f", {disk_provisioning(ref)} disks")
+
+    def created(moref: str, uuid: str) -> None:
+        _node_update(node, vm_moref=moref, instance_uuid=uuid, vcenter_name=component.component_name,
+                     power_state="poweredOff", deploy_state=NodeState.IMPORTING)
+
+    def report(upload: vsphere_vms.Upload) -> None:
+        ctx.progress(upload.percent, f"uploaded {_mib(upload.done)} of {_mib(upload.total)} MiB "
+                                     f"({upload.percent:.0f} %), {_mib(upload.rate)} MiB/s, "
+                                     f"{_duration(upload.eta)} left")
+
+    try:
+        imported = vsphere_vms.ovf_import(
+            si, connected_to=(component.fqdn, component.port), certificate_pem=component.certificate_pem, spec=spec,
+            placement=placement, files=files, on_created=created, report=report, check=ctx.check_cancel, log=ctx.log)
+    except BaseException:
+        _forget_if_gone(si, node)
+        raise
+    _node_update(node, deploy_state=NodeState.IMPORTED)
+    rate = imported.bytes_sent / imported.seconds if imported.seconds else 0
+    ctx.log(f"imported {imported.moref} (instance UUID {imported.instance_uuid}): {_mib(imported.bytes_sent)} MiB in "
+            f"{imported.seconds:.1f} s ({_mib(rate)} MiB/s)")
+    return {"moref": imported.moref, "instanceUuid": imported.instance_uuid, "bytes": imported.bytes_sent,
+            "seconds": round(imported.seconds, 3)}
+
+
+def _forget_if_gone(si, node: Node) -> None:
+    """After a failed import: if the half-made VM was removed, the node has no VM any more."""
+    node.refresh_from_db()
+    if not node.instance_uuid:
+        return
+    try:
+        if vsphere_vms.vm_find_by_uuid(si, node.instance_uuid) is None:
+            _node_update(node, vm_moref="", instance_uuid="", power_state="", deploy_state=NodeState.DEFINED)
+    except Exception:  # vCenter unreachable now: the record stays, and a restart removes the VM first
+        pass
+
+
+def vm_start(ctx) -> dict:
+    ref, node = _ref(ctx), _node(ctx)
+    component = _vcenter(node.vcenter_name or ref.deployment["vcenterName"])
+    expected = (ref.node.get("nics") or [{}])[0].get("ipAddress")
+    timeout = ref.product_type.timeout("guest")
+    try:
+        with vcenter_connect(component) as si:
+            moref = vsphere_vms.vm_find_by_uuid(si, node.instance_uuid) if node.instance_uuid else None
+            if moref is None:
+                raise ActionFailed(f"the VM of node {ctx.item} (instance UUID {node.instance_uuid or 'not recorded'}) "
+                                   "does not exist; restart the deployment from its import")
+            state = vsphere_vms.vm_read(si, moref)
+            cpus, memory = ref.node.get("cpuNum"), ref.node.get("ramMemory")
+            if (cpus or memory) and state["powerState"] != "poweredOn" and (
+                    (cpus and cpus != state["numCPU"]) or (memory and memory != state["memoryMB"])):
+                vsphere_vms.vm_hardware_set(si, moref=moref, cpus=cpus, memory_mb=memory)
+                ctx.log(f"set {cpus or state['numCPU']} vCPU and {memory or state['memoryMB']} MB of memory")
+            if state["powerState"] != "poweredOn":
+                vsphere_vms.vm_power_on(si, moref=moref)
+                ctx.log(f"powered on {moref}")
+            _node_update(node, vm_moref=moref, power_state="poweredOn")
+            seen: dict = {}
+
+            def guest() -> str | None:
+                seen.update(vsphere_vms.vm_read(si, moref))
+                if seen["toolsRunningStatus"] != "guestToolsRunning":
+                    return f"VMware Tools are {seen['toolsRunningStatus'] or 'not running'}"
+                if not seen["ipAddress"]:
+                    return "the guest reports no IP address yet"
+                return None
+
+            _wait(ctx, timeout=timeout, what="the guest (VMware Tools and its IP)", probe=guest)
+    except vsphere.VSphereError as exc:
+        raise _failed(exc) from None
+    ip = seen["ipAddress"]
+    _node_update(node, ip_address=ip, power_state=seen["powerState"], deploy_state=NodeState.STARTED)
+    if expected and ip != expected:
+        raise ActionFailed(f"the guest came up with IP {ip}, not the configured {expected}: the appliance did not "
+                           "take its network settings; check the OVF properties in the log of its import")
+    ctx.log(f"the guest is up: VMware Tools running, IP {ip}")
+    return {"moref": moref, "ipAddress": ip}
+
+
+def _appliance_nodes(ctx, ref: NodeRef) -> dict[str, ApplianceNode]:
+    """Every node of ref's product as its appliance API sees it (secrets resolved, blanked in the log)."""
+    product = ref.product
+    declared = {p.name: p for p in ref.product_type.properties}
+    properties = {}
+    for prop in ref.product_type.properties:
+        value = (product.get("properties") or {}).get(prop.name, prop.default)
+        properties[prop.name] = ctx.secret(value) if prop.secret and isinstance(value, str) else value
+    for name, value in (product.get("properties") or {}).items():
+        if name not in declared:
+            properties[name] = value
+    product_clear = {**product}
+    if isinstance(product.get("adminPassword"), str):
+        product_clear["adminPassword"] = ctx.secret(product["adminPassword"])
+    rows = {n.node_id: n for n in Product.objects.get(environment__environment_id=ctx.request["environmentId"],
+                                                      product_id=product["productId"]).nodes.all()}
+    timeout = settings.LCM_VCENTER_TIMEOUT
+    nodes: dict[str, ApplianceNode] = {}
+    for other in nodes_of({"products": [product]}):
+        row = rows.get(other.node_id)
+        nics = other.node.get("nics") or [{}]
+        nodes[other.node_id] = ApplianceNode(
+            node_id=other.node_id, ip=(row.ip_address if row and row.ip_address else nics[0].get("ipAddress") or ""),
+            host_name=other.node["hostName"], role=other.role, is_primary=other.is_primary,
+            root_password=ctx.secret(other.node.get("rootPassword") or ""), properties=properties, product=product_clear,
+            primary=None, log=ctx.log, certificates=dict(row.certificates) if row else {}, timeout=timeout,
+            check=ctx.check_cancel)
+    primary = next((n for n in nodes.values() if n.is_primary), None)
+    for appliance in nodes.values():
+        appliance.primary = None if appliance is primary else primary
+        appliance.nodes = list(nodes.values())
+    return nodes
+
+
+def _certificates_keep(ctx, appliance: ApplianceNode, item: str) -> None:
+    node = _node(ctx, item)
+    if node.certificates != appliance.certificates:
+        _node_update(node, certificates=appliance.certificates)
+
+
+def appliance_ready(ctx) -> dict:
+    ref = _ref(ctx)
+    appliance = _appliance_nodes(ctx, ref)[ref.node_id]
+    api = ref.product_type.appliance
+
+    def ready() -> str | None:
+        try:
+            api.ready(appliance)
+        except NotReady as exc:
+            return exc.message
+        except vsphere.Unreachable as exc:
+            return exc.message
+        except SetupFailed as exc:
+            raise ActionFailed(exc.message) from None
+        except vsphere.VSphereError as exc:
+            raise _failed(exc) from None
+        return None
+
+    try:
+        _wait(ctx, timeout=ref.product_type.timeout("ready"), what=f"the {ref.product_type.title} appliance at "
+                                                                   f"{appliance.ip} to answer", probe=ready)
+    finally:
+        _certificates_keep(ctx, appliance, ctx.item)
+    _node_update(_node(ctx), deploy_state=NodeState.READY)
+    ctx.log(f"the {ref.product_type.title} appliance at {appliance.ip} answers")
+    return {"ipAddress": appliance.ip}
+
+
+def appliance_setup(ctx) -> dict:
+    ref = _ref(ctx)
+    appliance = _appliance_nodes(ctx, ref)[ref.node_id]
+    try:
+        ref.product_type.appliance.setup(appliance)
+    except SetupFailed as exc:
+        raise ActionFailed(exc.message) from None
+    except vsphere.VSphereError as exc:
+        raise _failed(exc) from None
+    finally:
+        _certificates_keep(ctx, appliance, ctx.item)
+    _node_update(_node(ctx), deploy_state=NodeState.SET_UP)
+    ctx.log(f"{ref.product_type.title} {appliance.role} {appliance.host_name} is set up")
+    return {"role": appliance.role}
+
+
+def product_finish(ctx) -> dict:
+    product_id = ctx.item
+    refs = [r for r in nodes_of(ctx.request["definition"], [product_id])]
+    product_type = refs[0].product_type
+    api = product_type.appliance
+    primary_ref = next(r for r in refs if r.is_primary)
+    if api and api.finish:
+        appliance = _appliance_nodes(ctx, primary_ref)[primary_ref.node_id]
+        try:
+            api.finish(appliance)
+        except SetupFailed as exc:
+            raise ActionFailed(exc.message) from None
+        except vsphere.VSphereError as exc:
+            raise _failed(exc) from None
+        finally:
+            _certificates_keep(ctx, appliance, primary_ref.item)
+    Product.objects.filter(environment__environment_id=ctx.request["environmentId"], product_id=product_id).update(
+        state=EnvironmentState.DEPLOYED)
+    ctx.log(f"{product_type.title} {product_id} is deployed ({len(refs)} node(s))")
+    return {"productId": product_id}
+
+
+def deployment_finish(ctx) -> dict:
+    state = services.environment_state_settle(environment_id=ctx.request["environmentId"])
+    ctx.log(f"environment {ctx.request['environmentId']} is {state.lower()}")
+    return {"environmentState": state}
+
+
+# --- delete -----------------------------------------------------------------------------------------
+
+
+def vm_destroy(ctx) -> dict:
+    node = _node(ctx)
+    if not node.instance_uuid:
+        ctx.log("this node has no VM of ours recorded; nothing to remove")
+        return {"removed": False}
+    component = _vcenter(node.vcenter_name)
+    try:
+        with vcenter_connect(component) as si:
+            moref = vsphere_vms.vm_find_by_uuid(si, node.instance_uuid)
+            if moref is None:
+                ctx.log(f"no VM with instance UUID {node.instance_uuid} in {component.component_name}: already gone")
+            else:
+                vsphere_vms.vm_destroy(si, moref=moref)
+                ctx.log(f"powered off and destroyed {moref} (instance UUID {node.instance_uuid})")
+    except vsphere.VSphereError as exc:
+        raise _failed(exc) from None
+    _node_update(node, vm_moref="", instance_uuid="", power_state="", ip_address="", deploy_state=NodeState.DELETED)
+    return {"removed": moref is not None, "moref": moref}

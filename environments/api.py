@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from environments import selectors, services
 from environments.models import Environment, Product
 from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
+from lifecycle.models import Task
 
 
 def _flag(request, name: str) -> bool:
@@ -20,7 +21,8 @@ def _flag(request, name: str) -> bool:
 
 def node_dict(node) -> dict:
     return {"nodeId": node.node_id, "role": node.role, "isPrimary": node.is_primary, "hostName": node.host_name,
-            "vmName": node.vm_name, "vmMoref": node.vm_moref or None, "instanceUuid": node.instance_uuid or None,
+            "vmName": node.vm_name, "nodeState": node.deploy_state, "vcenterName": node.vcenter_name or None,
+            "vmMoref": node.vm_moref or None, "instanceUuid": node.instance_uuid or None,
             "ipAddress": node.ip_address or None, "powerState": node.power_state or None}
 
 
@@ -73,7 +75,10 @@ class EnvironmentList(ListAPIView):
         responses={200: ValidationReportSerializer, 201: EnvironmentSerializer},
         parameters=[
             OpenApiParameter("action", enum=list(services.ACTIONS),
-                             description="CREATE (default) stores the definition, VALIDATE only reports"),
+                             description="CREATE (default) stores the definition, VALIDATE only reports, DEPLOY "
+                                         "stores it and starts a deployment task (202)"),
+            OpenApiParameter("prechecks", bool, description="VALIDATE: also run the deployment pre-checks against "
+                                                            "vCenter, DNS and the network (default true)"),
             OpenApiParameter("ignoreValidation", bool, description="store even when checks other than the "
                                                                    "definition's shape fail"),
             OpenApiParameter("replaceExisting", bool, description="replace the definition of an existing environmentId"),
@@ -81,13 +86,19 @@ class EnvironmentList(ListAPIView):
     )
     def post(self, request):
         action = request.query_params.get("action", "CREATE")
+        prechecks = request.query_params.get("prechecks", "true").lower() not in ("false", "0", "no")
         environment, report = services.environment_submit(
             spec=request.data, action=action, replace_existing=_flag(request, "replaceExisting"),
-            ignore_validation=_flag(request, "ignoreValidation"), user=request.user)
+            ignore_validation=_flag(request, "ignoreValidation"), prechecks=prechecks, user=request.user)
         if environment is None:
             return Response(report)
+        task_id = report.pop("taskId", None)
         environment = selectors.environment_get(environment_id=environment.environment_id)
         data = EnvironmentSerializer(environment, context={"full": True}).data
+        if task_id is not None:
+            task = Task.objects.get(pk=task_id)
+            return Response({**task_accepted(task), "environment": data, "validation": report},
+                            status=status.HTTP_202_ACCEPTED)
         return Response({**data, "validation": report}, status=status.HTTP_201_CREATED)
 
 
@@ -109,9 +120,25 @@ def environment_export(request, environmentId: str):  # noqa: N803
     return Response(services.environment_export(environment_id=environmentId))
 
 
-@extend_schema(responses=dict)
-@api_view(["GET"])
+@extend_schema(request=dict, responses={202: TaskAcceptedSerializer})
+@api_view(["POST"])
+def environment_deploy(request, environmentId: str):  # noqa: N803
+    """Deploy the stored environment's products that are not deployed yet; {"productIds": [...]} to choose."""
+    body = request.data if isinstance(request.data, dict) else {}
+    product_ids = body.get("productIds")
+    if product_ids is not None and (not isinstance(product_ids, list) or not all(isinstance(i, str) for i in product_ids)):
+        raise serializers.ValidationError({"productIds": ["must be a list of product ids"]})
+    task = services.environment_deploy(environment_id=environmentId, product_ids=product_ids, user=request.user)
+    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(methods=["GET"], responses=dict)
+@extend_schema(methods=["DELETE"], responses={202: TaskAcceptedSerializer})
+@api_view(["GET", "DELETE"])
 def environment_product(request, environmentId: str, productId: str):  # noqa: N803
+    if request.method == "DELETE":
+        task = services.product_delete(environment_id=environmentId, product_id=productId, user=request.user)
+        return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
     return Response(product_dict(selectors.product_get(environment_id=environmentId, product_id=productId)))
 
 
@@ -119,6 +146,7 @@ urlpatterns = [
     path("environments", EnvironmentList.as_view(), name="api-environment-list"),
     path("environments/<str:environmentId>", environment_detail, name="api-environment-detail"),
     path("environments/<str:environmentId>/export", environment_export, name="api-environment-export"),
+    path("environments/<str:environmentId>/deploy", environment_deploy, name="api-environment-deploy"),
     path("environments/<str:environmentId>/products/<str:productId>", environment_product,
          name="api-environment-product"),
 ]

@@ -66,8 +66,24 @@ class Product(models.Model):
         return EnvironmentState(self.state).color
 
 
+class NodeState(models.TextChoices):
+    """How far a deployment got with a node; a restart continues from here."""
+
+    DEFINED = "DEFINED", "Defined"
+    IMPORTING = "IMPORTING", "Importing"  # the VM exists but its upload may not be complete
+    IMPORTED = "IMPORTED", "Imported"
+    STARTED = "STARTED", "Guest up"
+    READY = "READY", "Appliance ready"
+    SET_UP = "SET_UP", "Set up"
+    DELETED = "DELETED", "VM deleted"
+
+
 class Node(models.Model):
-    """A node (VM) of a product: its names from the definition, and what a deployment recorded."""
+    """A node (VM) of a product: its names from the definition, and what a deployment recorded.
+
+    The VM is ours only by its recorded instance UUID (in the vCenter `vcenter_name`); its name is
+    never enough to touch it.
+    """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="nodes")
     node_id = models.CharField(max_length=64)
@@ -80,6 +96,11 @@ class Node(models.Model):
     instance_uuid = models.CharField(max_length=64, blank=True)
     ip_address = models.CharField(max_length=45, blank=True)
     power_state = models.CharField(max_length=20, blank=True)
+    vcenter_name = models.CharField(max_length=128, blank=True, help_text="The vCenter that holds the VM.")
+    deploy_state = models.CharField(max_length=20, choices=NodeState.choices, default=NodeState.DEFINED)
+    certificates = models.JSONField(default=dict, blank=True,
+                                    help_text="Port → the appliance's certificate (PEM), trusted on first use.")
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["product_id", "position"]

@@ -1,12 +1,57 @@
-"""Environment operations as data."""
-from environments import actions
+"""Environment operations as data: deploy, delete an environment, delete a product."""
+from environments import actions, services
 from lifecycle.operations import ActionSpec, Operation, operation_register
+
+operation_register(
+    Operation(
+        name="environment.deploy",
+        title="Deploy environment",
+        target_type="environment",
+        # Every node's OVF is imported at once (the long part); then the primary of each product is
+        # started and set up, then the product's other nodes, all at once; then each product finishes.
+        stages=(
+            ActionSpec("prechecks", "Pre-checks", actions.prechecks),
+            ActionSpec("vm_import", "Deploy the OVF", actions.vm_import, for_each=actions.items_all, checkpoint=True),
+            ActionSpec("primary_start", "Power on, wait for the guest", actions.vm_start, for_each=actions.items_primary),
+            ActionSpec("primary_ready", "Wait for the appliance", actions.appliance_ready,
+                       for_each=actions.items_primary_ready),
+            ActionSpec("primary_setup", "Set up the primary", actions.appliance_setup,
+                       for_each=actions.items_primary_setup, checkpoint=True),
+            ActionSpec("member_start", "Power on, wait for the guest", actions.vm_start, for_each=actions.items_member),
+            ActionSpec("member_ready", "Wait for the appliance", actions.appliance_ready,
+                       for_each=actions.items_member_ready),
+            ActionSpec("member_setup", "Set up and join", actions.appliance_setup, for_each=actions.items_member_setup,
+                       checkpoint=True),
+            ActionSpec("product_finish", "Finish the product", actions.product_finish, for_each=actions.items_products),
+            ActionSpec("deployment_finish", "Record the deployment", actions.deployment_finish),
+        ),
+        input_update=services.deployment_input_update,
+        finished=services.deployment_finished,
+    )
+)
 
 operation_register(
     Operation(
         name="environment.delete",
         title="Delete environment",
         target_type="environment",
-        stages=(ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),),
+        stages=(
+            ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=actions.items_vms),
+            ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),
+        ),
+        finished=services.delete_finished,
+    )
+)
+
+operation_register(
+    Operation(
+        name="product.delete",
+        title="Delete product",
+        target_type="environment",
+        stages=(
+            ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=actions.items_vms),
+            ActionSpec("product_remove", "Remove the product's definition", actions.product_remove),
+        ),
+        finished=services.delete_finished,
     )
 )

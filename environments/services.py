@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from environments.models import ComponentReference, Environment, EnvironmentState, Node, Product
+from environments.prechecks import prechecks_run
 from environments.spec import SpecChecker, secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
@@ -27,10 +28,18 @@ def target_key(environment_id: str) -> str:
     return f"environment:{environment_id}"
 
 
-def environment_validate(*, spec: Any) -> dict:
-    """The full report for a definition; stores nothing."""
+def environment_validate(*, spec: Any, prechecks: bool = True) -> dict:
+    """The full report for a definition; stores nothing. When the definition itself is valid, the
+    deployment pre-checks (vCenter, datastores, DNS, addresses: environments.prechecks) are added."""
     existing = _environment_id_of(spec)
-    return SpecChecker(spec, environment_id=existing).run().report()
+    checker = SpecChecker(spec, environment_id=existing).run()
+    if prechecks and checker.valid:
+        deployed = set()
+        if existing:
+            deployed = set(Node.objects.filter(product__environment__environment_id=existing)
+                           .exclude(instance_uuid="").values_list("product__product_id", "node_id"))
+        checker.checks.extend(prechecks_run(spec, skip=lambda ref: (ref.product_id, ref.node_id) in deployed))
+    return checker.report()
 
 
 def _environment_id_of(spec: Any) -> str | None:
@@ -50,23 +59,33 @@ def _refused(checker: SpecChecker, headline: str) -> ValidationFailed:
 
 
 def environment_submit(*, spec: Any, action: str = "CREATE", replace_existing: bool = False,
-                       ignore_validation: bool = False, user=None) -> tuple[Environment | None, dict]:
-    """What POST /environments?action=… does: VALIDATE reports, CREATE stores, DEPLOY and IMPORT refuse
-    (they come with the deployment release) after the same checks."""
+                       ignore_validation: bool = False, prechecks: bool = True,
+                       user=None) -> tuple[Environment | None, dict]:
+    """What POST /environments?action=… does: VALIDATE reports (with the deployment pre-checks unless
+    `prechecks` is False), CREATE stores, DEPLOY stores and starts a deployment task (its id is the
+    report's taskId), IMPORT refuses (not in this release) after the same checks."""
     action = (action or "CREATE").upper()
     if action not in ACTIONS:
         raise ValidationFailed.field("action", f"must be one of {', '.join(ACTIONS)}, not '{action}'")
     if action == "VALIDATE":
-        return None, environment_validate(spec=spec)
-    if action in ("DEPLOY", "IMPORT"):
+        return None, environment_validate(spec=spec, prechecks=prechecks)
+    if action == "IMPORT":
         checker = SpecChecker(spec, environment_id=_environment_id_of(spec)).run()
         if not checker.valid and not ignore_validation:
             raise _refused(checker, "the definition is not valid")
         raise NotAvailable(
-            f"action={action} is not available in this release: deployments come with the next one. "
-            "Nothing was stored; store the definition with action=CREATE and deploy it later.",
+            "action=IMPORT (registering an existing deployment) is not available in this release. "
+            "Nothing was stored.",
             extra={"validation": checker.report()},
         )
+    if action == "DEPLOY":
+        # Store (or replace a never-deployed definition), then deploy, in one transaction: no task
+        # without its definition, no definition left half-stored by a refused deploy.
+        with transaction.atomic():
+            environment, report = environment_create(spec=spec, replace_existing=replace_existing,
+                                                     ignore_validation=ignore_validation, user=user)
+            task = environment_deploy(environment_id=environment.environment_id, user=user)
+        return environment, {**report, "taskId": task.pk}
     return environment_create(spec=spec, replace_existing=replace_existing, ignore_validation=ignore_validation,
                               user=user)
 
@@ -179,14 +198,186 @@ def environment_export(*, environment_id: str) -> dict:
     return spec
 
 
+def _idle(environment: Environment, doing: str) -> None:
+    running = tasks_unfinished_on(target_key=target_key(environment.environment_id)).first()
+    if running:
+        raise Conflict(f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
+                       f"{doing} when it has ended")
+
+
+def _vm_items(nodes) -> list[str]:
+    """The nodes with a VM of ours (a recorded instance UUID), as task items."""
+    return [f"{n.product.product_id}/{n.node_id}" for n in nodes if n.instance_uuid]
+
+
+def environment_deploy(*, environment_id: str, product_ids: list[str] | None = None, user=None) -> Task:
+    """Deploy the products of a stored environment that are not deployed yet (DEFINED or FAILED)."""
+    with transaction.atomic():
+        environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
+        if environment is None:
+            raise NotFound(f"no environment '{environment_id}'")
+        _idle(environment, "deploy it")
+        if environment.state == EnvironmentState.DELETING:
+            raise Conflict(f"environment {environment_id} is being deleted")
+        products = list(environment.products.all())
+        unknown = sorted(set(product_ids or []) - {p.product_id for p in products})
+        if unknown:
+            raise ValidationFailed.field("productIds", f"environment {environment_id} has no product {unknown[0]}")
+        chosen = [p for p in products if (product_ids is None or p.product_id in product_ids)
+                  and p.state in (EnvironmentState.DEFINED, EnvironmentState.FAILED)]
+        if not chosen:
+            raise Conflict(f"nothing to deploy in {environment_id}: its products are deployed already")
+        definition = environment_export(environment_id=environment_id)
+        ids = [p.product_id for p in chosen]
+        Product.objects.filter(pk__in=[p.pk for p in chosen]).update(state=EnvironmentState.DEPLOYING)
+        environment.state = EnvironmentState.DEPLOYING
+        environment.save(update_fields=["state", "updated_at"])
+        return task_create(operation="environment.deploy", target_type="environment", target_name=environment_id,
+                           target_key=target_key(environment_id),
+                           request={"environmentId": environment_id, "productIds": ids, "definition": definition},
+                           user=user)
+
+
+def deployment_input_update(*, task: Task, request: dict) -> dict:
+    """A restart's corrected input: the environment's definition with the bad values fixed. The same
+    products and nodes; it is checked like a new one and stored, and the restart deploys it."""
+    definition = request.get("definition", request) if isinstance(request, dict) else request
+    environment_id = task.request["environmentId"]
+    if not isinstance(definition, dict) or definition.get("environmentId") != environment_id:
+        raise ValidationFailed.field("environmentId", f"the corrected definition must be that of {environment_id}")
+    checker = SpecChecker(definition, environment_id=environment_id).run()
+    if not checker.valid:
+        raise _refused(checker, "the corrected definition is not valid")
+    with transaction.atomic():
+        environment = Environment.objects.select_for_update().get(environment_id=environment_id)
+        stored = {p.product_id: p for p in environment.products.all()}
+        given = {p["productId"]: p for p in definition["products"]}
+        if set(stored) != set(given):
+            raise ValidationFailed.field("products", "a restart cannot add or remove products: "
+                                                     f"the definition has {sorted(given)}, the environment {sorted(stored)}")
+        for index, (product_id, spec) in enumerate(given.items()):
+            product = stored[product_id]
+            nodes = {n.node_id: n for n in product.nodes.all()}
+            ids = [n.get("nodeId") or n["vmName"] for n in spec["nodes"]]
+            if set(ids) != set(nodes):
+                raise ValidationFailed.field(f"products[{index}].nodes", "a restart cannot add or remove nodes")
+            for node_spec, node_id in zip(spec["nodes"], ids):
+                node = nodes[node_id]
+                if node.instance_uuid and node_spec["vmName"] != node.vm_name:
+                    raise ValidationFailed.field(f"products[{index}].nodes", f"node {node_id} has a VM already; "
+                                                                             "its vmName cannot change")
+                node.host_name, node.vm_name = node_spec["hostName"], node_spec["vmName"]
+                node.save(update_fields=["host_name", "vm_name", "updated_at"])
+            product.spec = _secrets_stored(copy.deepcopy(spec), environment_id, product.spec, index)
+            product.version = spec["version"]
+            product.save(update_fields=["spec", "version"])
+        environment.environment_name = definition["environmentName"]
+        environment.properties = definition.get("properties", {})
+        environment.save(update_fields=["environment_name", "properties", "updated_at"])
+        Product.objects.filter(environment=environment, product_id__in=task.request.get("productIds") or [],
+                               state=EnvironmentState.FAILED).update(state=EnvironmentState.DEPLOYING)
+        Environment.objects.filter(pk=environment.pk).update(state=EnvironmentState.DEPLOYING)
+    return {"environmentId": environment_id, "productIds": task.request.get("productIds"),
+            "definition": environment_export(environment_id=environment_id)}
+
+
+def deployment_finished(*, task: Task) -> None:
+    """A deployment that did not succeed leaves its products FAILED (the nodes keep what they recorded)."""
+    from lifecycle.models import Status
+
+    if task.status == Status.SUCCESS:
+        return
+    environment_id = task.request["environmentId"]
+    Product.objects.filter(environment__environment_id=environment_id, state=EnvironmentState.DEPLOYING).update(
+        state=EnvironmentState.FAILED)
+    Environment.objects.filter(environment_id=environment_id, state=EnvironmentState.DEPLOYING).update(
+        state=EnvironmentState.FAILED)
+
+
+def delete_finished(*, task: Task) -> None:
+    """A delete that did not succeed: what it was deleting is FAILED (some VMs may be gone already)."""
+    from lifecycle.models import Status
+
+    if task.status == Status.SUCCESS:
+        return
+    environment_id = task.request["environmentId"]
+    Product.objects.filter(environment__environment_id=environment_id, state=EnvironmentState.DELETING).update(
+        state=EnvironmentState.FAILED)
+    Environment.objects.filter(environment_id=environment_id, state=EnvironmentState.DELETING).update(
+        state=EnvironmentState.FAILED)
+
+
+def environment_state_settle(*, environment_id: str) -> str:
+    """The environment's state from its products': DEPLOYED when all are, else FAILED or DEFINED."""
+    with transaction.atomic():
+        environment = Environment.objects.select_for_update().get(environment_id=environment_id)
+        states = set(environment.products.values_list("state", flat=True))
+        if states == {EnvironmentState.DEPLOYED}:
+            state = EnvironmentState.DEPLOYED
+        elif EnvironmentState.FAILED in states or EnvironmentState.DEPLOYED in states:
+            state = EnvironmentState.FAILED
+        else:
+            state = EnvironmentState.DEFINED
+        environment.state = state
+        environment.save(update_fields=["state", "updated_at"])
+    return state
+
+
 def environment_delete(*, environment_id: str, user=None) -> Task:
-    """Remove an environment (a task: a deployed one's VMs are removed first, by a later release)."""
-    environment = _environment(environment_id)
-    if environment.state not in (EnvironmentState.DEFINED,):
-        raise NotAvailable(f"environment {environment_id} is {environment.get_state_display().lower()}; deleting "
-                           "deployed environments (and their VMs) comes with the deployment release")
-    return task_create(operation="environment.delete", target_type="environment", target_name=environment_id,
-                       target_key=target_key(environment_id), request={"environmentId": environment_id}, user=user)
+    """Remove an environment: a task that powers off and destroys the VMs this system made (found by
+    their recorded instance UUID), then removes the records. Refused while another task runs on it."""
+    with transaction.atomic():
+        environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
+        if environment is None:
+            raise NotFound(f"no environment '{environment_id}'")
+        _idle(environment, "delete it")
+        vms = _vm_items(Node.objects.filter(product__environment=environment).select_related("product"))
+        environment.state = EnvironmentState.DELETING
+        environment.save(update_fields=["state", "updated_at"])
+        environment.products.update(state=EnvironmentState.DELETING)
+        return task_create(operation="environment.delete", target_type="environment", target_name=environment_id,
+                           target_key=target_key(environment_id),
+                           request={"environmentId": environment_id, "vms": vms}, user=user)
+
+
+def product_delete(*, environment_id: str, product_id: str, user=None) -> Task:
+    """Remove one product: its VMs (by recorded instance UUID), then its records. Refused while another
+    task runs on the environment, or when another product integrates with it."""
+    with transaction.atomic():
+        environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
+        if environment is None:
+            raise NotFound(f"no environment '{environment_id}'")
+        product = environment.products.filter(product_id=product_id).first()
+        if product is None:
+            raise NotFound(f"environment {environment_id} has no product '{product_id}'")
+        _idle(environment, "delete the product")
+        users = [p.product_id for p in environment.products.exclude(pk=product.pk)
+                 if any(i.get("ref") == product_id for i in p.spec.get("integrations") or [])]
+        if users:
+            raise Conflict(f"product {product_id} is integrated with {', '.join(users)}; remove that integration first")
+        vms = _vm_items(product.nodes.select_related("product"))
+        product.state = EnvironmentState.DELETING
+        product.save(update_fields=["state"])
+        return task_create(operation="product.delete", target_type="environment", target_name=environment_id,
+                           target_key=target_key(environment_id),
+                           request={"environmentId": environment_id, "productId": product_id, "vms": vms}, user=user)
+
+
+def product_remove(*, environment_id: str, product_id: str) -> None:
+    """The last action of a product delete: remove its records; the environment's state follows."""
+    with transaction.atomic():
+        product = Product.objects.select_for_update().filter(environment__environment_id=environment_id,
+                                                             product_id=product_id).first()
+        if product is None:
+            raise Conflict(f"environment {environment_id} no longer has a product {product_id}")
+        left = product.nodes.exclude(instance_uuid="").count()
+        if left:
+            raise Conflict(f"{left} VM(s) of product {product_id} are still recorded; they were not removed")
+        product.delete()
+    if Product.objects.filter(environment__environment_id=environment_id).exists():
+        environment_state_settle(environment_id=environment_id)
+    else:
+        Environment.objects.filter(environment_id=environment_id).update(state=EnvironmentState.DEFINED)
 
 
 def environment_remove(*, environment_id: str) -> None:
@@ -195,6 +386,9 @@ def environment_remove(*, environment_id: str) -> None:
         environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
         if environment is None:
             raise Conflict(f"environment {environment_id} no longer exists")
+        left = Node.objects.filter(product__environment=environment).exclude(instance_uuid="").count()
+        if left:
+            raise Conflict(f"{left} VM(s) of {environment_id} are still recorded; they were not removed")
         environment.delete()
 
 

@@ -27,7 +27,8 @@ PRODUCT_FIELDS = {"productType", "productId", "version", "buildNumber", "license
                   "integrations", "infraReference", "tags", "properties", "nodes", "productState"}
 NODE_FIELDS = {"nodeId", "isPrimary", "hostName", "vmName", "deploymentOption", "cpuNum", "ramMemory", "rootPassword",
                "deployment", "nics"}
-DEPLOYMENT_FIELDS = {"vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder", "datastoreNames"}
+DEPLOYMENT_FIELDS = {"vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder", "datastoreNames",
+                     "esxiHost"}
 NIC_FIELDS = {"ipAddress", "networkName", "staticRoutes"}
 INTEGRATION_FIELDS = {"integrationId", "ref", "integrationUsername", "integrationPassword", "status", "properties"}
 CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", "validFrom", "validTo"}
@@ -184,7 +185,8 @@ class SpecChecker:
         self._string(product, "buildNumber", f"{path}.buildNumber", pattern=r"[0-9A-Za-z._-]{1,40}",
                      pattern_help="digits and letters")
         self._string(product, "license", f"{path}.license")
-        self._secret(product, "adminPassword", f"{path}.adminPassword")
+        self._secret(product, "adminPassword", f"{path}.adminPassword",
+                     required=bool(product_type and product_type.admin_password_required))
         if "tags" in product and (not isinstance(product["tags"], list)
                                   or not all(isinstance(t, str) for t in product["tags"])):
             self.fail("schema", f"{path}.tags", "must be a list of strings")
@@ -380,7 +382,7 @@ class SpecChecker:
                 self.fail("nodes", f"{dpath}.{key}", "unknown field")
             for key in ("vcenterName", "datacenterName", "clusterName"):
                 self._string(deployment, key, f"{dpath}.{key}", required=True)
-            for key in ("resourcePool", "vmFolder"):
+            for key in ("resourcePool", "vmFolder", "esxiHost"):
                 self._string(deployment, key, f"{dpath}.{key}")
             names = deployment.get("datastoreNames")
             if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):

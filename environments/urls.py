@@ -17,5 +17,7 @@ urlpatterns = [
     path("<str:environment_id>/validate/", views.environment_validate, name="environment-validate"),
     path("<str:environment_id>/export/", views.environment_export, name="environment-export"),
     path("<str:environment_id>/add-product/", views.environment_add_product, name="environment-add-product"),
+    path("<str:environment_id>/deploy/", views.environment_deploy, name="environment-deploy"),
     path("<str:environment_id>/delete/", views.environment_delete, name="environment-delete"),
+    path("<str:environment_id>/products/<str:product_id>/delete/", views.environment_delete, name="product-delete"),
 ]

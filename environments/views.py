@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from environments import selectors, services
 from environments.forms import ImportForm, import_secrets_hide, import_secrets_restore
-from environments.models import Environment, Product
+from environments.models import Environment, EnvironmentState, Node, Product
 from environments.spec import secret_paths
 from environments.wizard import (ALL, OPTION_FIELDS, Wizard, inventory_options, port_group_settings,
                                  version_options)
@@ -112,8 +112,12 @@ def _product_view(product: Product) -> dict:
 
 def _detail_context(environment: Environment, **extra) -> dict:
     tasks = task_list(target_type="environment", target_name=environment.environment_id)
+    products = list(environment.products.all())
+    busy = environment.state in (EnvironmentState.DEPLOYING, EnvironmentState.DELETING)
     return {
         "environment": environment,
+        "busy": busy,
+        "deployable": not busy and any(p.state in (EnvironmentState.DEFINED, EnvironmentState.FAILED) for p in products),
         "products": [_product_view(p) for p in environment.products.all()],
         "tasks": tasks[:RECENT_TASKS],
         **extra,
@@ -152,17 +156,46 @@ def environment_export(request, environment_id: str):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def environment_delete(request, environment_id: str):
+@require_POST
+def environment_deploy(request, environment_id: str):
+    """Deploy what is not deployed yet (one product when the form names it); show the task."""
     environment = _environment(environment_id)
+    product_id = request.POST.get("product")
+    try:
+        task = services.environment_deploy(environment_id=environment.environment_id,
+                                           product_ids=[product_id] if product_id else None, user=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("environment-detail", environment_id=environment.environment_id)
+    return redirect("task-detail", task_id=task.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def environment_delete(request, environment_id: str, product_id: str | None = None):
+    """Confirm, then delete the environment (or one product): its VMs first, then its records."""
+    environment = _environment(environment_id)
+    product = None
+    if product_id is not None:
+        product = environment.products.filter(product_id=product_id).first()
+        if product is None:
+            raise Http404(f"environment {environment_id} has no product '{product_id}'")
     if request.method == "POST":
         try:
-            task = services.environment_delete(environment_id=environment.environment_id, user=request.user)
+            if product is None:
+                task = services.environment_delete(environment_id=environment.environment_id, user=request.user)
+            else:
+                task = services.product_delete(environment_id=environment.environment_id,
+                                               product_id=product.product_id, user=request.user)
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("environment-detail", environment_id=environment.environment_id)
         return redirect("task-detail", task_id=task.pk)
-    return render(request, "environments/environment_delete.html", {"environment": environment})
+    nodes = Node.objects.filter(product__environment=environment).select_related("product")
+    if product is not None:
+        nodes = nodes.filter(product=product)
+    return render(request, "environments/environment_delete.html",
+                  {"environment": environment, "product": product, "vms": [n for n in nodes if n.instance_uuid]})
 
 
 # -- import --
@@ -181,9 +214,10 @@ def environment_import(request):
             import_secrets_restore(spec, request.session.get(IMPORT_SECRETS) or {})
             action = "VALIDATE" if request.POST.get("action") == "validate" else "CREATE"
             try:
+                # The definition's own checks only; the detail page's Validate adds the deployment pre-checks.
                 environment, report = services.environment_submit(
                     spec=spec, action=action, replace_existing=data["replaceExisting"],
-                    ignore_validation=data["ignoreValidation"], user=request.user)
+                    ignore_validation=data["ignoreValidation"], prechecks=False, user=request.user)
             except ServiceError as exc:
                 context.update(refused=exc.message, failures=_failures(exc), report=exc.extra.get("validation"))
             else:
@@ -291,7 +325,7 @@ def _review_action(request, wizard: Wizard, action: str):
         return redirect(_step_url(wizard, "review"))
     spec, index = wizard.environment_spec()
     if action == "validate":
-        wizard.take_report(services.environment_validate(spec=spec), index)
+        wizard.take_report(services.environment_validate(spec=spec, prechecks=False), index)
         wizard.save()
         return redirect(_step_url(wizard, "review"))
     try:

@@ -110,11 +110,13 @@ def _node_rows(product: dict) -> list[list]:
         nics = [n for n in node.get("nics") or [] if isinstance(n, dict)]
         rows.append([node_id, known.get("role"), node.get("hostName"), node.get("vmName"),
                      [n.get("ipAddress") for n in nics if n.get("ipAddress")] or known.get("ipAddress"),
-                     _placement(node)])
+                     _placement(node), known.get("nodeState"),
+                     f"{known['vmMoref']} {known.get('powerState') or ''}".strip() if known.get("vmMoref") else "",
+                     known.get("instanceUuid") or ""])
     return rows
 
 
-NODE_HEADERS = ["NODE", "ROLE", "HOST NAME", "VM NAME", "IP ADDRESS", "PLACEMENT"]
+NODE_HEADERS = ["NODE", "ROLE", "HOST NAME", "VM NAME", "IP ADDRESS", "PLACEMENT", "STATE", "VM", "INSTANCE UUID"]
 
 
 def cmd_get(args, client: Client) -> int:
@@ -202,7 +204,10 @@ def cmd_product_get(args, client: Client) -> int:
 
 
 def cmd_validate(args, client: Client) -> int:
-    report = client.post("environments", spec_read(args.file), params={"action": "VALIDATE"})
+    params = {"action": "VALIDATE"}
+    if args.no_prechecks:
+        params["prechecks"] = "false"
+    report = client.post("environments", spec_read(args.file), params=params)
     valid = bool(report.get("valid"))
     if args.json:
         print_json(report)
@@ -247,17 +252,34 @@ def cmd_create(args, client: Client) -> int:
 
 
 def cmd_deploy(args, client: Client) -> int:
-    answer, error, report = _post_spec(client, spec_read(args.file), {"action": "DEPLOY"})
+    """Deploy a definition from a file (stored first), or a stored environment by its ID."""
+    if bool(args.file) == bool(args.id):
+        raise UsageError("name a stored environment (ID) or a definition (-f FILE), not both or neither")
+    if args.id:
+        body = {"productIds": args.product} if args.product else {}
+        accepted = client.post(f"environments/{quote_name(args.id)}/deploy", body)
+        return task_accepted(client, accepted, what=f"deploy {args.id}", wait=args.wait, as_json=args.json)
+    if args.product:
+        raise UsageError("--product goes with a stored environment's ID; a file deploys all its products")
+    answer, error, report = _post_spec(client, spec_read(args.file), {"action": "DEPLOY", **_params(args)})
     if error:
-        if error.status == 501:  # a release without deployments says so; it is a refusal, not a failure
-            error.exit_code = EXIT_REFUSED
-            error.hint = "`lcm environment create -f FILE` stores the definition now; deploy it with a later release"
-            raise error
-        return _refused(error, report, ignorable=False)
-    if isinstance(answer, dict) and "taskId" in answer:
-        return task_accepted(client, answer, what="deploy the environment", wait=False, as_json=args.json)
-    print_json(answer)
-    return EXIT_OK
+        return _refused(error, report, ignoring=args.ignore_validation)
+    environment = answer.get("environment") or {}
+    return task_accepted(client, answer, what=f"deploy {environment.get('environmentId', 'the environment')}",
+                         wait=args.wait, as_json=args.json)
+
+
+def cmd_product_delete(args, client: Client) -> int:
+    what = f"product {args.product_id} of {args.id} and its VMs"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"not deleting {what} without confirmation", hint="pass --yes to delete without asking")
+        answer = input(f"Delete {what}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Not deleted.")
+            return EXIT_FAILED
+    accepted = client.delete(f"environments/{quote_name(args.id)}/products/{quote_name(args.product_id)}")
+    return task_accepted(client, accepted, what=f"delete {what}", wait=args.wait, as_json=args.json)
 
 
 def _write_new(path: Path, text: str, *, force: bool) -> None:
@@ -293,7 +315,7 @@ def cmd_delete(args, client: Client) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError(f"not deleting {args.id} without confirmation", hint="pass --yes to delete without asking")
-        answer = input(f"Delete the environment {args.id}? [y/N] ")
+        answer = input(f"Delete the environment {args.id} and the VMs deployed for it? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Not deleted.")
             return EXIT_FAILED
@@ -302,7 +324,7 @@ def cmd_delete(args, client: Client) -> int:
 
 
 def add_parser(commands, common) -> None:
-    env = commands.add_parser("environment", aliases=["env"], help="define environments: validate, store, export",
+    env = commands.add_parser("environment", aliases=["env"], help="environments: validate, store, deploy, delete",
                               parents=[common])
     sub = env.add_subparsers(dest="environment_command", metavar="COMMAND", required=True)
 
@@ -316,6 +338,8 @@ def add_parser(commands, common) -> None:
     p = sub.add_parser("validate", help="check a definition without storing it (exit 0 valid, 2 not)",
                        parents=[common])
     p.add_argument("-f", "--file", required=True, metavar="FILE", help="the definition (JSON; '-' reads stdin)")
+    p.add_argument("--no-prechecks", action="store_true",
+                   help="check the definition only, without asking vCenter, DNS and the network")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("create", help="store a definition (checked first)", parents=[common])
@@ -326,8 +350,16 @@ def add_parser(commands, common) -> None:
                    help="store a well-formed definition even though checks of what it refers to fail")
     p.set_defaults(func=cmd_create)
 
-    p = sub.add_parser("deploy", help="deploy a definition (not available in this release)", parents=[common])
-    p.add_argument("-f", "--file", required=True, metavar="FILE", help="the definition (JSON; '-' reads stdin)")
+    p = sub.add_parser("deploy", help="deploy a definition (-f FILE, stored first) or a stored environment (ID)",
+                       parents=[common])
+    p.add_argument("id", metavar="ID", nargs="?", help="a stored environment: deploy what is not deployed yet")
+    p.add_argument("-f", "--file", metavar="FILE", help="the definition (JSON; '-' reads stdin)")
+    p.add_argument("--product", action="append", metavar="PRODUCT_ID", help="with ID: only this product (repeatable)")
+    p.add_argument("--replace-existing", action="store_true",
+                   help="with -f: replace the definition of an existing, never deployed environmentId")
+    p.add_argument("--ignore-validation", action="store_true",
+                   help="with -f: deploy although checks of what the definition refers to fail")
+    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("export", help="the definition as JSON to store again (secrets as stored references)",
@@ -337,7 +369,8 @@ def add_parser(commands, common) -> None:
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("delete", help="remove an environment's definition", parents=[common])
+    p = sub.add_parser("delete", help="destroy an environment's VMs (only those it deployed), then its definition",
+                       parents=[common])
     p.add_argument("id", metavar="ID")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--wait", action="store_true", help="follow the task until it ends")
@@ -349,3 +382,10 @@ def add_parser(commands, common) -> None:
     p.add_argument("id", metavar="ID", help="the environmentId")
     p.add_argument("product_id", metavar="PRODUCT_ID")
     p.set_defaults(func=cmd_product_get)
+    p = psub.add_parser("delete", help="destroy a product's VMs (only those it deployed), then its definition",
+                        parents=[common])
+    p.add_argument("id", metavar="ID", help="the environmentId")
+    p.add_argument("product_id", metavar="PRODUCT_ID")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    p.set_defaults(func=cmd_product_delete)

@@ -155,6 +155,17 @@ LCM_HEARTBEAT_TIMEOUT = float(os.environ.get("LCM_HEARTBEAT_TIMEOUT", "60"))
 LCM_SWEEP_INTERVAL = float(os.environ.get("LCM_SWEEP_INTERVAL", "30"))
 LCM_API_TOKEN_HOURS = float(os.environ.get("LCM_API_TOKEN_HOURS", "12"))
 LCM_VCENTER_TIMEOUT = float(os.environ.get("LCM_VCENTER_TIMEOUT", "30"))
+# Deployment waits per product type, overriding the type's declaration: "VCD.guest=1800,RABBITMQ.ready=600"
+# (kinds: guest, ready, setup; seconds).
+LCM_TIMEOUTS = {
+    key.strip(): float(value)
+    for key, _, value in (item.partition("=") for item in os.environ.get("LCM_TIMEOUTS", "").split(",") if item.strip())
+}
+# How often the deployment polls for a guest or an appliance endpoint (seconds).
+LCM_POLL_INTERVAL = float(os.environ.get("LCM_POLL_INTERVAL", "5"))
+# DNS servers for the pre-checks' forward and reverse lookups ("ip" or "ip:port", comma-separated);
+# empty: the node's port group DNS servers, else this machine's resolver configuration.
+LCM_DNS_NAMESERVERS = [s.strip() for s in os.environ.get("LCM_DNS_NAMESERVERS", "").split(",") if s.strip()]
 
 LOGGING = {
     "version": 1,

@@ -50,21 +50,21 @@ def test_interop_rows_give_one_line_per_upgrade_path():
 @pytest.mark.vcsim
 def test_validate_every_sample_then_a_broken_one(lcm, logged_in, world_committed, sample, tmp_path):
     for path in sorted(EXAMPLES.glob("*.json")):
-        result = lcm("environment", "validate", "-f", str(path))
+        result = lcm("environment", "validate", "-f", str(path), "--no-prechecks")
         assert result.code == 0, (path.name, result.out, result.err)
         assert result.out.splitlines()[0].split() == ["STATUS", "CHECK", "PATH", "MESSAGE"]
         assert "FAIL" not in result.out and "The definition is valid (0 checks failed" in result.out
-    assert lcm("env", "validate", "-f", "-", "--json", stdin=json.dumps(sample("rabbitmq"))).json()["valid"] is True
+    assert lcm("env", "validate", "--no-prechecks", "-f", "-", "--json", stdin=json.dumps(sample("rabbitmq"))).json()["valid"] is True
 
     broken = sample("vcd")
     broken["products"][0]["nodes"][0]["hostName"] = "vcd01"
-    result = lcm("environment", "validate", "-f", _file(tmp_path, broken))
+    result = lcm("environment", "validate", "--no-prechecks", "-f", _file(tmp_path, broken))
     assert result.code == 2
     rows = result.out.splitlines()
     assert rows[1].split()[:3] == ["FAIL", "nodes", "products[0].nodes[0].hostName"]  # failures first
     assert "'vcd01' is not a fully qualified domain name" in rows[1]
     assert "error: the definition is not valid (1 check failed" in result.err
-    as_json = lcm("environment", "validate", "-f", _file(tmp_path, broken), "--json")
+    as_json = lcm("environment", "validate", "--no-prechecks", "-f", _file(tmp_path, broken), "--json")
     assert as_json.code == 2 and as_json.json()["valid"] is False
     assert not Environment.objects.exists()
 
@@ -190,9 +190,10 @@ def test_list_get_and_product_get(lcm, logged_in, world_committed):
     products = out[out.index("PRODUCT "):].splitlines()
     assert products[1].split() == ["vcd", "VCD", "10.5.1", "DEFINED", "3"]
     nodes = out[out.index("Nodes of vcd"):].splitlines()
-    assert nodes[1].split() == ["NODE", "ROLE", "HOST", "NAME", "VM", "NAME", "IP", "ADDRESS", "PLACEMENT"]
+    assert nodes[1].split() == ["NODE", "ROLE", "HOST", "NAME", "VM", "NAME", "IP", "ADDRESS", "PLACEMENT", "STATE",
+                                "VM", "INSTANCE", "UUID"]
     assert nodes[2].split() == ["node1", "primary", "vcd-01.lab.example.com", "vcd-01", "192.168.10.11",
-                                "vc01/DC0/DC0_C0"]
+                                "vc01/DC0/DC0_C0", "DEFINED"]
     assert [line.split()[1] for line in nodes[3:5]] == ["standby", "cell"]
     full = lcm("environment", "get", "lab-vcd", "--json").json()
     assert [n["role"] for n in full["products"][0]["deployedNodes"]] == ["primary", "standby", "cell"]
@@ -217,20 +218,24 @@ def test_list_get_and_product_get(lcm, logged_in, world_committed):
 
 
 @pytest.mark.vcsim
-def test_deploy_is_refused_plainly(lcm, logged_in, world_committed, sample, tmp_path):
-    result = lcm("environment", "deploy", "-f", str(EXAMPLES / "ova_appliance.json"))
-    assert result.code == 2
-    assert result.err.startswith("error: action=DEPLOY is not available in this release: deployments come with the "
-                                 "next one.")
-    assert "hint: `lcm environment create -f FILE` stores the definition now" in result.err
-    assert result.out == "" and "Traceback" not in result.err
+def test_deploy_queues_a_task_or_refuses_an_invalid_definition(lcm, logged_in, world_committed, sample, tmp_path):
+    neither = lcm("environment", "deploy")
+    assert neither.code == 2 and "name a stored environment (ID) or a definition (-f FILE)" in neither.err
     broken = sample("ova_appliance")
     broken["products"][0]["nodes"][0]["deployment"]["clusterName"] = "Future"
     invalid = lcm("environment", "deploy", "-f", _file(tmp_path, broken))  # checked first, like create
     assert invalid.code == 2 and invalid.err.splitlines()[2].split()[:3] == [
         "FAIL", "placement", "products[0].nodes[0].deployment.clusterName"]
-    assert invalid.err.splitlines()[-1] == "hint: fix the paths above and run the command again"
+    assert invalid.err.splitlines()[-1].startswith("hint: the definition is well formed: fix what it refers to")
     assert not Environment.objects.exists()
+
+    # No worker here: the task is queued, and the environment is stored and marked as deploying.
+    result = lcm("environment", "deploy", "-f", str(EXAMPLES / "ova_appliance.json"))
+    assert result.code == 0, result.err
+    assert result.out.startswith("Task ") and "queued: deploy lab-ova." in result.out
+    assert Environment.objects.get(environment_id="lab-ova").state == "DEPLOYING"
+    again = lcm("environment", "deploy", "lab-ova")
+    assert again.code != 0 and "is running on lab-ova; deploy it when it has ended" in again.err
 
 
 @pytest.mark.vcsim
@@ -273,7 +278,7 @@ def test_interop_show_and_import(lcm, logged_in, world_committed, tmp_path):
     assert after[0] == "Interop table:  2025-06 bundle" and not after[1].endswith("never (the table built into this release)")
     assert lcm("interop", "show", "--json").json()["products"] == bundle["products"]
 
-    refused = lcm("environment", "validate", "-f", str(EXAMPLES / "vcd.json"))  # checked against the new table
+    refused = lcm("environment", "validate", "--no-prechecks", "-f", str(EXAMPLES / "vcd.json"))  # checked against the new table
     assert refused.code == 2
     failed = refused.out.splitlines()[1]
     assert failed.split()[:3] == ["FAIL", "interop", "products[0].version"] and failed.endswith("(allowed: 10.6.1)")

@@ -20,12 +20,12 @@ def post(api, spec, **params):
 
 
 def test_validate_answers_the_report_and_stores_nothing(world, api, sample):
-    answer = post(api, sample("vcd"), action="VALIDATE")
+    answer = post(api, sample("vcd"), action="VALIDATE", prechecks="false")
     assert answer.status_code == 200
     assert answer.json()["valid"] is True
     broken = sample("vcd")
     broken["products"][0]["nodes"][0]["hostName"] = "vcd01"
-    report = post(api, broken, action="VALIDATE").json()
+    report = post(api, broken, action="VALIDATE", prechecks="false").json()
     assert report["valid"] is False
     assert {"check": "nodes", "status": "FAIL", "path": "products[0].nodes[0].hostName",
             "message": "'vcd01' is not a fully qualified domain name"} in report["checks"]
@@ -105,12 +105,20 @@ def test_invalid_definitions_are_refused_with_the_report_unless_only_the_world_i
     assert not Environment.objects.filter(environment_id="nope").exists()
 
 
-def test_deploy_and_import_refuse_plainly(world, api, sample):
-    for action in ("DEPLOY", "IMPORT"):
-        answer = post(api, sample("ova_appliance"), action=action)
-        assert answer.status_code == 501
-        assert "not available in this release" in answer.json()["message"]
+def test_import_refuses_plainly_and_an_invalid_deploy_stores_nothing(world, api, sample):
+    answer = post(api, sample("ova_appliance"), action="IMPORT")
+    assert answer.status_code == 501
+    assert "not available in this release" in answer.json()["message"]
+    broken = sample("ova_appliance")
+    broken["products"][0]["nodes"][0]["deployment"]["clusterName"] = "Future"
+    answer = post(api, broken, action="DEPLOY")
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {"products[0].nodes[0].deployment.clusterName": [
+        "no cluster 'Future' in vc01/DC0 (known: DC0_C0)"]}
     assert not Environment.objects.exists()
+    from lifecycle.models import Task
+
+    assert not Task.objects.exists()
     assert post(api, sample("ova_appliance"), action="EXPLODE").json()["errors"] == {
         "action": ["must be one of CREATE, VALIDATE, DEPLOY, IMPORT, not 'EXPLODE'"]}
 

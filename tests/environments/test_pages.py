@@ -226,7 +226,9 @@ def test_validate_on_the_page_shows_the_report_with_status_colours(world, pages)
     url = reverse("environment-validate", args=["lab-amqp"])
     partial = pages.post(url, HTTP_HX_REQUEST="true").content.decode()
     assert partial.lstrip().startswith('<div id="report">') and "<html" not in partial
-    assert "Every check passes." in partial and 'text-bg-success">PASS' in partial
+    assert 'text-bg-success">PASS' in partial
+    # The page's Validate adds the deployment pre-checks: this world's vc01 does not answer.
+    assert "products[0].nodes[0].deployment.vcenterName" in partial and "cannot connect to 127.0.0.1:443" in partial
     from products.models import RepositoryFile
 
     RepositoryFile.objects.filter(product_type="RABBITMQ").delete()  # the binary went away since

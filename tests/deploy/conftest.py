@@ -1,0 +1,270 @@
+"""A world to deploy into: a real vcsim registered as vCenter 'vc01', a repository of generated OVAs
+(one per product type, scanned for real), a fake DNS that knows every node, the appliance fakes that
+"boot" when vcsim powers a VM on (tests/guests.py), and a worker process configured for all of it.
+
+Nodes get loopback addresses 127.0.1.x (all of 127/8 is this machine's), so the appliance fakes can
+listen where the product code expects the appliance, on its real ports.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from datacenters import services as datacenter_services
+from datacenters import vsphere
+from environments import services as environment_services
+from lifecycle.models import Status, Task
+from products.services import repository_files_scan
+from products.types import product_type_get
+from tests.conftest import QUEUE, TEST_DIR
+from tests.fakes.dns import FakeDns
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("make_ova", REPO / "tools" / "vcsim" / "make_ova.py")
+make_ova = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_ova)
+
+EXAMPLES = REPO / "examples" / "environments"
+REPOSITORY = TEST_DIR / "deploy-repository"
+DEPLOY_QUEUE = f"{QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
+DOMAIN = "lab.test"
+SUBNET = {"portGroupName": "DC0_DVPG0", "gateway": "127.0.1.1", "subnetMask": "255.255.255.0",
+          "domainName": DOMAIN, "searchPath": [DOMAIN], "useDhcp": False, "dns": ["127.0.1.2"], "ntp": ["127.0.1.3"]}
+# Product type → (sample file, version, OVF networks, deployment options)
+PACKAGES = {
+    "VCD": ("vcd", "10.5.1", ["Network 1", "Network 2"], ["primary-small", "standby-small", "cell"]),
+    "USAGE_METER": ("usage_meter", "4.8.0", ["Network 1"], []),
+    "VROPS_TENANT_APP": ("vrops_tenant_app", "8.12.0", ["Network 1"], []),
+    "RABBITMQ": ("rabbitmq", "3.8.14", ["Network 1"], []),
+    "OVA_APPLIANCE": ("ova_appliance", "1.0.0", ["Management"], []),
+}
+DISK_BYTES = 2 << 20  # each test OVA's raw disk (random, so the VMDK is as large)
+BASE_KEYS = {p["key"] for p in make_ova.BASE_PROPERTIES}
+
+
+def ova_properties(code: str) -> list[dict]:
+    """The OVF properties a generated OVA of this type declares: what the type writes, and a fixed one."""
+    product_type = product_type_get(code)
+    props = {}
+    for name, key in product_type.ovf_node_keys.items():
+        key = key.replace("{n}", "0")
+        if key not in BASE_KEYS:
+            props[key] = {"key": key, "value": "", "password": name == "rootPassword"}
+    for prop in product_type.properties:
+        if prop.ovf_key and prop.ovf_key not in BASE_KEYS:
+            props[prop.ovf_key] = {"key": prop.ovf_key, "value": "", "password": prop.secret}
+    if code == "RABBITMQ":
+        props["rabbitmq_cluster_join"] = {"key": "rabbitmq_cluster_join", "value": ""}
+    props["vendor.fixed"] = {"key": "vendor.fixed", "value": "factory", "userConfigurable": False}
+    return list(props.values())
+
+
+def ova_build(directory: Path, code: str, *, name: str | None = None, disk_bytes: int = DISK_BYTES,
+              version: str | None = None) -> Path:
+    subdir, default_version, networks, options = PACKAGES[code]
+    raw = directory / f"{name or subdir}.raw"
+    with open(raw, "wb") as out:
+        left = disk_bytes
+        while left:
+            block = os.urandom(min(left, 1 << 20))
+            out.write(block)
+            left -= len(block)
+    work = directory / f"{name or subdir}-build"
+    work.mkdir(parents=True, exist_ok=True)
+    ova = make_ova.build(str(work), name or subdir, str(raw), product=product_type_get(code).title,
+                         version=version or default_version, build_number="1000", networks=networks,
+                         deployment_options=[{"id": o, "label": o} for o in options],
+                         properties=ova_properties(code))
+    raw.unlink()
+    return Path(ova)
+
+
+@pytest.fixture(scope="session")
+def deploy_repository() -> Path:
+    """One generated OVA per product type in its sub-directory (made once per test session)."""
+    for code, (subdir, *_rest) in PACKAGES.items():
+        target = REPOSITORY / product_type_get(code).repository_dir / f"{subdir}.ova"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (TEST_DIR / "deploy-build").mkdir(parents=True, exist_ok=True)
+            built = ova_build(TEST_DIR / "deploy-build", code)
+            built.rename(target)
+    return REPOSITORY
+
+
+@pytest.fixture(scope="session")
+def deploy_dns():
+    """The session's DNS: deploy_world adds every node's A and PTR record."""
+    server = FakeDns(records={}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def deploy_worker(worker_factory, deploy_repository, deploy_dns):
+    return worker_factory(
+        "deploy", concurrency=4, LCM_QUEUE=DEPLOY_QUEUE, LCM_REPOSITORY_DIR=str(deploy_repository),
+        LCM_DNS_NAMESERVERS=deploy_dns.address, LCM_POLL_INTERVAL="0.1",
+        LCM_TIMEOUTS=",".join(f"{code}.{kind}=20" for code in PACKAGES for kind in ("guest", "ready", "setup")))
+
+
+class World:
+    """What a deploy test works with: the vcsim, the DNS, the appliance park, and helpers."""
+
+    def __init__(self, vcsim, dns: FakeDns, park, guests):
+        self.vcsim, self.dns, self.park, self.guests = vcsim, dns, park, guests
+        self._next_ip = 10
+
+    def connect(self):
+        return vsphere.connect(fqdn=self.vcsim.fqdn, port=self.vcsim.port, username=self.vcsim.username,
+                               password=self.vcsim.password, certificate_pem=self.vcsim.certificate.pem)
+
+    def definition(self, code: str, *, nodes: int = 1, environment_id: str | None = None) -> dict:
+        """A definition of one product of this type with `nodes` nodes on fresh 127.0.1.x addresses,
+        every node known to the DNS and expected by the appliance park."""
+        subdir = PACKAGES[code][0]
+        spec = json.loads((EXAMPLES / f"{subdir}.json").read_text())
+        spec["environmentId"] = environment_id or f"env-{subdir.replace('_', '-')}-{self._next_ip}"
+        for product in spec["products"]:  # the sample's other products (the Tenant App's VCD) come along
+            self._nodes(product, nodes if product["productType"] == code else 1)
+        return spec
+
+    def _nodes(self, product: dict, count: int) -> None:
+        code = product["productType"]
+        subdir = PACKAGES[code][0]
+        template = product["nodes"][0]
+        product["nodes"] = []
+        for index in range(count):
+            node = copy.deepcopy(template)
+            ip = f"127.0.1.{self._next_ip}"
+            self._next_ip += 1
+            short = f"{subdir.replace('_', '')}-{ip.rsplit('.', 1)[1]}"
+            node.update(nodeId=f"node{index + 1}", isPrimary=index == 0, hostName=f"{short}.{DOMAIN}", vmName=short)
+            node["nics"] = [{"ipAddress": ip, "networkName": "DC0_DVPG0"}]
+            node.pop("cpuNum", None), node.pop("ramMemory", None)
+            if code == "VCD":
+                node["deploymentOption"] = "primary-small" if index == 0 else ("standby-small" if index == 1 else "cell")
+            product["nodes"].append(node)
+            self.dns.records[node["hostName"]] = ip
+        if code == "VCD":
+            product["properties"]["nfsMount"] = "nfs.lab.test:/vcd-transfer"
+        if code == "OVA_APPLIANCE":  # the nodes' own host names and addresses, not one for all
+            product["properties"]["ovfProperties"] = {"root_password": "Tiny-Passw0rd!", "extra": "x"}
+
+    def expect(self, spec: dict) -> None:
+        """Tell the appliance park which appliance each node's IP will be."""
+        for product in spec["products"]:
+            if product["productType"] not in self.park.kinds:
+                continue  # a generic appliance: nothing answers after boot but the guest
+            for node in product["nodes"]:
+                self.park.expect(node["nics"][0]["ipAddress"], product["productType"], **appliance_settings(product, node))
+
+    def deploy(self, spec: dict, *, wait: bool = True, timeout: float = 90) -> Task:
+        self.expect(spec)
+        environment, report = environment_services.environment_submit(spec=spec, action="DEPLOY")
+        task = Task.objects.get(pk=report["taskId"])
+        return task_wait(task.pk, timeout=timeout) if wait else task
+
+    def vms(self) -> dict[str, dict]:
+        """name → {moref, folder, pool, datastore names, networks, extraConfig} of every VM in vcsim."""
+        from pyVmomi import vim
+
+        found = {}
+        with self.connect() as si:
+            content = si.RetrieveContent()
+            view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+            for vm in view.view:
+                found[vm.name] = {
+                    "moref": vm._moId, "uuid": vm.config.instanceUuid, "folder": vm.parent.name,
+                    "pool": vm.resourcePool.name, "datastores": [ds.name for ds in vm.datastore],
+                    "networks": sorted(n.name for n in vm.network), "powerState": str(vm.runtime.powerState),
+                    "extraConfig": {o.key: o.value for o in vm.config.extraConfig},
+                    "numCPU": vm.config.hardware.numCPU, "memoryMB": vm.config.hardware.memoryMB,
+                    "guestIp": vm.guest.ipAddress,
+                }
+            view.Destroy()
+        return found
+
+
+def appliance_settings(product: dict, node: dict) -> dict:
+    """What an appliance fake must accept from this node's deployment (its expected secrets and share)."""
+    from lifecycle.services import secret_resolve
+
+    properties = product.get("properties") or {}
+    out = {"root_password": secret_resolve(node.get("rootPassword") or ""), "host_name": node["hostName"]}
+    if product["productType"] == "VCD":
+        out["nfs_share"] = properties.get("nfsMount")
+        out["role"] = product_type_get("VCD").role_of(node)
+    return out
+
+
+def task_wait(task_id: int, *, timeout: float = 90, status: str | None = None) -> Task:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = Task.objects.get(pk=task_id)
+        if task.is_finished and (status is None or task.status == status):
+            return task
+        time.sleep(0.1)
+    task = Task.objects.get(pk=task_id)
+    lines = "\n".join(f"  {a.name} {a.item} {a.status} {a.message}\n{a.log}" for a in task.actions.order_by("position"))
+    raise AssertionError(f"task {task_id} is {task.status} after {timeout}s:\n{lines}")
+
+
+def action_wait(task_id: int, name: str, predicate, *, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for action in Task.objects.get(pk=task_id).actions.filter(name=name):
+            if predicate(action):
+                return action
+        time.sleep(0.02)
+    raise AssertionError(f"no action {name} of task {task_id} reached the expected state in {timeout}s")
+
+
+@pytest.fixture
+def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_worker, appliances, guests, settings):
+    """vc01 = this test's vcsim (inventory read live), port group settings, the repository scanned; this
+    test's tasks go to the deploy worker's queue."""
+    from lifecycle import celery_app
+
+    default_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = DEPLOY_QUEUE
+    settings.LCM_REPOSITORY_DIR = deploy_repository
+    settings.LCM_DNS_NAMESERVERS = [deploy_dns.address]
+    with vsphere.connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
+                         certificate_pem=vcsim.certificate.pem) as si:
+        about = vsphere.about_read(si)
+        items = [item.to_dict() for item in vsphere.inventory_read(si)]
+    spec = {"componentName": "vc01", "datacenterComponentType": "VCENTER", "fqdn": vcsim.fqdn, "port": vcsim.port,
+            "username": vcsim.username, "password": vcsim.password, "purpose": "", "tags": []}
+    certificate = vcsim.certificate
+    datacenter_services.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
+                                        about=about, inventory=items, create=True)
+    datacenter_services.port_group_settings_update(component_name="vc01", port_group_name="DC0_DVPG0", settings=SUBNET)
+    from datacenters.models import ComponentType, DatacenterComponent
+
+    # The Tenant App sample integrates with a vROps; its registration is tested elsewhere (tests/fakes/vrops.py).
+    DatacenterComponent.objects.create(component_name="vrops01", component_type=ComponentType.VROPS,
+                                       fqdn="vrops.lab.test", username="admin", password="x", certificate_pem="-",
+                                       certificate_thumbprint="-")
+    summary = repository_files_scan(root=deploy_repository)
+    assert summary is not None
+    yield World(vcsim, deploy_dns, appliances, guests)
+    celery_app.conf.task_default_queue = default_queue
+
+
+@pytest.fixture
+def finished_ok():
+    def check(task: Task) -> Task:
+        if task.status != Status.SUCCESS:
+            lines = "\n".join(f"  {a.name} {a.item} {a.status}: {a.message}\n{a.log}"
+                              for a in task.actions.order_by("position"))
+            raise AssertionError(f"task {task.pk} ended {task.status}: {task.message}\n{lines}")
+        return task
+    return check

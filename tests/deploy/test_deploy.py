@@ -1,0 +1,90 @@
+"""Deployments into a real vcsim, run by a real worker: each product type, single and multi-node; what
+vCenter holds afterwards is read back through pyvmomi, what the appliances were told from their fakes."""
+from __future__ import annotations
+
+import pytest
+
+from environments.models import Environment, EnvironmentState, Node, NodeState
+from lifecycle.models import Action, Status
+
+pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
+
+TYPES = ["VCD", "USAGE_METER", "VROPS_TENANT_APP", "RABBITMQ", "OVA_APPLIANCE"]
+
+
+def _secrets_of(spec: dict) -> list[str]:
+    from environments.spec import secret_paths
+
+    return [v for p in spec["products"] for _, v in secret_paths(p) if isinstance(v, str) and v]
+
+
+def _all_logs(task) -> str:
+    return "\n".join((a.log or "") + (a.message or "") for a in Action.objects.filter(task=task)) + task.message
+
+
+@pytest.mark.parametrize("code", TYPES)
+def test_one_node_of_each_type_is_deployed_where_the_definition_says(deploy_world, finished_ok, code):
+    spec = deploy_world.definition(code)
+    secrets = _secrets_of(spec)
+    task = finished_ok(deploy_world.deploy(spec))
+
+    environment = Environment.objects.get(environment_id=spec["environmentId"])
+    assert environment.state == EnvironmentState.DEPLOYED
+    assert {p.state for p in environment.products.all()} == {EnvironmentState.DEPLOYED}
+    product_spec = next(p for p in spec["products"] if p["productType"] == code)
+    node_spec = product_spec["nodes"][0]
+    node = Node.objects.get(product__environment=environment, product__product_type=code)
+    assert node.deploy_state == (NodeState.STARTED if code == "OVA_APPLIANCE" else
+                                 NodeState.SET_UP if code in ("VCD", "RABBITMQ") else NodeState.READY)
+    assert node.ip_address == node_spec["nics"][0]["ipAddress"]
+    assert node.power_state == "poweredOn" and node.vcenter_name == "vc01"
+
+    vm = deploy_world.vms()[node_spec["vmName"]]
+    assert (vm["moref"], vm["uuid"]) == (node.vm_moref, node.instance_uuid)
+    assert (vm["folder"], vm["pool"], vm["datastores"]) == ("vm", "Resources", ["LocalDS_0"])
+    from tests.deploy.conftest import PACKAGES
+
+    assert vm["networks"] == ["DC0_DVPG0"] * len(PACKAGES[code][2])  # every OVF network on the node's port group
+    assert vm["powerState"] == "poweredOn"
+    # The OVF properties the definition sets reach the VM (vcsim keeps them in extraConfig).
+    config = vm["extraConfig"]
+    from products.types import product_type_get
+
+    host_key = product_type_get(code).ovf_node_keys.get("hostName", "hostname")
+    assert config.get(host_key) == node_spec["hostName"]
+    assert "vendor.fixed" not in config or config["vendor.fixed"] == "factory"  # not user-configurable: untouched
+    # No secret in any log, message or stored request.
+    text = _all_logs(task) + str(task.request)
+    assert not [s for s in secrets if s in text]
+
+
+def test_vcd_primary_standby_and_cell(deploy_world, finished_ok):
+    spec = deploy_world.definition("VCD", nodes=3)
+    task = finished_ok(deploy_world.deploy(spec))
+    nodes = spec["products"][0]["nodes"]
+    ips = [n["nics"][0]["ipAddress"] for n in nodes]
+    vms = deploy_world.vms()
+    assert {n["vmName"] for n in nodes} <= set(vms)
+    # The deployment options reached vCenter per node, and each appliance was set up in its role.
+    roles = [deploy_world.park[ip].setup_body["applianceType"] for ip in ips]
+    assert roles == ["primary", "standby", "cell"]
+    primary_body = deploy_world.park[ips[0]].setup_body
+    props = spec["products"][0]["properties"]
+    assert primary_body["installation"] == {"name": props["systemName"], "id": props["installationId"]}
+    assert primary_body["storage"] == {"nfs": props["nfsMount"]}
+    # Primary first: its setup ended before any other node's setup began; the imports overlapped.
+    actions = {(a.name, a.item): a for a in task.actions.all()}
+    primary = actions[("primary_setup", f"vcd/node1")]
+    members = [a for (name, _), a in actions.items() if name == "member_setup"]
+    assert len(members) == 2 and all(m.started_at >= primary.finished_at for m in members)
+    imports = [a for (name, _), a in actions.items() if name == "vm_import"]
+    assert max(a.started_at for a in imports) < min(a.finished_at for a in imports)
+
+
+def test_rabbitmq_cluster_of_three(deploy_world, finished_ok):
+    spec = deploy_world.definition("RABBITMQ", nodes=3)
+    finished_ok(deploy_world.deploy(spec))
+    nodes = Node.objects.filter(product__environment__environment_id=spec["environmentId"]).order_by("position")
+    assert [n.deploy_state for n in nodes] == [NodeState.SET_UP] * 3
+    primary = deploy_world.park[nodes[0].ip_address]
+    assert len(primary.cluster_nodes()) == 3
