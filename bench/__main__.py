@@ -1,6 +1,7 @@
-"""`make bench`: time from Register to SUCCESS against vcsim, engine overhead per action, and the
-query count of the task-detail poll. Runs on the embedded default (SQLite + file-system broker) in a
-throw-away data directory, or on whatever DATABASE_URL / CELERY_BROKER_URL say."""
+"""`make bench`: time from Register to SUCCESS against vcsim, engine overhead per action, the query
+count of the task-detail poll, and deployments (bench/deploy.py). Runs on the embedded default (SQLite
++ file-system broker) in a throw-away data directory, or on whatever DATABASE_URL / CELERY_BROKER_URL
+say. BENCH_ONLY=register or BENCH_ONLY=deploy runs one part."""
 import os
 import statistics
 import subprocess
@@ -81,9 +82,22 @@ def main() -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(admin)
     simulator = vcsim_start(DATA)
+    only = os.environ.get("BENCH_ONLY", "")
+    print(f"database {connection.vendor}, broker {os.environ.get('CELERY_BROKER_URL', 'filesystem://')}")
+    try:
+        if only != "deploy":
+            register_bench(client, simulator)
+        if only != "register":
+            from bench import deploy
+
+            deploy.run(simulator, DATA, wait)
+    finally:
+        simulator.stop()
+
+
+def register_bench(client, simulator) -> None:
     worker = worker_start()
     try:
-        print(f"database {connection.vendor}, broker {os.environ.get('CELERY_BROKER_URL', 'filesystem://')}")
         spec = {"componentName": "", "fqdn": simulator.fqdn, "port": simulator.port, "username": simulator.username,
                 "password": simulator.password, "content": {"certificate": {"thumbprint": simulator.certificate.thumbprint}}}
         register_page = reverse("datacenter-register")
@@ -139,7 +153,6 @@ def main() -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=20)
-        simulator.stop()
 
 
 def _poll_urls(task_id: int):

@@ -100,9 +100,9 @@ def placement_resolve(
         if row is None:
             raise PlacementMissing(f"cluster '{cluster}' does not exist in datacenter {datacenter} "
                                    f"(it has: {', '.join(r['name'] for r in compute) or 'none'})")
-        cluster_obj, root_pool, hosts = row["obj"], row["resourcePool"], list(row.get("host") or [])
+        cluster_obj, root_pool = row["obj"], row["resourcePool"]
     else:
-        root_pool, hosts = None, [h for r in compute for h in (r.get("host") or [])]
+        root_pool = None
     host_obj = None
     if host:
         host_rows = _properties(si, vim.HostSystem, ["name"], root=cluster_obj or dc.hostFolder)
@@ -444,24 +444,40 @@ def _upload_one(session: requests.Session, url: str, item, source: PackageFile, 
     method = "PUT" if item.create else "POST"
     content_type = "application/x-vnd.vmware-streamVmdk" if not item.create else "application/octet-stream"
     where = (target.hostname or "", target.port or 443)
+    before = upload.done
     with errors_translated(fqdn=where[0], port=where[1], product="vCenter Server"):
         try:
             response = session.request(method, url, data=_Body(source, upload, check),
                                        headers={"Content-Type": content_type, "Overwrite": "t"}, timeout=(30, 300))
         except requests.RequestException as exc:
-            raise _cause(exc) from None
+            cause = _cause(exc)
+            sent = upload.done - before
+            if sent and isinstance(cause, OSError):  # connected, then the connection broke off
+                raise ImportFailed(f"the upload of {item.path} to {where[0]}:{where[1]} broke off after "
+                                   f"{_size(sent)} of {_size(source.size)}: {_error_text(cause)}") from None
+            raise cause from None
     if response.status_code >= 300:
         raise ImportFailed(f"uploading {item.path} failed: {target.hostname} answered {response.status_code} "
                            f"{response.reason} {response.text[:200]}".strip())
 
 
 def _import_undo(si, lease, vm, failure: BaseException, log: Callable[[str], None]) -> None:
-    """Abort the lease and destroy the half-made VM; say what could not be undone."""
-    try:
-        lease.HttpNfcLeaseAbort(vmodl.fault.SystemError(reason=f"upload stopped: {type(failure).__name__}"))
-        log("aborted the import lease")
-    except Exception as exc:
-        log(f"could not abort the import lease: {_error_text(exc)}")
+    """Abort the lease and destroy the half-made VM; say what could not be undone.
+
+    Each call is tried twice: after a cut connection the first call meets the dead pooled connection,
+    and pyVmomi opens a new one for the next.
+    """
+    for attempt in (1, 2):
+        try:
+            lease.HttpNfcLeaseAbort(vmodl.fault.SystemError(reason=f"upload stopped: {type(failure).__name__}"))
+            log("aborted the import lease")
+            break
+        except (OSError, ConnectionError) as exc:
+            if attempt == 2:
+                log(f"could not abort the import lease: {_error_text(exc)}")
+        except Exception as exc:
+            log(f"could not abort the import lease: {_error_text(exc)}")
+            break
     if vm is None:
         return
     try:
@@ -472,7 +488,13 @@ def _import_undo(si, lease, vm, failure: BaseException, log: Callable[[str], Non
 
 
 def _error_text(exc: BaseException) -> str:
-    return getattr(exc, "message", None) or getattr(exc, "msg", None) or f"{type(exc).__name__}: {exc}"
+    text = getattr(exc, "message", None) or getattr(exc, "msg", None)
+    if text:
+        return text
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return {ssl.SSLEOFError: "the connection was closed", ConnectionResetError: "the connection was reset"}.get(
+        type(exc), f"{type(exc).__name__}: {exc}")
 
 
 def _size(n: int) -> str:

@@ -8,14 +8,11 @@ listen where the product code expects the appliance, on its real ports.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from datacenters import services as datacenter_services
 from datacenters import vsphere
@@ -24,66 +21,12 @@ from lifecycle.models import Status, Task
 from products.services import repository_files_scan
 from products.types import product_type_get
 from tests.conftest import QUEUE, TEST_DIR
+from tests.deploy.packages import DOMAIN, PACKAGES, REPO, SUBNET, ova_build
 from tests.fakes.dns import FakeDns
 
-REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("make_ova", REPO / "tools" / "vcsim" / "make_ova.py")
-make_ova = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_ova)
-
-EXAMPLES = REPO / "examples" / "environments"
 REPOSITORY = TEST_DIR / "deploy-repository"
 DEPLOY_QUEUE = f"{QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
-DOMAIN = "lab.test"
-SUBNET = {"portGroupName": "DC0_DVPG0", "gateway": "127.0.1.1", "subnetMask": "255.255.255.0",
-          "domainName": DOMAIN, "searchPath": [DOMAIN], "useDhcp": False, "dns": ["127.0.1.2"], "ntp": ["127.0.1.3"]}
-# Product type → (sample file, version, OVF networks, deployment options)
-PACKAGES = {
-    "VCD": ("vcd", "10.5.1", ["Network 1", "Network 2"], ["primary-small", "standby-small", "cell"]),
-    "USAGE_METER": ("usage_meter", "4.8.0", ["Network 1"], []),
-    "VROPS_TENANT_APP": ("vrops_tenant_app", "8.12.0", ["Network 1"], []),
-    "RABBITMQ": ("rabbitmq", "3.8.14", ["Network 1"], []),
-    "OVA_APPLIANCE": ("ova_appliance", "1.0.0", ["Management"], []),
-}
-DISK_BYTES = 2 << 20  # each test OVA's raw disk (random, so the VMDK is as large)
-BASE_KEYS = {p["key"] for p in make_ova.BASE_PROPERTIES}
-
-
-def ova_properties(code: str) -> list[dict]:
-    """The OVF properties a generated OVA of this type declares: what the type writes, and a fixed one."""
-    product_type = product_type_get(code)
-    props = {}
-    for name, key in product_type.ovf_node_keys.items():
-        key = key.replace("{n}", "0")
-        if key not in BASE_KEYS:
-            props[key] = {"key": key, "value": "", "password": name == "rootPassword"}
-    for prop in product_type.properties:
-        if prop.ovf_key and prop.ovf_key not in BASE_KEYS:
-            props[prop.ovf_key] = {"key": prop.ovf_key, "value": "", "password": prop.secret}
-    if code == "RABBITMQ":
-        props["rabbitmq_cluster_join"] = {"key": "rabbitmq_cluster_join", "value": ""}
-    props["vendor.fixed"] = {"key": "vendor.fixed", "value": "factory", "userConfigurable": False}
-    return list(props.values())
-
-
-def ova_build(directory: Path, code: str, *, name: str | None = None, disk_bytes: int = DISK_BYTES,
-              version: str | None = None) -> Path:
-    subdir, default_version, networks, options = PACKAGES[code]
-    raw = directory / f"{name or subdir}.raw"
-    with open(raw, "wb") as out:
-        left = disk_bytes
-        while left:
-            block = os.urandom(min(left, 1 << 20))
-            out.write(block)
-            left -= len(block)
-    work = directory / f"{name or subdir}-build"
-    work.mkdir(parents=True, exist_ok=True)
-    ova = make_ova.build(str(work), name or subdir, str(raw), product=product_type_get(code).title,
-                         version=version or default_version, build_number="1000", networks=networks,
-                         deployment_options=[{"id": o, "label": o} for o in options],
-                         properties=ova_properties(code))
-    raw.unlink()
-    return Path(ova)
+EXAMPLES = REPO / "examples" / "environments"
 
 
 @pytest.fixture(scope="session")
@@ -108,11 +51,16 @@ def deploy_dns():
 
 
 @pytest.fixture(scope="session")
-def deploy_worker(worker_factory, deploy_repository, deploy_dns):
-    return worker_factory(
-        "deploy", concurrency=4, LCM_QUEUE=DEPLOY_QUEUE, LCM_REPOSITORY_DIR=str(deploy_repository),
-        LCM_DNS_NAMESERVERS=deploy_dns.address, LCM_POLL_INTERVAL="0.1",
-        LCM_TIMEOUTS=",".join(f"{code}.{kind}=20" for code in PACKAGES for kind in ("guest", "ready", "setup")))
+def deploy_worker(worker_factory, deploy_worker_env):
+    return worker_factory("deploy", concurrency=4, **deploy_worker_env)
+
+
+@pytest.fixture(scope="session")
+def deploy_worker_env(deploy_repository, deploy_dns) -> dict:
+    """What a worker that deploys needs: the repository, the DNS, short polls and timeouts, its queue."""
+    return dict(LCM_QUEUE=DEPLOY_QUEUE, LCM_REPOSITORY_DIR=str(deploy_repository),
+                LCM_DNS_NAMESERVERS=deploy_dns.address, LCM_POLL_INTERVAL="0.1",
+                LCM_TIMEOUTS=",".join(f"{code}.{kind}=20" for code in PACKAGES for kind in ("guest", "ready", "setup")))
 
 
 class World:
@@ -156,7 +104,7 @@ class World:
         if code == "VCD":
             product["properties"]["nfsMount"] = "nfs.lab.test:/vcd-transfer"
         if code == "OVA_APPLIANCE":  # the nodes' own host names and addresses, not one for all
-            product["properties"]["ovfProperties"] = {"root_password": "Tiny-Passw0rd!", "extra": "x"}
+            product["properties"]["ovfProperties"] = {"extra": "x", "vendor.fixed": "mine"}
 
     def expect(self, spec: dict) -> None:
         """Tell the appliance park which appliance each node's IP will be."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from environments.models import Environment, EnvironmentState, Node, NodeState
-from lifecycle.models import Action, Status
+from lifecycle.models import Action
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
 
@@ -25,13 +25,14 @@ def _all_logs(task) -> str:
 @pytest.mark.parametrize("code", TYPES)
 def test_one_node_of_each_type_is_deployed_where_the_definition_says(deploy_world, finished_ok, code):
     spec = deploy_world.definition(code)
+    product_spec = next(p for p in spec["products"] if p["productType"] == code)
+    product_spec["nodes"][0].update(cpuNum=2, ramMemory=256)  # overrides the OVA's 1 vCPU, 64 MB
     secrets = _secrets_of(spec)
     task = finished_ok(deploy_world.deploy(spec))
 
     environment = Environment.objects.get(environment_id=spec["environmentId"])
     assert environment.state == EnvironmentState.DEPLOYED
     assert {p.state for p in environment.products.all()} == {EnvironmentState.DEPLOYED}
-    product_spec = next(p for p in spec["products"] if p["productType"] == code)
     node_spec = product_spec["nodes"][0]
     node = Node.objects.get(product__environment=environment, product__product_type=code)
     assert node.deploy_state == (NodeState.STARTED if code == "OVA_APPLIANCE" else
@@ -42,17 +43,30 @@ def test_one_node_of_each_type_is_deployed_where_the_definition_says(deploy_worl
     vm = deploy_world.vms()[node_spec["vmName"]]
     assert (vm["moref"], vm["uuid"]) == (node.vm_moref, node.instance_uuid)
     assert (vm["folder"], vm["pool"], vm["datastores"]) == ("vm", "Resources", ["LocalDS_0"])
-    from tests.deploy.conftest import PACKAGES
+    from tests.deploy.packages import PACKAGES
 
     assert vm["networks"] == ["DC0_DVPG0"] * len(PACKAGES[code][2])  # every OVF network on the node's port group
-    assert vm["powerState"] == "poweredOn"
-    # The OVF properties the definition sets reach the VM (vcsim keeps them in extraConfig).
+    assert vm["powerState"] == "poweredOn" and (vm["numCPU"], vm["memoryMB"]) == (2, 256)
+    # The OVF properties the definition sets reach the VM (vcsim keeps them in extraConfig; a key named
+    # exactly ip0 it turns into the guest's IP instead).
     config = vm["extraConfig"]
     from products.types import product_type_get
 
-    host_key = product_type_get(code).ovf_node_keys.get("hostName", "hostname")
-    assert config.get(host_key) == node_spec["hostName"]
+    keys = product_type_get(code).ovf_node_keys
+    assert config[keys["hostName"]] == node_spec["hostName"]
+    ip_key = keys["ipAddress"].replace("{n}", "0")
+    assert config.get(ip_key, vm["guestIp"]) == node_spec["nics"][0]["ipAddress"]
+    assert config[keys["gateway"]] == "127.0.1.1" and config[keys["dns"]] == "127.0.1.2"
+    assert config[keys["rootPassword"]] == node_spec["rootPassword"]  # the secret reaches the appliance only
+    for prop in product_type_get(code).properties:
+        if prop.ovf_key and not prop.secret and prop.name in product_spec["properties"]:
+            value = product_spec["properties"][prop.name]
+            assert config[prop.ovf_key] == (str(value) if not isinstance(value, bool) else str(value))
     assert "vendor.fixed" not in config or config["vendor.fixed"] == "factory"  # not user-configurable: untouched
+    if code == "OVA_APPLIANCE":
+        import_log = task.actions.get(name="vm_import").log
+        assert "vendor.fixed is not user-configurable in this OVA; left at its default" in import_log
+        assert "the OVA declares no property extra (from products[0].properties.ovfProperties.extra); not set" in import_log
     # No secret in any log, message or stored request.
     text = _all_logs(task) + str(task.request)
     assert not [s for s in secrets if s in text]
@@ -74,7 +88,7 @@ def test_vcd_primary_standby_and_cell(deploy_world, finished_ok):
     assert primary_body["storage"] == {"nfs": props["nfsMount"]}
     # Primary first: its setup ended before any other node's setup began; the imports overlapped.
     actions = {(a.name, a.item): a for a in task.actions.all()}
-    primary = actions[("primary_setup", f"vcd/node1")]
+    primary = actions[("primary_setup", "vcd/node1")]
     members = [a for (name, _), a in actions.items() if name == "member_setup"]
     assert len(members) == 2 and all(m.started_at >= primary.finished_at for m in members)
     imports = [a for (name, _), a in actions.items() if name == "vm_import"]

@@ -3,14 +3,14 @@ cut connection mid-upload (the half-made VM is removed), a bad property fixed by
 from __future__ import annotations
 
 import socket
-import threading
 
 import pytest
 
 from environments.models import Environment, EnvironmentState, Node, NodeState
 from lifecycle.models import Status
 from lifecycle.services import task_cancel, task_restart
-from tests.deploy.conftest import REPOSITORY, action_wait, ova_build, task_wait
+from tests.deploy.conftest import REPOSITORY, action_wait, task_wait
+from tests.deploy.packages import ova_build
 from tests.fakes.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
@@ -41,7 +41,7 @@ def test_failing_prechecks_stop_before_any_vm_is_made(deploy_world):
     assert f"FAIL vm         products[0].nodes[0].vmName: a VM named '{nodes[0]['vmName']}'" in action.log
     assert (f"FAIL dns        products[0].nodes[1].hostName: {nodes[1]['hostName']} resolves to 127.0.1.250, "
             f"not {nodes[1]['nics'][0]['ipAddress']}") in action.log
-    assert f"already answers on port 443" in action.log
+    assert "already answers on port 443" in action.log
     assert set(deploy_world.vms()) == before  # nothing was made
     assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.FAILED
     assert task.actions.filter(name="vm_import", status=Status.NOT_STARTED).count() == 3
@@ -124,7 +124,8 @@ def test_a_cut_connection_mid_upload_fails_cleanly_and_a_restart_deploys(slow_wo
     task = task_wait(task.pk, timeout=60)
     assert task.status == Status.ERROR
     action = task.actions.get(name="vm_import")
-    assert "Traceback" not in action.message and "127.0.0.1" in action.message
+    assert action.message.startswith("the upload of big-disk1.vmdk to 127.0.0.1:") and " broke off after " in action.message
+    assert "aborted the import lease" in action.log and "removed the half-made VM" in action.log
     vm_name = spec["products"][0]["nodes"][0]["vmName"]
     # The half-made VM is gone now, or (when the cut also broke the clean-up) removed by the restart.
     slow_world.proxy.rate = None
@@ -136,7 +137,9 @@ def test_a_cut_connection_mid_upload_fails_cleanly_and_a_restart_deploys(slow_wo
     assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.DEPLOYED
 
 
-def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_world, finished_ok):
+@pytest.mark.parametrize("mode", ["FAILED", "CHECKPOINT"])
+def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_world, finished_ok, mode):
+    """From the failed action, or from the last checkpoint (the imports): never the VMs again."""
     spec = deploy_world.definition("VCD", nodes=2)
     good_share = spec["products"][0]["properties"]["nfsMount"]
     spec["products"][0]["properties"]["nfsMount"] = "nfs.lab.test:/wrong"
@@ -158,8 +161,11 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
 
     definition = environment_export(environment_id=corrected.environment_id)
     definition["products"][0]["properties"]["nfsMount"] = good_share
-    task_restart(task_id=task.pk, request=definition)
+    task_restart(task_id=task.pk, request=definition, mode=mode)
     task = finished_ok(task_wait(task.pk))
+    restarted_at = {a.name for a in task.actions.filter(attempt=2)}
+    assert "vm_import" not in restarted_at and "primary_setup" in restarted_at
+    assert ("primary_start" in restarted_at) == (mode == "CHECKPOINT")
     assert task.attempt == 2
     # The VMs were not deployed again: the import actions of the first attempt are the only ones.
     assert set(task.actions.filter(name="vm_import").values_list("attempt", flat=True)) == {1}
@@ -169,3 +175,36 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
     primary_ip = spec["products"][0]["nodes"][0]["nics"][0]["ipAddress"]
     assert deploy_world.park[primary_ip].setup_body["storage"] == {"nfs": good_share}
     assert Task.objects.get(pk=task.pk).request["definition"]["products"][0]["properties"]["nfsMount"] == good_share
+
+
+def test_a_worker_killed_mid_upload_leaves_a_vm_the_restart_removes(slow_world, worker_factory, deploy_worker_env,
+                                                                    finished_ok):
+    """The hardest failure: nothing could clean up. The node recorded the VM's UUID before the upload, so the
+    restart finds and removes the half-made VM, then imports again."""
+    from lifecycle import celery_app
+
+    queue = deploy_worker_env["LCM_QUEUE"] + "-victim"
+    celery_app.conf.task_default_queue = queue
+    victim = worker_factory("victim", concurrency=1, **{**deploy_worker_env, "LCM_QUEUE": queue})
+    spec = _big(slow_world)
+    task = slow_world.deploy(spec, wait=False)
+    _uploading(task.pk)
+    node = Node.objects.get(product__environment__environment_id=spec["environmentId"])
+    half_made, half_made_moref = node.instance_uuid, node.vm_moref
+    victim.kill()
+    successor = worker_factory("successor", concurrency=2, **{**deploy_worker_env, "LCM_QUEUE": queue})
+    task = task_wait(task.pk, timeout=30)
+    assert task.status == Status.ERROR and "stopped unexpectedly" in task.actions.get(name="vm_import").message
+    vm_name = spec["products"][0]["nodes"][0]["vmName"]
+    assert slow_world.vms()[vm_name]["uuid"] == half_made  # left behind, and recorded
+    slow_world.proxy.rate = None
+    task_restart(task_id=task.pk)
+    task = finished_ok(task_wait(task.pk, timeout=60))
+    log = task.actions.get(name="vm_import", attempt=2).log
+    assert f"removing the half-made VM {half_made_moref} (instance UUID {half_made})" in log
+    vms = slow_world.vms()
+    node.refresh_from_db()
+    # A new VM (vcsim derives instance UUIDs from the name, so the moref tells them apart here).
+    assert vms[vm_name]["uuid"] == node.instance_uuid and vms[vm_name]["moref"] == node.vm_moref != half_made_moref
+    assert [name for name in vms if name == vm_name] == [vm_name]
+    successor.stop()

@@ -2,14 +2,14 @@
 the disk (it never reads a file into memory)."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import pytest
 
 from lifecycle.models import Action, Status
-from tests.deploy.conftest import REPOSITORY, ova_build, task_wait
+from tests.deploy.conftest import REPOSITORY
+from tests.deploy.packages import ova_build
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
 
