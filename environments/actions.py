@@ -385,17 +385,23 @@ def appliance_ready(ctx) -> dict:
     return {"ipAddress": appliance.ip}
 
 
-def appliance_setup(ctx) -> dict:
-    ref = _ref(ctx)
-    appliance = _appliance_nodes(ctx, ref)[ref.node_id]
+def _appliance_call(ctx, appliance: ApplianceNode, item: str, step: Callable[[ApplianceNode], None]) -> None:
+    """One product step against the appliance; its refusals become the action's failure, and the
+    certificates it trusted on first use are kept on the node either way."""
     try:
-        ref.product_type.appliance.setup(appliance)
+        step(appliance)
     except SetupFailed as exc:
         raise ActionFailed(exc.message) from None
     except vsphere.VSphereError as exc:
         raise _failed(exc) from None
     finally:
-        _certificates_keep(ctx, appliance, ctx.item)
+        _certificates_keep(ctx, appliance, item)
+
+
+def appliance_setup(ctx) -> dict:
+    ref = _ref(ctx)
+    appliance = _appliance_nodes(ctx, ref)[ref.node_id]
+    _appliance_call(ctx, appliance, ctx.item, ref.product_type.appliance.setup)
     _node_update(_node(ctx), deploy_state=NodeState.SET_UP)
     ctx.log(f"{ref.product_type.title} {appliance.role} {appliance.host_name} is set up")
     return {"role": appliance.role}
@@ -403,20 +409,12 @@ def appliance_setup(ctx) -> dict:
 
 def product_finish(ctx) -> dict:
     product_id = ctx.item
-    refs = [r for r in nodes_of(ctx.request["definition"], [product_id])]
+    refs = nodes_of(ctx.request["definition"], [product_id])
     product_type = refs[0].product_type
     api = product_type.appliance
-    primary_ref = next(r for r in refs if r.is_primary)
     if api and api.finish:
-        appliance = _appliance_nodes(ctx, primary_ref)[primary_ref.node_id]
-        try:
-            api.finish(appliance)
-        except SetupFailed as exc:
-            raise ActionFailed(exc.message) from None
-        except vsphere.VSphereError as exc:
-            raise _failed(exc) from None
-        finally:
-            _certificates_keep(ctx, appliance, primary_ref.item)
+        primary = next(r for r in refs if r.is_primary)
+        _appliance_call(ctx, _appliance_nodes(ctx, primary)[primary.node_id], primary.item, api.finish)
     Product.objects.filter(environment__environment_id=ctx.request["environmentId"], product_id=product_id).update(
         state=EnvironmentState.DEPLOYED)
     ctx.log(f"{product_type.title} {product_id} is deployed ({len(refs)} node(s))")

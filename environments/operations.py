@@ -27,6 +27,7 @@ operation_register(
         ),
         input_update=services.deployment_input_update,
         finished=services.deployment_finished,
+        restarted=services.deployment_restarted,
     )
 )
 
@@ -40,6 +41,7 @@ operation_register(
             ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),
         ),
         finished=services.delete_finished,
+        restarted=services.delete_restarted,
     )
 )
 
@@ -53,5 +55,6 @@ operation_register(
             ActionSpec("product_remove", "Remove the product's definition", actions.product_remove),
         ),
         finished=services.delete_finished,
+        restarted=services.delete_restarted,
     )
 )

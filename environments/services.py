@@ -274,37 +274,48 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
         environment.environment_name = definition["environmentName"]
         environment.properties = definition.get("properties", {})
         environment.save(update_fields=["environment_name", "properties", "updated_at"])
-        Product.objects.filter(environment=environment, product_id__in=task.request.get("productIds") or [],
-                               state=EnvironmentState.FAILED).update(state=EnvironmentState.DEPLOYING)
-        Environment.objects.filter(pk=environment.pk).update(state=EnvironmentState.DEPLOYING)
     return {"environmentId": environment_id, "productIds": task.request.get("productIds"),
             "definition": environment_export(environment_id=environment_id)}
 
 
-def deployment_finished(*, task: Task) -> None:
-    """A deployment that did not succeed leaves its products FAILED (the nodes keep what they recorded)."""
+def _failed_unless_success(task: Task, state: str) -> None:
+    """A task that did not succeed leaves what it was doing (products and environment in `state`) FAILED;
+    the nodes keep what they recorded."""
     from lifecycle.models import Status
 
     if task.status == Status.SUCCESS:
         return
     environment_id = task.request["environmentId"]
-    Product.objects.filter(environment__environment_id=environment_id, state=EnvironmentState.DEPLOYING).update(
+    Product.objects.filter(environment__environment_id=environment_id, state=state).update(
         state=EnvironmentState.FAILED)
-    Environment.objects.filter(environment_id=environment_id, state=EnvironmentState.DEPLOYING).update(
-        state=EnvironmentState.FAILED)
+    Environment.objects.filter(environment_id=environment_id, state=state).update(state=EnvironmentState.FAILED)
+
+
+def deployment_finished(*, task: Task) -> None:
+    _failed_unless_success(task, EnvironmentState.DEPLOYING)
+
+
+def deployment_restarted(*, task: Task) -> None:
+    """A deployment runs again: its products (and the environment) are deploying again."""
+    environment_id = task.request["environmentId"]
+    Product.objects.filter(environment__environment_id=environment_id, product_id__in=task.request["productIds"],
+                           state=EnvironmentState.FAILED).update(state=EnvironmentState.DEPLOYING)
+    Environment.objects.filter(environment_id=environment_id).update(state=EnvironmentState.DEPLOYING)
+
+
+def delete_restarted(*, task: Task) -> None:
+    """A delete runs again: what it deletes is being deleted again."""
+    environment_id = task.request["environmentId"]
+    products = Product.objects.filter(environment__environment_id=environment_id)
+    if task.operation == "product.delete":
+        products.filter(product_id=task.request["productId"]).update(state=EnvironmentState.DELETING)
+    else:
+        products.update(state=EnvironmentState.DELETING)
+        Environment.objects.filter(environment_id=environment_id).update(state=EnvironmentState.DELETING)
 
 
 def delete_finished(*, task: Task) -> None:
-    """A delete that did not succeed: what it was deleting is FAILED (some VMs may be gone already)."""
-    from lifecycle.models import Status
-
-    if task.status == Status.SUCCESS:
-        return
-    environment_id = task.request["environmentId"]
-    Product.objects.filter(environment__environment_id=environment_id, state=EnvironmentState.DELETING).update(
-        state=EnvironmentState.FAILED)
-    Environment.objects.filter(environment_id=environment_id, state=EnvironmentState.DELETING).update(
-        state=EnvironmentState.FAILED)
+    _failed_unless_success(task, EnvironmentState.DELETING)  # some VMs may be gone already
 
 
 def environment_state_settle(*, environment_id: str) -> str:

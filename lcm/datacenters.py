@@ -8,7 +8,7 @@ import sys
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
-from lcm.output import fields, fmt_time, gib, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, gib, print_json, table
 from lcm.spec import spec_read
 from lcm.tasks import task_accepted
 
@@ -185,13 +185,8 @@ def cmd_discover(args, client: Client) -> int:
 
 
 def cmd_delete(args, client: Client) -> int:
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"not deleting {args.name} without confirmation", hint="pass --yes to delete without asking")
-        answer = input(f"Delete the datacenter component {args.name}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Not deleted.")
-            return EXIT_FAILED
+    if not delete_confirmed(f"the datacenter component {args.name}", yes=args.yes):
+        return EXIT_FAILED
     accepted = client.delete(f"datacenters/{quote_name(args.name)}")
     return task_accepted(client, accepted, what=f"delete {args.name}", wait=args.wait, as_json=args.json)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
-from lcm.output import fields, fmt_time, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, print_json, table
 from lcm.spec import spec_read
 from lcm.tasks import task_accepted
 
@@ -271,13 +271,8 @@ def cmd_deploy(args, client: Client) -> int:
 
 def cmd_product_delete(args, client: Client) -> int:
     what = f"product {args.product_id} of {args.id} and its VMs"
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"not deleting {what} without confirmation", hint="pass --yes to delete without asking")
-        answer = input(f"Delete {what}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Not deleted.")
-            return EXIT_FAILED
+    if not delete_confirmed(what, yes=args.yes):
+        return EXIT_FAILED
     accepted = client.delete(f"environments/{quote_name(args.id)}/products/{quote_name(args.product_id)}")
     return task_accepted(client, accepted, what=f"delete {what}", wait=args.wait, as_json=args.json)
 
@@ -312,13 +307,8 @@ def cmd_export(args, client: Client) -> int:
 
 
 def cmd_delete(args, client: Client) -> int:
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"not deleting {args.id} without confirmation", hint="pass --yes to delete without asking")
-        answer = input(f"Delete the environment {args.id} and the VMs deployed for it? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Not deleted.")
-            return EXIT_FAILED
+    if not delete_confirmed(f"the environment {args.id} and the VMs deployed for it", yes=args.yes):
+        return EXIT_FAILED
     accepted = client.delete(f"environments/{quote_name(args.id)}")
     return task_accepted(client, accepted, what=f"delete environment {args.id}", wait=args.wait, as_json=args.json)
 

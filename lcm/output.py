@@ -99,3 +99,18 @@ def gib(value: Any) -> str:
         return f"{float(value) / GIB:,.1f}"
     except (TypeError, ValueError):
         return ""
+
+
+def delete_confirmed(what: str, *, yes: bool) -> bool:
+    """--yes, or the person at the terminal said y. No terminal and no --yes is a usage error."""
+    from lcm.errors import UsageError
+
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"not deleting {what} without confirmation", hint="pass --yes to delete without asking")
+    answer = input(f"Delete {what}? [y/N] ")
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    print("Not deleted.")
+    return False

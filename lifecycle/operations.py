@@ -58,6 +58,9 @@ class Operation:
     # Called once when a run of the task ends (SUCCESS, ERROR or CANCELLED), after the task row says so:
     # ``finished(task=task)``. For what must follow any ending, e.g. marking a deployment FAILED.
     finished: Callable[..., None] | None = None
+    # Called in the transaction that restarts a failed or cancelled run: ``restarted(task=task)``, e.g. to
+    # mark a deployment as deploying again.
+    restarted: Callable[..., None] | None = None
 
     def action_specs(self) -> dict[str, ActionSpec]:
         specs = {}

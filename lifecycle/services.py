@@ -151,6 +151,8 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
         task.preceding_tasks.set(
             tasks_unfinished_on(target_key=task.target_key).exclude(pk=task.pk)
         )
+        if operation.restarted is not None:
+            operation.restarted(task=task)
         dispatch_task_begin(task.pk)
     return Task.objects.get(pk=task_id)
 

@@ -11,11 +11,12 @@ later call, in this action or a later one, trusts exactly that certificate.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from datacenters.rest import RestClient
+from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import certificate_probe
 
 
@@ -80,3 +81,20 @@ class ApplianceApi:
     ready: Callable[[ApplianceNode], None] | None = None
     setup: Callable[[ApplianceNode], None] | None = None
     finish: Callable[[ApplianceNode], None] | None = None
+
+
+def version_answers(node: ApplianceNode, *, port: int, path: str, product: str) -> None:
+    """Ready when GET https://ip:port/path answers 200 with a JSON {"version": …} (served without logging
+    in); 5xx means the application is still starting; anything else is not the product we expect."""
+    with contextlib.closing(node.client(port, product=product)) as client:
+        response = client.request("GET", path)
+        if response.status_code == 200:
+            about = client.json(response, what=path)
+            about = about if isinstance(about, dict) else {}
+            node.log(f"{node.ip}: {product} {about.get('version') or '(version not given)'} answers on port {port}")
+            return
+    if response.status_code in (500, 502, 503, 504):
+        raise NotReady(f"{node.ip}:{port} answers {status_text(response)}: {product} is still starting")
+    said = error_text(response)
+    raise SetupFailed(f"{node.ip}:{port} answered GET {path} with {status_text(response)}"
+                      f"{': ' + said if said else ''}; check that this is a {product} appliance")

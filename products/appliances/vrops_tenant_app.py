@@ -5,29 +5,12 @@ The version path is served without logging in; while the application starts, the
 """
 from __future__ import annotations
 
-import contextlib
+from functools import partial
 
-from datacenters.rest import error_text, status_text
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed
+from products.appliances.base import ApplianceApi, version_answers
 
 PRODUCT = "vRealize Operations Tenant App"
 PORT = 443
 VERSION = "/tenant-app/api/version"
 
-
-def ready(node: ApplianceNode) -> None:
-    with contextlib.closing(node.client(PORT, product=PRODUCT)) as client:
-        response = client.request("GET", VERSION)
-        if response.status_code == 200:
-            about = client.json(response, what=VERSION)
-            about = about if isinstance(about, dict) else {}
-            node.log(f"{node.ip}: Tenant App {about.get('version') or '(version not given)'} answers")
-            return
-    if response.status_code in (500, 502, 503, 504):
-        raise NotReady(f"{node.ip}:{PORT} answers {status_text(response)}: the Tenant App is still starting")
-    said = error_text(response)
-    raise SetupFailed(f"{node.ip}:{PORT} answered GET {VERSION} with {status_text(response)}"
-                      f"{': ' + said if said else ''}; check that this is a vRealize Operations Tenant App appliance")
-
-
-appliance = ApplianceApi(ready=ready)
+appliance = ApplianceApi(ready=partial(version_answers, port=PORT, path=VERSION, product=PRODUCT))

@@ -155,6 +155,7 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
     failed = task.actions.get(name="primary_setup")
     assert failed.status == Status.ERROR and "nfs.lab.test:/wrong" in failed.message
     imports = {a.item: a.finished_at for a in task.actions.filter(name="vm_import")}
+    assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.FAILED
 
     corrected = Environment.objects.get(environment_id=spec["environmentId"])
     from environments.services import environment_export
@@ -162,7 +163,11 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
     definition = environment_export(environment_id=corrected.environment_id)
     definition["products"][0]["properties"]["nfsMount"] = good_share
     task_restart(task_id=task.pk, request=definition, mode=mode)
+    environment = Environment.objects.get(environment_id=spec["environmentId"])
+    assert environment.state == EnvironmentState.DEPLOYING
+    assert environment.products.get().state == EnvironmentState.DEPLOYING
     task = finished_ok(task_wait(task.pk))
+    assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.DEPLOYED
     restarted_at = {a.name for a in task.actions.filter(attempt=2)}
     assert "vm_import" not in restarted_at and "primary_setup" in restarted_at
     assert ("primary_start" in restarted_at) == (mode == "CHECKPOINT")

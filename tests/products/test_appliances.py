@@ -467,11 +467,11 @@ def test_single_appliances_are_ready_when_their_version_answers(appliances, modu
     fake = appliances.expect(ip, product_type, root_password=ROOT, starting_seconds=0.4)
     node = node_make(ip, role="appliance", properties={}, product={})
     with pytest.raises(Unreachable):
-        module.ready(node)
+        module.appliance.ready(node)
     appliances.boot(ip)
     with pytest.raises(NotReady, match="503"):
-        module.ready(node)
-    assert eventually(lambda: _ready(module.ready, node))
+        module.appliance.ready(node)
+    assert eventually(lambda: _ready(module.appliance.ready, node))
     assert node.certificates == {str(port): fake.certificate(port).pem}
     assert fake.calls_to("GET", path) and f"{fake.version} answers" in node.log[-1]
     assert module.appliance.setup is None and module.appliance.finish is None
@@ -544,7 +544,7 @@ def test_guest_simulator_brings_guests_up_and_boots_their_appliances(vcsim, appl
             seen = _guest(si, vm)
             assert seen["guest.ipAddress"] == ip
             assert seen["guest.toolsRunningStatus"] == "guestToolsRunning"
-        usage_meter.ready(node_make(GUEST_IP0, role="appliance", properties={}, product={}))
+        usage_meter.appliance.ready(node_make(GUEST_IP0, role="appliance", properties={}, product={}))
 
         _power(plain, False)
         assert eventually(lambda: not meter.booted)
