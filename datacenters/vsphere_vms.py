@@ -422,18 +422,30 @@ def _upload_session(si: vim.ServiceInstance, *, connected_to: tuple[str, int], c
 
 
 class _ThumbprintAdapter(requests.adapters.HTTPAdapter):
-    """For an upload URL on an ESXi host: trust the certificate whose SHA-1 thumbprint the lease gave."""
+    """For an upload URL on an ESXi host: trust the certificate whose SHA-1 thumbprint the lease gave, and
+    nothing else (no CA bundle, no host name: the fingerprint is the whole check, as govc does)."""
 
     def __init__(self, thumbprint: str, **kwargs):
         self._fingerprint = thumbprint
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE  # the fingerprint below is the check
-        kwargs.update(ssl_context=context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs.update(ssl_context=self._context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")
         super().init_poolmanager(*args, **kwargs)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, False, cert)
+        pool_kwargs.update(ssl_context=self._context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn, url, verify, cert) -> None:
+        conn.cert_reqs = "CERT_NONE"
+        conn.ca_certs = None
+        conn.assert_fingerprint = self._fingerprint
 
 
 def _upload_one(session: requests.Session, url: str, item, source: PackageFile, upload: Upload,
@@ -449,6 +461,11 @@ def _upload_one(session: requests.Session, url: str, item, source: PackageFile, 
         try:
             response = session.request(method, url, data=_Body(source, upload, check),
                                        headers={"Content-Type": content_type, "Overwrite": "t"}, timeout=(30, 300))
+        except requests.exceptions.SSLError as exc:
+            if "fingerprint" in str(exc).lower():
+                raise ImportFailed(f"{where[0]}:{where[1]} presents a certificate other than the one vCenter named "
+                                   f"for this upload (SHA-1 {item.sslThumbprint}); nothing was sent to it") from None
+            raise _cause(exc) from None
         except requests.RequestException as exc:
             cause = _cause(exc)
             sent = upload.done - before

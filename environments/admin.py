@@ -33,7 +33,10 @@ class ProductAdmin(ReadOnlyAdmin):
 
 @admin.register(Node)
 class NodeAdmin(ReadOnlyAdmin):
-    list_display = ["product", "node_id", "role", "host_name", "vm_name", "ip_address", "power_state"]
+    list_display = ["product", "node_id", "role", "host_name", "vm_name", "deploy_state", "vcenter_name", "vm_moref",
+                    "instance_uuid", "ip_address", "power_state"]
+    list_filter = ["deploy_state"]
+    search_fields = ["vm_name", "host_name", "instance_uuid", "ip_address"]
 
 
 @admin.register(ComponentReference)
