@@ -64,6 +64,20 @@ def test_validate_runs_the_same_prechecks(deploy_world):
     assert report["valid"] is True and dns["status"] == "WARN" and "DNS unreachable" in dns["message"]
 
 
+def test_an_appliance_that_never_answers_fails_at_its_types_timeout(deploy_world):
+    spec = deploy_world.definition("USAGE_METER")
+    node = spec["products"][0]["nodes"][0]
+    deploy_world.park.expect(node["nics"][0]["ipAddress"], "USAGE_METER", root_password=node["rootPassword"],
+                             starting_seconds=3600)  # boots, but its application never comes up
+    task = deploy_world.deploy(spec, expect=False)
+    assert task.status == Status.ERROR
+    ready = task.actions.get(name="primary_ready")
+    assert ready.message.startswith(f"the vCloud Usage Meter appliance at {node['nics'][0]['ipAddress']} to answer "
+                                    "did not happen within 3 s: ")
+    assert "503" in ready.message and "still starting" in ready.message
+    assert Node.objects.get(product__environment__environment_id=spec["environmentId"]).deploy_state == NodeState.STARTED
+
+
 @pytest.fixture
 def slow_world(deploy_world):
     """vc01 reached through a proxy that slows uploads to 8 MiB/s and can cut the connections."""
