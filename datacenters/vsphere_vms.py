@@ -361,6 +361,7 @@ def ovf_import(
 
 def _lease_wait_ready(lease, check: Callable[[], None], timeout: float = 300) -> Any:
     deadline = time.monotonic() + timeout
+    pause = 0.02  # a lease is often ready at once; a real vCenter may take seconds (then poll calmly)
     while True:
         state = lease.state
         if state == vim.HttpNfcLease.State.ready:
@@ -372,7 +373,8 @@ def _lease_wait_ready(lease, check: Callable[[], None], timeout: float = 300) ->
         if time.monotonic() > deadline:
             raise ImportFailed(f"the import lease was not ready after {timeout:.0f} s")
         check()
-        time.sleep(0.2)
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def _vm_instance_uuid(si: vim.ServiceInstance, vm: vim.VirtualMachine) -> str:
@@ -461,12 +463,10 @@ def _upload_one(session: requests.Session, url: str, item, source: PackageFile, 
         try:
             response = session.request(method, url, data=_Body(source, upload, check),
                                        headers={"Content-Type": content_type, "Overwrite": "t"}, timeout=(30, 300))
-        except requests.exceptions.SSLError as exc:
-            if "fingerprint" in str(exc).lower():
+        except requests.RequestException as exc:
+            if isinstance(exc, requests.exceptions.SSLError) and "fingerprint" in str(exc).lower():
                 raise ImportFailed(f"{where[0]}:{where[1]} presents a certificate other than the one vCenter named "
                                    f"for this upload (SHA-1 {item.sslThumbprint}); nothing was sent to it") from None
-            raise _cause(exc) from None
-        except requests.RequestException as exc:
             cause = _cause(exc)
             sent = upload.done - before
             if sent and isinstance(cause, OSError):  # connected, then the connection broke off
@@ -567,6 +567,7 @@ def vm_find_by_uuid(si: vim.ServiceInstance, instance_uuid: str) -> str | None:
 
 def task_wait(task: vim.Task, *, what: str, check: Callable[[], None] | None = None, timeout: float = 600) -> Any:
     deadline = time.monotonic() + timeout
+    pause = 0.02  # short tasks end in milliseconds; long ones are polled at most once a second
     while True:
         info = task.info
         if info.state == vim.TaskInfo.State.success:
@@ -577,7 +578,8 @@ def task_wait(task: vim.Task, *, what: str, check: Callable[[], None] | None = N
             raise VmTaskFailed(f"{what} did not finish in {timeout:.0f} s")
         if check:
             check()
-        time.sleep(0.1)
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def vm_hardware_set(si: vim.ServiceInstance, *, moref: str, cpus: int | None, memory_mb: int | None) -> None:

@@ -261,11 +261,17 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
             ids = [n.get("nodeId") or n["vmName"] for n in spec["nodes"]]
             if set(ids) != set(nodes):
                 raise ValidationFailed.field(f"products[{index}].nodes", "a restart cannot add or remove nodes")
-            for node_spec, node_id in zip(spec["nodes"], ids):
+            old_nodes = {n.get("nodeId") or n["vmName"]: n for n in product.spec["nodes"]}
+            for position, (node_spec, node_id) in enumerate(zip(spec["nodes"], ids)):
                 node = nodes[node_id]
-                if node.instance_uuid and node_spec["vmName"] != node.vm_name:
-                    raise ValidationFailed.field(f"products[{index}].nodes", f"node {node_id} has a VM already; "
-                                                                             "its vmName cannot change")
+                if node.instance_uuid:  # its VM exists: where and what it is cannot change by a restart
+                    old = old_nodes[node_id]
+                    for key in ("vmName", "deployment", "nics", "deploymentOption"):
+                        if node_spec.get(key) != old.get(key):
+                            raise ValidationFailed.field(
+                                f"products[{index}].nodes[{position}].{key}",
+                                f"node {node_id} has a VM already ({node.vm_moref}); its {key} cannot change on "
+                                "a restart (delete the product and deploy it again to move it)")
                 node.host_name, node.vm_name = node_spec["hostName"], node_spec["vmName"]
                 node.save(update_fields=["host_name", "vm_name", "updated_at"])
             product.spec = _secrets_stored(copy.deepcopy(spec), environment_id, product.spec, index)

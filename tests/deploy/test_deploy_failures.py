@@ -2,6 +2,7 @@
 cut connection mid-upload (the half-made VM is removed), a bad property fixed by a restart."""
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -176,6 +177,14 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
 
     definition = environment_export(environment_id=corrected.environment_id)
     definition["products"][0]["properties"]["nfsMount"] = good_share
+    moved = json.loads(json.dumps(definition))
+    moved["products"][0]["nodes"][1]["nics"][0]["ipAddress"] = "127.0.1.200"
+    from lifecycle.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:  # its VM exists: a restart cannot move it
+        task_restart(task_id=task.pk, request=moved, mode=mode)
+    assert list(refused.value.errors) == ["products[0].nodes[1].nics"]
+    assert Task.objects.get(pk=task.pk).status == Status.ERROR  # nothing changed
     task_restart(task_id=task.pk, request=definition, mode=mode)
     environment = Environment.objects.get(environment_id=spec["environmentId"])
     assert environment.state == EnvironmentState.DEPLOYING
