@@ -113,6 +113,7 @@ def run(simulator, data: Path, wait) -> None:
 
     try:
         floors = [_floor(simulator, target) for _ in range(RUNS)]
+        floors3 = [_floors_at_once(simulator, target, 3) for _ in range(RUNS)]
         deploy(1)  # warm-up: the worker's first deployment
         ones, uploads, threes = [], [], []
         for _ in range(RUNS):
@@ -124,6 +125,7 @@ def run(simulator, data: Path, wait) -> None:
         size = target.stat().st_size
         print(f"deploy: plain streaming POST of the disk to a vcsim lease (the floor): {_median(floors)}, "
               f"{size / 2**20 / statistics.median(floors):.0f} MiB/s")
+        print(f"deploy: three such POSTs at once, to three leases (the floor of 3 nodes): {_median(floors3)}")
         print(f"deploy: 1 node, the import action's upload (lease to complete): {_median(uploads)}, "
               f"{size / 2**20 / statistics.median(uploads):.0f} MiB/s")
         print(f"deploy: 1 node, DEPLOY to SUCCESS (pre-checks, import, power on, guest up, records): {_median(ones)}")
@@ -137,8 +139,40 @@ def run(simulator, data: Path, wait) -> None:
         dns.stop()
 
 
+def _floors_at_once(simulator, ova: Path, count: int) -> float:
+    """`count` leases made first, then their POSTs started together: the wall time until all have ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from datacenters import vsphere
+
+    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+        leases = [_lease(si, simulator, ova) for _ in range(count)]
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            list(pool.map(lambda lease: lease[0](), leases))
+        elapsed = time.monotonic() - started
+        for _, finish in leases:
+            finish()
+    return elapsed
+
+
 def _floor(simulator, ova: Path) -> float:
     """ImportVApp by hand, then one requests POST streaming the disk straight out of the OVA; the POST's time."""
+    from datacenters import vsphere
+
+    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+        post, finish = _lease(si, simulator, ova)
+        started = time.monotonic()
+        post()
+        elapsed = time.monotonic() - started
+        finish()
+    return elapsed
+
+
+def _lease(si, simulator, ova: Path):
+    """A ready import lease for the OVA: (post the disk, complete the lease and remove the VM)."""
     import requests
 
     from datacenters import vsphere, vsphere_vms
@@ -147,35 +181,35 @@ def _floor(simulator, ova: Path) -> float:
 
     package = ovf.ova_read(ova)
     files = vsphere_vms.package_files(ova, kind="OVA")
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
-        placement = vsphere_vms.placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
-                                                  networks=["DC0_DVPG0"])
-        spec = vsphere_vms.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
-                                              entity_name=f"floor-{time.monotonic_ns()}",
-                                              network_mapping={"Management": "DC0_DVPG0"}, properties={})
-        lease = placement.pool.ImportVApp(spec.spec, placement.folder, None)
-        while lease.state != "ready":
-            time.sleep(0.05)
-        item = spec.file_items[0]
-        vm = lease.info.entity
-        url = next(d.url for d in lease.info.deviceUrl if d.importKey == item.deviceId)
-        url = url.replace("*", f"{simulator.fqdn}:{simulator.port}")
-        source = files[item.path]
-        session = requests.Session()
-        session.mount("https://", PinnedAdapter(vsphere.pinned_context(certificate_pem=simulator.certificate.pem)))
+    placement = vsphere_vms.placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
+                                              networks=["DC0_DVPG0"])
+    spec = vsphere_vms.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
+                                          entity_name=f"floor-{time.monotonic_ns()}",
+                                          network_mapping={"Management": "DC0_DVPG0"}, properties={})
+    lease = placement.pool.ImportVApp(spec.spec, placement.folder, None)
+    while lease.state != "ready":
+        time.sleep(0.02)
+    item = spec.file_items[0]
+    vm = lease.info.entity
+    url = next(d.url for d in lease.info.deviceUrl if d.importKey == item.deviceId)
+    url = url.replace("*", f"{simulator.fqdn}:{simulator.port}")
+    source = files[item.path]
+    session = requests.Session()
+    session.mount("https://", PinnedAdapter(vsphere.pinned_context(certificate_pem=simulator.certificate.pem)))
 
-        class Body:
-            def __len__(self):
-                return source.size
+    class Body:
+        def __len__(self):
+            return source.size
 
-            def __iter__(self):
-                return source.chunks()
+        def __iter__(self):
+            return source.chunks()
 
-        started = time.monotonic()
+    def post() -> None:
         response = session.post(url, data=Body(), headers={"Content-Type": "application/x-vnd.vmware-streamVmdk"})
-        elapsed = time.monotonic() - started
         response.raise_for_status()
+
+    def finish() -> None:
         lease.HttpNfcLeaseComplete()
         vsphere_vms.vm_destroy(si, moref=vm._moId)
-    return elapsed
+
+    return post, finish
