@@ -213,13 +213,17 @@ class NodeForm(StepForm):
     kept_note = False
 
     def __init__(self, *args, product_type: ProductType | None = None, networks: list[tuple[str, str]] = (),
-                 vcenter_name: str = "", refresh_url: str = "", **kwargs):
+                 vcenter_name: str = "", refresh_url: str = "", deployment_options: list[tuple[str, str]] = (),
+                 **kwargs):
         super().__init__(*args, **kwargs)
-        if product_type is not None and product_type.code == "VCD":
+        # The options of the OVA this version deploys from (VCD's usual ones when it is not scanned yet).
+        options = list(deployment_options) or (
+            [(o, o) for o in VCD_DEPLOYMENT_OPTIONS] if product_type is not None and product_type.code == "VCD" else [])
+        if options:
             self.fields["deploymentOption"] = forms.ChoiceField(
                 label="Deployment option", required=False,
-                choices=choices_with(self.raw("deploymentOption"), [(o, o) for o in VCD_DEPLOYMENT_OPTIONS],
-                                     blank="(the OVA's default)", missing="unknown"))
+                choices=choices_with(self.raw("deploymentOption"), options, blank="(the OVA's default)",
+                                     missing="not in this OVA"))
         self.fields["networkName"].choices = choices_with(
             self.raw("networkName"), list(networks), blank="— choose —" if networks else "choose the placement first",
             missing="not in the datacenter")

@@ -22,7 +22,7 @@ from environments.services import environment_export
 from environments.spec import secret_paths
 from lifecycle.crypto import SecretUnreadable, secret_decrypt, secret_encrypt
 from lifecycle.errors import ServiceError
-from products.selectors import repository_versions
+from products.selectors import repository_file_for, repository_versions
 from products.types import product_type_get
 from products.types.base import BOOLEAN, MAP, ProductType
 
@@ -200,6 +200,15 @@ class Wizard:
     def product_type(self) -> ProductType | None:
         return product_type_get((self.state["data"].get("product") or {}).get("productType") or "")
 
+    def deployment_options(self) -> list[tuple[str, str]]:
+        """(id, label) of the deployment options of the OVA the chosen type and version deploy from."""
+        chosen = self.state["data"].get("product") or {}
+        package = repository_file_for(product_type=chosen.get("productType") or "", version=chosen.get("version") or "")
+        if package is None:
+            return []
+        return [(o["id"], f"{o['id']} — {o['label']}" if o.get("label") and o["label"] != o["id"] else o["id"])
+                for o in package.deployment_options]
+
     def exported(self) -> dict:
         """The stored environment this wizard adds to (raises NotFound when it is gone)."""
         if self._exported is None:
@@ -285,7 +294,10 @@ class Wizard:
         if not rows and (product_type is None or any(role.primary for role in product_type.node_roles)):
             row["isPrimary"] = "on"
         if product_type is not None and product_type.code == "VCD":
-            row["deploymentOption"] = "primary-small" if not rows else "cell"
+            wanted = "primary" if not rows else "cell"
+            offered = [option for option, _ in self.deployment_options()]
+            row["deploymentOption"] = next((o for o in offered if o.startswith(wanted)),
+                                           "primary-small" if not rows else "cell")
         return row
 
     def node_formset(self):
@@ -298,6 +310,7 @@ class Wizard:
         return forms.NodeFormSetClass(
             data=data, prefix=forms.NODES_PREFIX, kept_rows=[set(row.get(SEALED, {})) for row in rows],
             form_kwargs={"product_type": self.product_type, "networks": self.networks(),
+                         "deployment_options": self.deployment_options(),
                          "vcenter_name": self.placement().get("vcenterName") or "",
                          "refresh_url": reverse("environment-wizard", args=[self.id, "nodes"])})
 
@@ -374,7 +387,8 @@ class Wizard:
         before = self.rows()
         rows = []
         for index in range(total):
-            form = forms.NodeForm(prefix=f"{forms.NODES_PREFIX}-{index}", product_type=self.product_type)
+            form = forms.NodeForm(prefix=f"{forms.NODES_PREFIX}-{index}", product_type=self.product_type,
+                                  deployment_options=self.deployment_options())
             rows.append(_kept(form, post, before[index] if index < len(before) else None))
         return rows
 

@@ -521,3 +521,28 @@ def test_another_product_type_resets_what_only_the_old_one_declares(world, pages
     properties = pages.get(f"{wizard}/properties/").content.decode()
     assert 'name="erlangCookie"' in properties and 'name="installationId"' not in properties
     pages.assert_no_secret_shown()
+
+
+def test_the_nodes_step_offers_the_deployment_options_of_the_scanned_ova(world, pages):
+    from products.models import RepositoryFile
+
+    RepositoryFile.objects.filter(product_type="VCD").update(deployment_options=[
+        {"id": "primary-medium", "label": "Primary (medium)", "description": "", "default": True},
+        {"id": "cell", "label": "cell", "description": "", "default": False}])
+    spec = SAMPLES["vcd"]
+    url = pages.get(reverse("environment-new")).url
+    url = _next(pages, url, {"environmentId": "lab-options", "environmentName": "Options"})
+    product = spec["products"][0]
+    url = _next(pages, url, {key: product.get(key, "") for key in ("productType", "version", "productId",
+                                                                   "adminPassword")})
+    deployment = product["nodes"][0]["deployment"]
+    placement = {key: deployment.get(key, "") for key in ("vcenterName", "datacenterName", "clusterName",
+                                                            "resourcePool", "vmFolder")}
+    url = _next(pages, url, {**placement, "datastoreName": deployment["datastoreNames"][0]})
+    nodes = pages.get(url).content.decode()
+    # The OVA's options, the primary's suggested from them; a value the OVA lacks is kept and said so.
+    assert _options(nodes)[:2] == ["primary-medium", "cell"] and _selected(nodes) == "primary-medium"
+    assert "primary-medium — Primary (medium)" in html_lib.unescape(nodes)
+    RepositoryFile.objects.filter(product_type="VCD").update(deployment_options=[])  # an OVA that declares none
+    nodes = pages.get(url).content.decode()
+    assert _options(nodes)[:5] == ["primary-small", "primary-large", "standby-small", "standby-large", "cell"]
