@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 import bench.operations  # noqa: E402,F401  (the worker imports it too)
+from bench import die_with_parent  # noqa: E402
 from lifecycle.models import Status, Task  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
@@ -52,6 +53,7 @@ def worker_start() -> subprocess.Popen:
         [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "WARNING", "--concurrency", "2",
          "-I", "bench.operations", "--without-mingle", "--without-gossip"],
         cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     time.sleep(0.5)
     return process

@@ -19,10 +19,12 @@ RUNS = int(os.environ.get("BENCH_DEPLOY_RUNS", "3"))
 
 
 def _worker(env: dict, log: Path) -> subprocess.Popen:
+    from bench import die_with_parent
+
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "INFO", "--concurrency", "4",
          "--without-mingle", "--without-gossip"],
-        cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and " ready." not in log.read_text():
         time.sleep(0.1)

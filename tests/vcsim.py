@@ -145,7 +145,8 @@ class Vcsim:
         # TMPDIR: vcsim makes its datastore directories there; keep them inside the test's tmp_path.
         env = {**os.environ, "TMPDIR": str(self.workdir)}
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=self.workdir, env=env)
+            self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=self.workdir, env=env,
+                                            preexec_fn=_die_with_parent)
         self.port = self._port_wait(out=out, err=err)
 
     def _port_wait(self, *, out: Path, err: Path) -> int:
@@ -177,6 +178,16 @@ class Vcsim:
         self.tls = self._new_tls()
         self.start()
         return self.certificate
+
+
+def _die_with_parent() -> None:
+    """In vcsim's process: stop when the process that started it stops, even when killed (Linux)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _flags_to_arguments(flags: dict[str, Any]) -> list[str]:
