@@ -77,7 +77,7 @@ class RestClient:
                     method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
                 )
             except requests.RequestException as exc:
-                raise _cause(exc) from None
+                raise error_cause(exc) from None
 
     def json(self, response: requests.Response, *, what: str) -> Any:
         """The JSON body of a successful answer; anything else means this is not the product we expect."""
@@ -109,7 +109,7 @@ def status_text(response: requests.Response) -> str:
     return f"{response.status_code} {response.reason}".strip()
 
 
-def _cause(exc: requests.RequestException) -> BaseException:
+def error_cause(exc: requests.RequestException) -> BaseException:
     """The socket or TLS error under requests' and urllib3's wrappers, for errors_translated to phrase."""
     todo: list[BaseException] = [exc]
     seen: set[int] = set()

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from pyVmomi import vim, vmodl
 
-from datacenters.rest import PinnedAdapter, _cause
-from datacenters.vsphere import PropertyCollector, VSphereError, errors_translated
+from datacenters.rest import PinnedAdapter, error_cause
+from datacenters.vsphere import PropertyCollector, VSphereError, errors_translated, pinned_context
 
 CHUNK = 1 << 20  # bytes per read and send while streaming a file
 LEASE_PROGRESS_EVERY = 5.0  # seconds between HttpNfcLeaseProgress calls (vCenter times a silent lease out)
@@ -67,8 +67,6 @@ def _properties(si: vim.ServiceInstance, obj_type: type, paths: list[str], *, ro
     return rows
 
 
-
-
 @dataclass
 class Placement:
     """Where a VM goes, as managed objects."""
@@ -87,25 +85,25 @@ def placement_resolve(
     folder: str | None = None, datastore: str, host: str | None = None, networks: list[str] = (),
 ) -> Placement:
     """Find the named objects (names as discovered: a pool or folder may be a path "a/b"). Raises
-    PlacementMissing naming the first missing one and what exists instead."""
-    content = si.RetrieveContent()
-    dc = next((d for d in content.rootFolder.childEntity if isinstance(d, vim.Datacenter) and d.name == datacenter), None)
-    if dc is None:
-        names = [d.name for d in content.rootFolder.childEntity if isinstance(d, vim.Datacenter)]
+    PlacementMissing naming the first missing one and what exists instead.
+
+    Every kind of object is read in one PropertyCollector round trip, however many there are."""
+    dcs = _properties(si, vim.Datacenter, ["name", "hostFolder", "vmFolder", "datastore", "network"])
+    dc_row = next((r for r in dcs if r["name"] == datacenter), None)
+    if dc_row is None:
+        names = sorted(r["name"] for r in dcs)
         raise PlacementMissing(f"datacenter '{datacenter}' does not exist in vCenter (it has: {', '.join(names) or 'none'})")
-    compute = _properties(si, vim.ComputeResource, ["name", "resourcePool", "host"], root=dc.hostFolder)
-    cluster_obj = None
+    compute = _properties(si, vim.ComputeResource, ["name", "resourcePool", "host"], root=dc_row["hostFolder"])
+    cluster_obj = root_pool = None
     if cluster:
         row = next((r for r in compute if r["name"] == cluster), None)
         if row is None:
             raise PlacementMissing(f"cluster '{cluster}' does not exist in datacenter {datacenter} "
                                    f"(it has: {', '.join(r['name'] for r in compute) or 'none'})")
         cluster_obj, root_pool = row["obj"], row["resourcePool"]
-    else:
-        root_pool = None
     host_obj = None
     if host:
-        host_rows = _properties(si, vim.HostSystem, ["name"], root=cluster_obj or dc.hostFolder)
+        host_rows = _properties(si, vim.HostSystem, ["name"], root=cluster_obj or dc_row["hostFolder"])
         host_obj = next((r["obj"] for r in host_rows if r["name"] == host), None)
         if host_obj is None:
             raise PlacementMissing(f"host '{host}' does not exist in {cluster or datacenter}")
@@ -113,56 +111,64 @@ def placement_resolve(
             root_pool = next(r["resourcePool"] for r in compute if host_obj in (r.get("host") or []))
     if root_pool is None:
         raise PlacementMissing("a cluster or a host is needed to place the VM")
-    pool = _pool_find(root_pool, resource_pool)
-    folder_obj = _folder_find(dc, folder)
-    datastores = {ds.name: ds for ds in dc.datastore}
+    pool = _child_by_path(si, vim.ResourcePool, root_pool, resource_pool, what="resource pool",
+                          none_left="no child pools")
+    folder_obj = _child_by_path(si, vim.Folder, dc_row["vmFolder"], folder, what="VM folder")
+    named = _names(si, [*dc_row.get("datastore", []), *dc_row.get("network", [])])
+    datastores = {named[ds]: ds for ds in dc_row.get("datastore", [])}
     ds = datastores.get(datastore)
     if ds is None:
         raise PlacementMissing(f"datastore '{datastore}' does not exist in datacenter {datacenter} "
                                f"(it has: {', '.join(sorted(datastores)) or 'none'})")
-    found_networks = {net.name: net for net in dc.network}
+    found_networks = {named[net]: net for net in dc_row.get("network", [])}
     missing = [n for n in networks if n not in found_networks]
     if missing:
         raise PlacementMissing(f"port group '{missing[0]}' does not exist in datacenter {datacenter} "
                                f"(it has: {', '.join(sorted(found_networks)) or 'none'})")
-    return Placement(datacenter=dc, pool=pool, folder=folder_obj, datastore=ds, host=host_obj, cluster=cluster_obj,
-                     networks={n: found_networks[n] for n in networks})
+    return Placement(datacenter=dc_row["obj"], pool=pool, folder=folder_obj, datastore=ds, host=host_obj,
+                     cluster=cluster_obj, networks={n: found_networks[n] for n in networks})
 
 
-def _pool_find(root: vim.ResourcePool, path: str | None) -> vim.ResourcePool:
-    """"Resources" or "" is the root pool; "a/b" (or "Resources/a/b") a child pool by path."""
+def _names(si: vim.ServiceInstance, objects: list[Any]) -> dict[Any, str]:
+    """The name of each managed object, in one round trip."""
+    if not objects:
+        return {}
+    spec = PropertyCollector.FilterSpec(
+        objectSet=[PropertyCollector.ObjectSpec(obj=obj, skip=False) for obj in objects],
+        propSet=[PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=["name"])],
+    )
+    result = si.RetrieveContent().propertyCollector.RetrieveProperties([spec])
+    return {item.obj: item.propSet[0].val for item in result}
+
+
+def _child_by_path(si: vim.ServiceInstance, kind: type, root: Any, path: str | None, *, what: str,
+                   none_left: str | None = None) -> Any:
+    """Below `root` (the cluster's root pool, the datacenter's VM folder), the object at path "a/b"; the
+    root itself for "" or its own name ("Resources", "vm"). Read in two round trips, however deep.
+    `none_left`: say what the parent has when the part is missing (with this text when it has nothing)."""
+    rows = _properties(si, kind, ["name", "parent"], root=root)
+    root_name = _names(si, [root])[root]
     parts = [p for p in (path or "").split("/") if p]
-    if parts and parts[0] == root.name:
+    if parts and parts[0] == root_name:
         parts = parts[1:]
-    pool = root
+    current, current_name = root, root_name
     for part in parts:
-        child = next((p for p in pool.resourcePool if p.name == part), None)
+        children = [r for r in rows if r.get("parent") == current]
+        child = next((r for r in children if r["name"] == part), None)
         if child is None:
-            raise PlacementMissing(f"resource pool '{path}' does not exist (no '{part}' under '{pool.name}'; "
-                                   f"it has: {', '.join(p.name for p in pool.resourcePool) or 'no child pools'})")
-        pool = child
-    return pool
-
-
-def _folder_find(dc: vim.Datacenter, path: str | None) -> vim.Folder:
-    """"vm" or "" is the datacenter's VM folder; "a/b" (or "vm/a/b") a folder by path."""
-    parts = [p for p in (path or "").split("/") if p]
-    folder = dc.vmFolder
-    if parts and parts[0] == folder.name:
-        parts = parts[1:]
-    for part in parts:
-        child = next((f for f in folder.childEntity if isinstance(f, vim.Folder) and f.name == part), None)
-        if child is None:
-            raise PlacementMissing(f"VM folder '{path}' does not exist (no '{part}' under '{folder.name}')")
-        folder = child
-    return folder
+            listing = ""
+            if none_left is not None:
+                listing = f"; it has: {', '.join(sorted(r['name'] for r in children)) or none_left}"
+            raise PlacementMissing(f"{what} '{path}' does not exist (no '{part}' under '{current_name}'{listing})")
+        current, current_name = child["obj"], part
+    return current
 
 
 def vm_named_in_folder(si: vim.ServiceInstance, *, folder: vim.Folder, name: str) -> str | None:
-    """The moref of a VM of that name directly in the folder, if there is one."""
-    for child in folder.childEntity:
-        if isinstance(child, vim.VirtualMachine) and child.name == name:
-            return child._moId
+    """The moref of a VM of that name directly in the folder, if there is one (one round trip)."""
+    for row in _properties(si, vim.VirtualMachine, ["name", "parent"], root=folder):
+        if row.get("name") == name and row.get("parent") == folder:
+            return row["obj"]._moId
     return None
 
 
@@ -412,8 +418,6 @@ def _device_url(info, device_id: str, connected_to: tuple[str, int]) -> str:
 
 def _upload_session(si: vim.ServiceInstance, *, connected_to: tuple[str, int], certificate_pem: str) -> requests.Session:
     """requests to vCenter trusting only its accepted certificate, with the session's cookie."""
-    from datacenters.vsphere import pinned_context
-
     session = requests.Session()
     session.trust_env = False
     session.mount("https://", PinnedAdapter(pinned_context(certificate_pem=certificate_pem)))
@@ -467,7 +471,7 @@ def _upload_one(session: requests.Session, url: str, item, source: PackageFile, 
             if isinstance(exc, requests.exceptions.SSLError) and "fingerprint" in str(exc).lower():
                 raise ImportFailed(f"{where[0]}:{where[1]} presents a certificate other than the one vCenter named "
                                    f"for this upload (SHA-1 {item.sslThumbprint}); nothing was sent to it") from None
-            cause = _cause(exc)
+            cause = error_cause(exc)
             sent = upload.done - before
             if sent and isinstance(cause, OSError):  # connected, then the connection broke off
                 raise ImportFailed(f"the upload of {item.path} to {where[0]}:{where[1]} broke off after "

@@ -18,6 +18,7 @@ from environments.deployment import (NodeRef, deployment_option, disk_provisioni
                                      ovf_properties, package_for, vcenter_component, vcenter_connect)
 from environments.models import EnvironmentState, Node, NodeState, Product
 from environments.prechecks import prechecks_run
+from environments.selectors import node_keys_with_vm
 from environments.spec import FAIL
 from lifecycle.errors import ServiceError
 from lifecycle.operations import ActionFailed
@@ -51,36 +52,16 @@ def _refs(request: dict) -> list[NodeRef]:
     return nodes_of(request["definition"], request.get("productIds"))
 
 
-def items_all(request: dict) -> list[str]:
-    return [ref.item for ref in _refs(request)]
+def nodes_for(*, primary: bool | None = None, step: str | None = None) -> Callable[[dict], list[str]]:
+    """An operation's for_each: the nodes being deployed ("productId/nodeId"), only the primaries or only
+    the others, and only those whose product type's appliance API has `step` (ready, setup)."""
 
+    def items(request: dict) -> list[str]:
+        return [ref.item for ref in _refs(request)
+                if (primary is None or ref.is_primary == primary)
+                and (step is None or (ref.product_type.appliance and getattr(ref.product_type.appliance, step)))]
 
-def items_primary(request: dict) -> list[str]:
-    return [ref.item for ref in _refs(request) if ref.is_primary]
-
-
-def items_member(request: dict) -> list[str]:
-    return [ref.item for ref in _refs(request) if not ref.is_primary]
-
-
-def _with_api(step: str, refs: list[NodeRef]) -> list[str]:
-    return [ref.item for ref in refs if ref.product_type.appliance and getattr(ref.product_type.appliance, step)]
-
-
-def items_primary_ready(request: dict) -> list[str]:
-    return _with_api("ready", [r for r in _refs(request) if r.is_primary])
-
-
-def items_member_ready(request: dict) -> list[str]:
-    return _with_api("ready", [r for r in _refs(request) if not r.is_primary])
-
-
-def items_primary_setup(request: dict) -> list[str]:
-    return _with_api("setup", [r for r in _refs(request) if r.is_primary])
-
-
-def items_member_setup(request: dict) -> list[str]:
-    return _with_api("setup", [r for r in _refs(request) if not r.is_primary])
+    return items
 
 
 def items_products(request: dict) -> list[str]:
@@ -115,6 +96,11 @@ def _node_update(node: Node, **values) -> None:
     node.save(update_fields=[*values, "updated_at"])
 
 
+def _vm_forget(node: Node, state: str = NodeState.DEFINED) -> None:
+    """The node's VM is gone (removed, or never completed): nothing of it stays recorded."""
+    _node_update(node, vm_moref="", instance_uuid="", power_state="", ip_address="", deploy_state=state)
+
+
 def _vcenter(name: str):
     component = vcenter_component(name)
     if component is None:
@@ -141,7 +127,6 @@ def _wait(ctx, *, timeout: float, what: str, probe: Callable[[], str | None]) ->
     """Call probe until it returns None (done); it returns what it still waits for. Fails at timeout."""
     started = time.monotonic()
     deadline = started + timeout
-    waiting = ""
     while True:
         ctx.check_cancel()
         waiting = probe()
@@ -160,8 +145,7 @@ def _wait(ctx, *, timeout: float, what: str, probe: Callable[[], str | None]) ->
 
 def prechecks(ctx) -> dict:
     request = ctx.request
-    deployed = set(Node.objects.filter(product__environment__environment_id=request["environmentId"])
-                   .exclude(instance_uuid="").values_list("product__product_id", "node_id"))
+    deployed = node_keys_with_vm(environment_id=request["environmentId"])
     checks = prechecks_run(request["definition"], product_ids=request.get("productIds"),
                            skip=lambda ref: (ref.product_id, ref.node_id) in deployed)
     for check in checks:
@@ -203,7 +187,7 @@ def _import_earlier(ctx, si, node: Node) -> dict | None:
     if moref:
         ctx.log(f"removing the half-made VM {moref} (instance UUID {node.instance_uuid}) an earlier run left")
         vsphere_vms.vm_destroy(si, moref=moref)
-    _node_update(node, vm_moref="", instance_uuid="", power_state="", ip_address="", deploy_state=NodeState.DEFINED)
+    _vm_forget(node)
     return None
 
 
@@ -269,7 +253,7 @@ def _forget_if_gone(si, node: Node) -> None:
         return
     try:
         if vsphere_vms.vm_find_by_uuid(si, node.instance_uuid) is None:
-            _node_update(node, vm_moref="", instance_uuid="", power_state="", deploy_state=NodeState.DEFINED)
+            _vm_forget(node)
     except Exception:  # vCenter unreachable now: the record stays, and a restart removes the VM first
         pass
 
@@ -446,5 +430,5 @@ def vm_destroy(ctx) -> dict:
                 ctx.log(f"powered off and destroyed {moref} (instance UUID {node.instance_uuid})")
     except vsphere.VSphereError as exc:
         raise _failed(exc) from None
-    _node_update(node, vm_moref="", instance_uuid="", power_state="", ip_address="", deploy_state=NodeState.DELETED)
+    _vm_forget(node, NodeState.DELETED)
     return {"removed": moref is not None, "moref": moref}

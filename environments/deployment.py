@@ -16,10 +16,11 @@ from django.conf import settings
 from datacenters import vsphere
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.selectors import port_group_settings
+from environments.spec import OVA_SECRET_KEY
 from products.models import RepositoryFile
 from products.selectors import repository_file_for
 from products.types import product_type_get
-from products.types.base import BOOLEAN, LIST, ProductType
+from products.types.base import ProductType
 
 
 @dataclass(frozen=True)
@@ -188,16 +189,14 @@ def ovf_values(ref: NodeRef, *, secret: Callable[[str], str]) -> list[OvfValue]:
             continue
         if prop.secret:
             value = secret(value)
-        values.append(OvfValue(prop.ovf_key, _ovf_text(value) if prop.type in (BOOLEAN, LIST) or not isinstance(value, str) else value,
-                               f"products[{ref.product_index}].properties.{prop.name}", prop.secret))
+        values.append(OvfValue(prop.ovf_key, _ovf_text(value), f"products[{ref.product_index}].properties.{prop.name}",
+                               prop.secret))
     if product_type.member_ovf and not ref.is_primary:
         primary = next((n for n in ref.product["nodes"] if product_type.role_of(n) in
                         {r.name for r in product_type.node_roles if r.primary}), None)
         if primary is not None:
             for key, value in product_type.member_ovf(primary).items():
                 values.append(OvfValue(key, value, f"the primary node {primary['hostName']}", False))
-    from environments.spec import OVA_SECRET_KEY
-
     for key, value in (properties.get("ovfProperties") or {}).items():
         is_secret = bool(OVA_SECRET_KEY.search(key))
         values.append(OvfValue(key, secret(value) if is_secret else _ovf_text(value),

@@ -1,7 +1,7 @@
 """Reads of environments and their products."""
 from django.db.models import Prefetch
 
-from environments.models import ComponentReference, Environment, Product
+from environments.models import ComponentReference, Environment, Node, Product
 from lifecycle.errors import NotFound
 
 
@@ -33,3 +33,16 @@ def product_get(*, environment_id: str, product_id: str):
     if product is None:
         raise NotFound(f"no product '{product_id}' in environment '{environment_id}'")
     return product
+
+
+def nodes_with_vm(*, environment_id: str, product_id: str | None = None):
+    """The nodes that have a VM this system deployed (a recorded instance UUID), in definition order."""
+    nodes = Node.objects.filter(product__environment__environment_id=environment_id).exclude(instance_uuid="")
+    if product_id is not None:
+        nodes = nodes.filter(product__product_id=product_id)
+    return nodes.select_related("product").order_by("product__position", "position")
+
+
+def node_keys_with_vm(*, environment_id: str) -> set[tuple[str, str]]:
+    """(productId, nodeId) of the nodes with a VM of ours: the pre-checks leave their name and IP alone."""
+    return set(nodes_with_vm(environment_id=environment_id).values_list("product__product_id", "node_id"))

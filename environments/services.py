@@ -13,6 +13,7 @@ from django.db import transaction
 
 from environments.models import ComponentReference, Environment, EnvironmentState, Node, Product
 from environments.prechecks import prechecks_run
+from environments.selectors import node_keys_with_vm, nodes_with_vm
 from environments.spec import SpecChecker, secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
@@ -34,10 +35,7 @@ def environment_validate(*, spec: Any, prechecks: bool = True) -> dict:
     existing = _environment_id_of(spec)
     checker = SpecChecker(spec, environment_id=existing).run()
     if prechecks and checker.valid:
-        deployed = set()
-        if existing:
-            deployed = set(Node.objects.filter(product__environment__environment_id=existing)
-                           .exclude(instance_uuid="").values_list("product__product_id", "node_id"))
+        deployed = node_keys_with_vm(environment_id=existing) if existing else set()
         checker.checks.extend(prechecks_run(spec, skip=lambda ref: (ref.product_id, ref.node_id) in deployed))
     return checker.report()
 
@@ -205,9 +203,10 @@ def _idle(environment: Environment, doing: str) -> None:
                        f"{doing} when it has ended")
 
 
-def _vm_items(nodes) -> list[str]:
-    """The nodes with a VM of ours (a recorded instance UUID), as task items."""
-    return [f"{n.product.product_id}/{n.node_id}" for n in nodes if n.instance_uuid]
+def _vm_items(*, environment_id: str, product_id: str | None = None) -> list[str]:
+    """The nodes with a VM of ours, as task items "productId/nodeId"."""
+    return [f"{n.product.product_id}/{n.node_id}"
+            for n in nodes_with_vm(environment_id=environment_id, product_id=product_id)]
 
 
 def environment_deploy(*, environment_id: str, product_ids: list[str] | None = None, user=None) -> Task:
@@ -348,7 +347,7 @@ def environment_delete(*, environment_id: str, user=None) -> Task:
         if environment is None:
             raise NotFound(f"no environment '{environment_id}'")
         _idle(environment, "delete it")
-        vms = _vm_items(Node.objects.filter(product__environment=environment).select_related("product"))
+        vms = _vm_items(environment_id=environment_id)
         environment.state = EnvironmentState.DELETING
         environment.save(update_fields=["state", "updated_at"])
         environment.products.update(state=EnvironmentState.DELETING)
@@ -372,7 +371,7 @@ def product_delete(*, environment_id: str, product_id: str, user=None) -> Task:
                  if any(i.get("ref") == product_id for i in p.spec.get("integrations") or [])]
         if users:
             raise Conflict(f"product {product_id} is integrated with {', '.join(users)}; remove that integration first")
-        vms = _vm_items(product.nodes.select_related("product"))
+        vms = _vm_items(environment_id=environment_id, product_id=product_id)
         product.state = EnvironmentState.DELETING
         product.save(update_fields=["state"])
         return task_create(operation="product.delete", target_type="environment", target_name=environment_id,
@@ -387,7 +386,7 @@ def product_remove(*, environment_id: str, product_id: str) -> None:
                                                              product_id=product_id).first()
         if product is None:
             raise Conflict(f"environment {environment_id} no longer has a product {product_id}")
-        left = product.nodes.exclude(instance_uuid="").count()
+        left = nodes_with_vm(environment_id=environment_id, product_id=product_id).count()
         if left:
             raise Conflict(f"{left} VM(s) of product {product_id} are still recorded; they were not removed")
         product.delete()
@@ -403,7 +402,7 @@ def environment_remove(*, environment_id: str) -> None:
         environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
         if environment is None:
             raise Conflict(f"environment {environment_id} no longer exists")
-        left = Node.objects.filter(product__environment=environment).exclude(instance_uuid="").count()
+        left = nodes_with_vm(environment_id=environment_id).count()
         if left:
             raise Conflict(f"{left} VM(s) of {environment_id} are still recorded; they were not removed")
         environment.delete()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from environments import selectors, services
 from environments.forms import ImportForm, import_secrets_hide, import_secrets_restore
-from environments.models import Environment, EnvironmentState, Node, Product
+from environments.models import Environment, EnvironmentState, Product
 from environments.spec import secret_paths
 from environments.wizard import (ALL, OPTION_FIELDS, Wizard, inventory_options, port_group_settings,
                                  version_options)
@@ -191,11 +191,10 @@ def environment_delete(request, environment_id: str, product_id: str | None = No
             messages.error(request, exc.message)
             return redirect("environment-detail", environment_id=environment.environment_id)
         return redirect("task-detail", task_id=task.pk)
-    nodes = Node.objects.filter(product__environment=environment).select_related("product")
-    if product is not None:
-        nodes = nodes.filter(product=product)
+    vms = selectors.nodes_with_vm(environment_id=environment.environment_id,
+                                  product_id=product.product_id if product else None)
     return render(request, "environments/environment_delete.html",
-                  {"environment": environment, "product": product, "vms": [n for n in nodes if n.instance_uuid]})
+                  {"environment": environment, "product": product, "vms": list(vms)})
 
 
 # -- import --
