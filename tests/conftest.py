@@ -125,3 +125,24 @@ def worker_factory(django_db_setup, django_db_blocker):
 def worker(worker_factory) -> Worker:
     """The session's worker. Tests that use it must commit their data: use `transactional_db`."""
     return worker_factory("main")
+
+
+@pytest.fixture
+def api(django_user_model):
+    """A REST client with a bearer token of an ordinary user, as the CLI and scripts have."""
+    from rest_framework.test import APIClient
+
+    django_user_model.objects.create_user(username="ops", password="ops-password-1")
+    client = APIClient()
+    answer = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json")
+    assert answer.status_code == 200, answer.content
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['token']}")
+    return client
+
+
+@pytest.fixture
+def pages(admin_client):
+    """An administrator's browser that keeps every page it was shown (tests.helpers.Pages)."""
+    from tests.helpers import Pages
+
+    return Pages(admin_client)

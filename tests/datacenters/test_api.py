@@ -1,23 +1,12 @@
 """vCenter registration through the REST API, run by a real worker against vcsim."""
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from datacenters.models import DatacenterComponent
 from lifecycle.models import Status, Task
 from tests.helpers import task_wait
 
 pytestmark = [pytest.mark.worker, pytest.mark.vcsim]
-
-
-@pytest.fixture
-def api(django_user_model) -> APIClient:
-    django_user_model.objects.create_user(username="ops", password="ops-password-1")
-    client = APIClient()
-    answer = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json")
-    assert answer.status_code == 200, answer.content
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['token']}")
-    return client
 
 
 def spec_for(vcsim, **changes) -> dict:

@@ -6,15 +6,6 @@ import tests.lifecycle.operations  # noqa: F401
 from lifecycle import services
 
 
-@pytest.fixture
-def api(django_user_model):
-    django_user_model.objects.create_user(username="ops", password="ops-password-1")
-    client = APIClient()
-    token = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json").json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['token']}")
-    return client
-
-
 @pytest.mark.django_db
 def test_token_login_refuses_a_wrong_password_with_a_field_error(django_user_model):
     django_user_model.objects.create_user(username="ops", password="ops-password-1")

@@ -3,7 +3,6 @@
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from datacenters import services
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
@@ -11,15 +10,6 @@ from environments.models import ComponentReference, Environment, Product
 from lifecycle.errors import Conflict
 from lifecycle.models import Status, Task
 from tests.helpers import task_wait
-
-
-@pytest.fixture
-def api(django_user_model) -> APIClient:
-    django_user_model.objects.create_user(username="ops", password="ops-password-1")
-    client = APIClient()
-    answer = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['token']}")
-    return client
 
 
 def component(name="vc1", component_type="VCENTER") -> DatacenterComponent:

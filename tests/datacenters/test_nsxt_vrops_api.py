@@ -1,7 +1,6 @@
 """NSX-T Manager and vRealize Operations Manager components through the REST API, run by a real worker
 against fakes of their documented APIs: register, validate, update, discover and their failures."""
 import pytest
-from rest_framework.test import APIClient
 
 from datacenters.models import DatacenterComponent
 from lifecycle import services as lifecycle_services
@@ -11,15 +10,6 @@ from tests.helpers import task_wait
 pytestmark = pytest.mark.worker
 
 TYPES = {"NSXT": ("nsxt", "nsx01"), "VROPS": ("vrops", "vrops01")}
-
-
-@pytest.fixture
-def api(django_user_model) -> APIClient:
-    django_user_model.objects.create_user(username="ops", password="ops-password-1")
-    client = APIClient()
-    answer = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['token']}")
-    return client
 
 
 @pytest.fixture(params=list(TYPES))

@@ -17,43 +17,11 @@ OTHER_THUMBPRINT = ":".join(["AB"] * 32)
 
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-class Pages:
-    """A logged-in browser that keeps every page it was shown, to check none shows a secret."""
-
-    def __init__(self, client):
-        self.client = client
-        self.seen: list[str] = []
-
-    def get(self, url, data=None, **extra):
-        return self._keep(self.client.get(url, data, **extra))
-
-    def post(self, url, data=None, **extra):
-        return self._keep(self.client.post(url, data, **extra))
-
-    def _keep(self, response):
-        self.seen.append(response.content.decode())
-        return response
-
-    def assert_never_shown(self, secret: str) -> None:
-        assert self.seen and not any(secret in page for page in self.seen)
-
-
-@pytest.fixture
-def pages(admin_client) -> Pages:
-    return Pages(admin_client)
-
-
 def _register_url() -> str:
     return reverse("datacenter-register")
 
 
-def _probe(pages: Pages, vcsim):
+def _probe(pages, vcsim):
     response = pages.post(_register_url(), {"step": "probe", "fqdn": vcsim.fqdn, "port": vcsim.port})
     assert response.status_code == 200
     return response

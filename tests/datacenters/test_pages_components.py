@@ -13,12 +13,6 @@ from lifecycle.models import Task
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def vcenter() -> DatacenterComponent:
     component = DatacenterComponent.objects.create(
         component_name="vc1", fqdn="vc.example.test", username="administrator@vsphere.local", password="stored-pw-42",

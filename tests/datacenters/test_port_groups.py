@@ -2,7 +2,6 @@
 discoveries, carried by a register/update spec, and read by the deployment code."""
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from datacenters import selectors, services
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
@@ -13,15 +12,6 @@ URL = "/api/v1/datacenters/vc1/networks/"
 SETTINGS = {"gateway": "192.168.10.1", "subnetMask": "255.255.255.0", "domainName": "lab.example.com",
             "searchPath": ["lab.example.com", "example.com"], "useDhcp": False,
             "dns": ["192.168.10.2", "192.168.10.3"], "ntp": ["ntp.lab.example.com", "192.168.10.4"]}
-
-
-@pytest.fixture
-def api(django_user_model) -> APIClient:
-    django_user_model.objects.create_user(username="ops", password="ops-password-1")
-    client = APIClient()
-    answer = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['token']}")
-    return client
 
 
 def vcenter(name="vc1", **fields) -> DatacenterComponent:

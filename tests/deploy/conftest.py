@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from products.types import product_type_get
 from tests.conftest import QUEUE, TEST_DIR
 from tests.deploy.packages import DOMAIN, PACKAGES, REPO, SUBNET, ova_build
 from tests.fakes.dns import FakeDns
+from tests.helpers import task_story, task_wait
 
 REPOSITORY = TEST_DIR / "deploy-repository"
 DEPLOY_QUEUE = f"{QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
@@ -156,28 +156,6 @@ def appliance_settings(product: dict, node: dict) -> dict:
     return out
 
 
-def task_wait(task_id: int, *, timeout: float = 90, status: str | None = None) -> Task:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = Task.objects.get(pk=task_id)
-        if task.is_finished and (status is None or task.status == status):
-            return task
-        time.sleep(0.1)
-    task = Task.objects.get(pk=task_id)
-    lines = "\n".join(f"  {a.name} {a.item} {a.status} {a.message}\n{a.log}" for a in task.actions.order_by("position"))
-    raise AssertionError(f"task {task_id} is {task.status} after {timeout}s:\n{lines}")
-
-
-def action_wait(task_id: int, name: str, predicate, *, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for action in Task.objects.get(pk=task_id).actions.filter(name=name):
-            if predicate(action):
-                return action
-        time.sleep(0.02)
-    raise AssertionError(f"no action {name} of task {task_id} reached the expected state in {timeout}s")
-
-
 @pytest.fixture
 def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_worker, appliances, guests, settings):
     """vc01 = this test's vcsim (inventory read live), port group settings, the repository scanned; this
@@ -214,8 +192,6 @@ def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_
 def finished_ok():
     def check(task: Task) -> Task:
         if task.status != Status.SUCCESS:
-            lines = "\n".join(f"  {a.name} {a.item} {a.status}: {a.message}\n{a.log}"
-                              for a in task.actions.order_by("position"))
-            raise AssertionError(f"task {task.pk} ended {task.status}: {task.message}\n{lines}")
+            raise AssertionError(f"task {task.pk} ended {task.status}: {task.message}\n{task_story(task)}")
         return task
     return check

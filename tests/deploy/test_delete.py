@@ -8,7 +8,7 @@ from environments import services
 from environments.models import Environment, EnvironmentState, Node
 from lifecycle.errors import Conflict
 from lifecycle.models import Status
-from tests.deploy.conftest import task_wait
+from tests.helpers import task_wait
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
 

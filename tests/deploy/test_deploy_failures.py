@@ -10,7 +10,8 @@ import pytest
 from environments.models import Environment, EnvironmentState, Node, NodeState
 from lifecycle.models import Status
 from lifecycle.services import task_cancel, task_restart
-from tests.deploy.conftest import REPOSITORY, action_wait, task_wait
+from tests.deploy.conftest import REPOSITORY
+from tests.helpers import action_wait, task_wait
 from tests.deploy.packages import ova_build
 from tests.fakes.tcp_proxy import TcpProxy
 

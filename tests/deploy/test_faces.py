@@ -5,21 +5,13 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from environments.models import Environment, EnvironmentState, Node
 from lifecycle.models import Status, Task
 from tests.cli.conftest import lcm, lcm_env, logged_in, user  # noqa: F401  (the CLI's fixtures)
-from tests.deploy.conftest import task_wait
+from tests.helpers import task_wait
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
-
-
-@pytest.fixture
-def api(django_user_model) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(django_user_model.objects.create_superuser("api-admin", password="x-Passw0rd-1"))
-    return client
 
 
 def test_api_deploy_get_and_delete_a_product(deploy_world, api, finished_ok):

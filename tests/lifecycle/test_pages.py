@@ -22,12 +22,6 @@ LIST_QUERIES = 4
 
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def _create(target="t1", operation="test.steps", **request):
     return services.task_create(
         operation=operation, target_type="test", target_name=target, target_key=f"test:{target}",

@@ -2,7 +2,6 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from lifecycle.models import Status
 from products import services
@@ -15,15 +14,6 @@ LIST_FIELDS = {"id", "url", "path", "productType", "kind", "size", "sha256", "st
                "disks", "references", "properties", "files", "modifiedAt", "scannedAt"}
 # token lookup, its last-use stamp, the count, the page
 LIST_QUERIES = 4
-
-
-@pytest.fixture
-def api(django_user_model) -> APIClient:
-    django_user_model.objects.create_user(username="ops", password="ops-password-1")
-    client = APIClient()
-    answer = client.post("/api/v1/auth/token", {"username": "ops", "password": "ops-password-1"}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['token']}")
-    return client
 
 
 @pytest.fixture

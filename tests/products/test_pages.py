@@ -19,12 +19,6 @@ LIST_QUERIES = 5
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def scanned(repository):
     expected = repository_fill(repository)
     services.repository_files_scan(root=repository)
