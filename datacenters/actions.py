@@ -7,7 +7,6 @@ from django.conf import settings
 
 from datacenters import nsxt, services, vrops, vsphere
 from datacenters.models import ComponentType, DatacenterComponent
-from lifecycle.errors import ServiceError
 from lifecycle.operations import ActionFailed
 
 
@@ -157,12 +156,9 @@ def _store(ctx, *, create: bool) -> dict:
     about = ctx.result_of("about_read")
     with_inventory = target["datacenterComponentType"] == ComponentType.VCENTER
     inventory = ctx.result_of("inventory_discover")["items"] if with_inventory else None
-    try:
-        component = services.component_store(
-            spec=target, certificate=certificate, about=about, inventory=inventory, create=create
-        )
-    except ServiceError as exc:
-        raise ActionFailed(exc.message) from None
+    component = services.component_store(
+        spec=target, certificate=certificate, about=about, inventory=inventory, create=create
+    )
     stored = f"stored {component.component_name}" + (f" with {len(inventory)} inventory objects" if inventory is not None else "")
     ctx.log(stored)
     networks = (target.get("content") or {}).get("networks") or []
@@ -186,9 +182,6 @@ def component_update(ctx) -> dict:
 
 def component_remove(ctx) -> dict:
     name = ctx.request["componentName"]
-    try:
-        services.component_remove(component_name=name)
-    except ServiceError as exc:
-        raise ActionFailed(exc.message) from None
+    services.component_remove(component_name=name)
     ctx.log(f"removed {name}, its inventory and its port group settings")
     return {"componentName": name}

@@ -20,27 +20,20 @@ from environments.models import EnvironmentState, Node, NodeState, Product
 from environments.prechecks import prechecks_run
 from environments.selectors import node_keys_with_vm
 from environments.spec import FAIL
-from lifecycle.errors import ServiceError
 from lifecycle.operations import ActionFailed
 from products.appliances.base import ApplianceNode, NotReady, SetupFailed
 
 
 def environment_remove(ctx) -> dict:
     environment_id = ctx.request["environmentId"]
-    try:
-        services.environment_remove(environment_id=environment_id)
-    except ServiceError as exc:
-        raise ActionFailed(exc.message) from None
+    services.environment_remove(environment_id=environment_id)
     ctx.log(f"removed the definition of {environment_id}")
     return {"environmentId": environment_id}
 
 
 def product_remove(ctx) -> dict:
     request = ctx.request
-    try:
-        services.product_remove(environment_id=request["environmentId"], product_id=request["productId"])
-    except ServiceError as exc:
-        raise ActionFailed(exc.message) from None
+    services.product_remove(environment_id=request["environmentId"], product_id=request["productId"])
     ctx.log(f"removed product {request['productId']} from {request['environmentId']}")
     return {"productId": request["productId"]}
 

@@ -23,6 +23,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from lifecycle.errors import ServiceError
 from lifecycle.masking import request_unmask, text_redact
 from lifecycle.models import Action, Status, Task
 from lifecycle.operations import ActionFailed, operation_get
@@ -213,7 +214,7 @@ def action_run(action_id: int) -> None:
         result = spec.run(ctx)
     except TaskCancelled:
         _action_finish(action_id, Status.CANCELLED, "cancelled by the user; this action stopped at a safe point")
-    except ActionFailed as exc:
+    except (ActionFailed, ServiceError) as exc:  # a service's refusal is the action's failure, said as it is
         ctx.log(f"failed: {exc.message}")
         _action_finish(action_id, Status.ERROR, ctx.redact(exc.message))
     except Exception as exc:  # a bug or an unforeseen failure: say what, keep the traceback in the log

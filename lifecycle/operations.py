@@ -3,7 +3,7 @@
 Apps declare theirs in ``<app>/operations.py`` (imported at start-up) with ``operation_register``.
 An action is a small function ``run(ctx: ActionContext) -> dict | None``: it reads the request and
 earlier results from ``ctx``, reports through ``ctx.log``/``ctx.progress``, raises ``ActionFailed``
-with a plain message when it cannot do its job, and returns a JSON-able result for later actions.
+with a plain message when it cannot do its job (a service's ``ServiceError`` counts the same), and returns a JSON-able result for later actions.
 """
 from __future__ import annotations
 
