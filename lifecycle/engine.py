@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -189,15 +189,7 @@ def task_begin(task_id: int) -> None:
 
 def action_run(action_id: int) -> None:
     """Claim one action and run it. A second delivery of the same message finds it claimed and exits."""
-    now = timezone.now()
-    claimed = Action.objects.filter(
-        pk=action_id,
-        status=Status.NOT_STARTED,
-        task__status=Status.IN_PROGRESS,
-        task__cancel_requested=False,
-        task__attempt=F("attempt"),
-    ).update(status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
-    if not claimed:
+    if not action_claim(action_id):
         return
     action = Action.objects.select_related("task").get(pk=action_id)
     task = action.task
@@ -232,6 +224,23 @@ def action_run(action_id: int) -> None:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
     task_advance(task.pk)
+
+
+def action_claim(action_id: int) -> bool:
+    """Mark the action IN_PROGRESS for this worker if it is still NOT_STARTED in its task's running attempt.
+
+    At most one of any number of concurrent claims succeeds. The action's own conditions must stay plain
+    conditions of the UPDATE: PostgreSQL re-checks those on the row a concurrent claim just committed,
+    but not a condition inside a sub-select. A filter across the task relation (task__status=…) would
+    make Django move every condition into "id IN (SELECT …)", and two workers that both saw the action
+    NOT_STARTED would both claim it. The task's conditions are therefore a sub-select of their own.
+    """
+    now = timezone.now()
+    running = Task.objects.filter(status=Status.IN_PROGRESS, cancel_requested=False, attempt=OuterRef("attempt"))
+    claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).filter(
+        Exists(running.filter(pk=OuterRef("task_id")))
+    ).update(status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
+    return bool(claimed)
 
 
 def _action_finish(action_id: int, status: str, message: str | None, *, result=None) -> None:

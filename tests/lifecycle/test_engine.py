@@ -1,9 +1,10 @@
 """The task engine, end to end: real worker processes, a real broker, the test database."""
 import json
+import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 import tests.lifecycle.operations  # noqa: F401  (registers the test operations in this process too)
 from lifecycle import engine, services
@@ -201,6 +202,35 @@ def test_a_redelivered_message_never_runs_an_action_twice(worker):
     assert [a.log.count("slow step running") for a in rows if a.name == "slow"] == [1]
     assert sum(a.log.count("checking the input") for a in rows) == 1
     assert Task.objects.get(pk=task.pk).attempt == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_claims_at_the_same_moment_only_one_wins(own_queue):
+    """When two actions of a stage end together, both workers' task_advance send the next action: two
+    workers claim it at once. The second claim waits on the first's row lock and must then see the action
+    taken (PostgreSQL re-checks only the UPDATE's plain conditions, not those in a sub-select)."""
+    task = _create(key="test:race")  # no worker consumes own_queue: the test plays both workers
+    Task.objects.filter(pk=task.pk).update(status=Status.IN_PROGRESS)
+    action = Action.objects.filter(task=task).order_by("position").first()
+    first_claimed, claims = threading.Event(), {}
+
+    def first_worker():
+        try:
+            with transaction.atomic():
+                claims["first"] = engine.action_claim(action.pk)
+                first_claimed.set()
+                time.sleep(0.5)  # the second claim starts meanwhile and waits for this commit
+        finally:
+            first_claimed.set()
+            connection.close()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    assert first_claimed.wait(10)
+    claims["second"] = engine.action_claim(action.pk)
+    thread.join()
+    assert claims == {"first": True, "second": False}
+    assert Action.objects.get(pk=action.pk).status == Status.IN_PROGRESS
 
 
 @pytest.mark.django_db(transaction=True)
