@@ -11,7 +11,7 @@ from environments.models import Environment, EnvironmentState, Node, NodeState
 from lifecycle.models import Status
 from lifecycle.services import task_cancel, task_restart
 from tests.deploy.conftest import REPOSITORY
-from tests.helpers import action_wait, task_wait
+from tests.helpers import action_wait, task_story, task_wait
 from tests.deploy.packages import ova_build
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -169,7 +169,7 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
     task = task_wait(report["taskId"])
     assert task.status == Status.ERROR
     failed = task.actions.get(name="primary_setup")
-    assert failed.status == Status.ERROR and "nfs.lab.test:/wrong" in failed.message
+    assert failed.status == Status.ERROR and "nfs.lab.test:/wrong" in failed.message, task_story(task)
     imports = {a.item: a.finished_at for a in task.actions.filter(name="vm_import")}
     assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.FAILED
 
