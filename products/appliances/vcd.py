@@ -8,8 +8,12 @@ failure at once) and wait until the cell on port 443 answers ``GET /api/versions
 appliances and cells find the installation through the NFS transfer share, where the primary's setup leaves
 its response file, so they can be set up only once the primary's setup has finished (the engine's order).
 
-The shape of the task document (``status``, ``message``) is our reading of the appliance; only a status
-that says failure is acted on, anything else means "keep waiting for the cell".
+With standby appliances the primary's database runs as an HA cluster; ``finish`` sets its failover mode
+(properties.clusterFailoverMode) with ``POST /api/1.0.0/nodes/failover/{automatic|manual}``, which also
+answers 202 with a task, and waits for that task.
+
+The shape of the task document (``status``, ``message``) is our reading of the appliance: a status that
+says failure fails the step, one that says running keeps waiting, any other status means the task ended.
 
 VCD API (port 443, API version 36.0): ``finish`` logs in as the system administrator
 (``POST /cloudapi/1.0.0/sessions/provider``, token in the X-VMWARE-VCLOUD-ACCESS-TOKEN header) and writes
@@ -38,7 +42,9 @@ GENERAL_SETTINGS = "/api/admin/extension/settings/general"
 GENERAL_SETTINGS_TYPE = f"application/vnd.vmware.admin.generalSettings+json;version={API_VERSION}"
 PUBLIC_ADDRESS_FIELDS = ("restApiBaseUri", "restApiBaseHttpUri", "tenantPortalExternalAddress",
                          "tenantPortalExternalHttpAddress", "consoleProxyExternalAddress")
+FAILOVER = "/api/1.0.0/nodes/failover/{mode}"
 TASK_FAILED = ("failed", "error", "aborted", "cancelled", "canceled")
+TASK_RUNNING = ("running", "queued", "pending", "started", "in_progress", "inprogress")
 
 
 def ready(node: ApplianceNode) -> None:
@@ -103,6 +109,38 @@ def setup_body(node: ApplianceNode) -> dict:
 
 
 def finish(primary: ApplianceNode) -> None:
+    """Once every node is set up: the database cluster's failover mode, then the public addresses."""
+    _failover_mode_set(primary)
+    _public_addresses_set(primary)
+
+
+def _failover_mode_set(primary: ApplianceNode) -> None:
+    """properties.clusterFailoverMode on the primary's appliance API, when standbys make an HA cluster."""
+    mode = str(primary.properties.get("clusterFailoverMode") or "").lower()
+    standbys = [node.ip for node in primary.nodes if node.role == "standby"]
+    if not mode:
+        primary.log(f"{primary.ip}: no clusterFailoverMode given; the database cluster keeps its failover mode")
+        return
+    if not standbys:
+        primary.log(f"{primary.ip}: no standby appliance, so no database HA cluster: clusterFailoverMode "
+                    f"{mode.upper()} does not apply")
+        return
+    path = FAILOVER.format(mode=mode)
+    with _appliance(primary) as client:
+        response = client.request("POST", path)
+    if response.status_code == 401:
+        raise SetupFailed(_root_refused(primary, response))
+    if response.status_code not in (200, 201, 202, 204):
+        raise SetupFailed(f"{primary.ip}: the appliance refused failover mode {mode.upper()} ({status_text(response)})"
+                          f"{_said(response)}")
+    task = urlsplit(response.headers.get("Location", "")).path or None
+    if task:
+        timeout, poll = _waits()
+        _task_wait(primary, task, what=f"setting failover mode {mode.upper()}", timeout=timeout, poll=poll)
+    primary.log(f"{primary.ip}: database cluster failover mode {mode.upper()} (standby: {', '.join(standbys)})")
+
+
+def _public_addresses_set(primary: ApplianceNode) -> None:
     """Public addresses (properties.publicAddress) into VCD's general settings, when any are given."""
     public = primary.properties.get("publicAddress") or {}
     wanted = {name: public[name] for name in PUBLIC_ADDRESS_FIELDS if public.get(name)}
@@ -156,22 +194,49 @@ def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeou
         time.sleep(min(poll, remaining))
 
 
+def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, poll: float) -> None:
+    """Until the appliance task ends; SetupFailed when it fails or outlasts `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, failure = _task_read(node, task)
+        if failure:
+            raise SetupFailed(f"{node.ip}: {what} failed: {failure}")
+        if status is not None and status not in TASK_RUNNING:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SetupFailed(f"{node.ip}: {what} did not end within {timeout:g} s (its task {task} is "
+                              f"{status or 'not readable'})")
+        node.check()
+        time.sleep(min(poll, remaining))
+
+
 def _task_failure(node: ApplianceNode, task: str) -> str | None:
     """The failure the setup task reports, or None (running, done, or no longer known to the appliance)."""
+    return _task_read(node, task)[1]
+
+
+def _task_read(node: ApplianceNode, task: str) -> tuple[str | None, str | None]:
+    """(status in lower case, failure) of an appliance task; (None, None) when it cannot be read now (the
+    appliance restarts services during setup, and forgets its tasks when it reboots)."""
     try:
         with _appliance(node) as client:
             response = client.request("GET", task)
     except Unreachable:
-        return None
+        return None, None
     if response.status_code != 200:
-        return None
+        return None, None
     try:
         document = response.json()
     except ValueError:
-        return None
-    if not isinstance(document, dict) or str(document.get("status", "")).lower() not in TASK_FAILED:
-        return None
-    return error_text(response) or str(document.get("errorMessage") or document.get("error") or "no reason given")
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    status = str(document.get("status", "")).lower() or None
+    if status not in TASK_FAILED:
+        return status, None
+    return status, (error_text(response) or str(document.get("errorMessage") or document.get("error")
+                                                or "no reason given"))
 
 
 @contextlib.contextmanager

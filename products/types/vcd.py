@@ -66,7 +66,8 @@ product_type_register(
                      ovf_key="vcloudapp.expire_root_password" + SUFFIX,
                      help="Force a root password change at first login."),
             Property("clusterFailoverMode", STRING, default="MANUAL", choices=("MANUAL", "AUTOMATIC"),
-                     help="How the database cluster fails over to a standby."),
+                     help="How the database cluster fails over to a standby; set after deployment when "
+                          "there is a standby appliance."),
             Property("keystorePassword", STRING, secret=True, min_length=6,
                      help="Password of the certificates keystore."),
             Property("publicAddress", OBJECT, help="Public endpoints of the installation.", children=(

@@ -74,6 +74,7 @@ def test_one_node_of_each_type_is_deployed_where_the_definition_says(deploy_worl
 
 def test_vcd_primary_standby_and_cell(deploy_world, finished_ok):
     spec = deploy_world.definition("VCD", nodes=3)
+    spec["products"][0]["properties"]["clusterFailoverMode"] = "AUTOMATIC"
     task = finished_ok(deploy_world.deploy(spec))
     nodes = spec["products"][0]["nodes"]
     ips = [n["nics"][0]["ipAddress"] for n in nodes]
@@ -82,6 +83,9 @@ def test_vcd_primary_standby_and_cell(deploy_world, finished_ok):
     # The deployment options reached vCenter per node, and each appliance was set up in its role.
     roles = [deploy_world.park[ip].setup_body["applianceType"] for ip in ips]
     assert roles == ["primary", "standby", "cell"]
+    # With a standby, the primary's database cluster got the failover mode asked for.
+    assert deploy_world.park[ips[0]].failover_mode() == "AUTOMATIC"
+    assert "database cluster failover mode AUTOMATIC" in task.actions.get(name="product_finish").log
     primary_body = deploy_world.park[ips[0]].setup_body
     props = spec["products"][0]["properties"]
     assert primary_body["installation"] == {"name": props["systemName"], "id": props["installationId"]}

@@ -228,23 +228,25 @@ class FakeVcd(FakeAppliance):
 
     Settings: role (primary, standby or cell: its OVF deployment option), nfs_share (the one share that can
     be mounted), setup_seconds (how long the system setup runs), setup_failure (the setup task fails with
-    this message), version.
+    this message), failover_failure (the failover-mode task fails with this message), version.
     """
 
     product_type = "VCD"
     ports = (5480, 443)
 
     def __init__(self, park, ip, *, role: str = "primary", nfs_share: str = "10.0.0.5:/vcd-transfer",
-                 setup_seconds: float = 0.2, setup_failure: str | None = None,
+                 setup_seconds: float = 0.2, setup_failure: str | None = None, failover_failure: str | None = None,
                  version: str = "10.5.1.10593 Build 22821417", **kwargs):
         super().__init__(park, ip, **kwargs)
         if role not in ("primary", "standby", "cell"):
             raise ValueError(f"role must be primary, standby or cell, not {role!r}")
         self.role, self.nfs_share, self.version = role, nfs_share, version
         self.setup_seconds, self.setup_failure = setup_seconds, setup_failure
+        self.failover_failure = failover_failure
         self.setup_body: dict | None = None  # the accepted systemSetup document
         self.setup_started: float | None = None
-        self.task_id: str | None = None
+        self.task_id: str | None = None  # the setup's task
+        self.failover_tasks: dict[str, tuple[str, float]] = {}  # task id → (mode, when it ends)
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -255,6 +257,13 @@ class FakeVcd(FakeAppliance):
         if time.monotonic() < self.setup_started + self.setup_seconds:
             return "running"
         return "failed" if self.setup_failure else "success"
+
+    def failover_mode(self) -> str:
+        """The database cluster's failover mode: MANUAL after setup, then what the last task that ended set."""
+        if self.failover_failure:
+            return "MANUAL"
+        ended = [(ends, mode) for mode, ends in self.failover_tasks.values() if ends <= time.monotonic()]
+        return max(ended)[1].upper() if ended else "MANUAL"
 
     @property
     def installation(self) -> VcdInstallation | None:
@@ -282,12 +291,22 @@ class FakeVcd(FakeAppliance):
             ex.json(200, {"appliance": self.version})
         elif route == ("POST", "/api/1.0.0/systemSetup"):
             self._system_setup(ex)
+        elif call.method == "POST" and call.path.startswith("/api/1.0.0/nodes/failover/"):
+            self._failover_mode(ex, call.path.rsplit("/", 1)[1])
         elif call.method == "GET" and call.path.startswith("/api/1.0.0/tasks/"):
             self._task(ex, call.path.rsplit("/", 1)[1])
         else:
             ex.json(404, _vcd_error(404, "NOT_FOUND", f"No resource at {call.method} {call.path}"))
 
     def _task(self, ex: Exchange, task_id: str) -> None:
+        if task_id in self.failover_tasks:
+            mode, ends = self.failover_tasks[task_id]
+            state = "running" if time.monotonic() < ends else ("failed" if self.failover_failure else "success")
+            body = {"id": task_id, "status": state, "description": f"Set failover mode {mode}"}
+            if state == "failed":
+                body["message"] = self.failover_failure
+            ex.json(200, body)
+            return
         if task_id != self.task_id:
             ex.json(404, _vcd_error(404, "NOT_FOUND", f"No task {task_id}"))
             return
@@ -328,6 +347,28 @@ class FakeVcd(FakeAppliance):
             return
         self.setup_body, self.setup_started, self.task_id = body, started, str(uuid.uuid4())
         ex.empty(202, {"Location": f"https://{self.ip}:5480/api/1.0.0/tasks/{self.task_id}"})
+
+    def _failover_mode(self, ex: Exchange, mode: str) -> None:
+        """POST /api/1.0.0/nodes/failover/{desired-mode}: 202 and a task; 404 on a cell (as documented)."""
+        if self.role == "cell":
+            ex.json(404, _vcd_error(404, "NOT_FOUND", "API not applicable for cell-type appliances"))
+            return
+        if mode not in ("automatic", "manual"):
+            ex.json(400, _vcd_error(400, "BAD_REQUEST", f"Invalid failover mode {mode}: valid values are automatic, "
+                                                        "manual"))
+            return
+        if self.setup_state() != "success":
+            ex.json(400, _vcd_error(400, "BAD_REQUEST", "The appliance is not configured: run system setup first"))
+            return
+        standbys = [a for a in self.park.all() if isinstance(a, FakeVcd) and a.role == "standby"
+                    and a.nfs_share == self.nfs_share and a.setup_state() == "success"]
+        if not standbys:
+            ex.json(400, _vcd_error(400, "BAD_REQUEST", "The database cluster has no standby node: failover mode "
+                                                        "applies to an HA cluster only"))
+            return
+        task_id = str(uuid.uuid4())
+        self.failover_tasks[task_id] = (mode, time.monotonic() + 0.1)
+        ex.empty(202, {"Location": f"https://{self.ip}:5480/api/1.0.0/tasks/{task_id}"})
 
     def _setup_problem(self, body: Any) -> str | None:
         """What the appliance API's validation says about a systemSetup document, if anything."""

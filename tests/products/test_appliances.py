@@ -341,6 +341,66 @@ def test_vcd_finish_with_a_wrong_admin_password(appliances):
     assert refused.value.message == f"{PRIMARY}: VCD refused the login of administrator@System: Invalid credentials"
 
 
+def _vcd_cluster(park, *, failover_failure=None, with_standby=True):
+    """A set-up primary, a standby (or not) and a cell; the primary's node knows them all."""
+    fake = vcd_expect(park, failover_failure=failover_failure)
+    primary = vcd_node()
+    vcd.setup(primary)
+    others = [(STANDBY, "standby")] if with_standby else []
+    others.append((CELL, "cell"))
+    nodes = [primary]
+    for ip, role in others:
+        vcd_expect(park, ip, role=role)
+        node = vcd_node(ip, role=role, primary=primary)
+        vcd.setup(node)
+        nodes.append(node)
+    primary.nodes = nodes
+    return fake, primary
+
+
+@pytest.mark.parametrize("mode", ["AUTOMATIC", "MANUAL"])
+def test_vcd_finish_sets_the_failover_mode_of_an_ha_cluster(appliances, mode):
+    fake, primary = _vcd_cluster(appliances)
+    primary.properties = {**primary.properties, "clusterFailoverMode": mode}
+    vcd.finish(primary)
+    (call,) = fake.calls_to("POST", f"/api/1.0.0/nodes/failover/{mode.lower()}")
+    assert call.user == "root"
+    assert fake.failover_mode() == mode
+    assert f"database cluster failover mode {mode} (standby: {STANDBY})" in primary.log.text()
+    for ip in (STANDBY, CELL):  # only the primary is asked
+        assert not [c for c in appliances[ip].calls if "/failover/" in c.path]
+
+
+def test_vcd_failover_mode_does_not_apply_without_a_standby(appliances):
+    fake, primary = _vcd_cluster(appliances, with_standby=False)
+    primary.properties = {**primary.properties, "clusterFailoverMode": "AUTOMATIC"}
+    vcd.finish(primary)
+    assert not [c for c in fake.calls if "/failover/" in c.path]
+    assert "no standby appliance, so no database HA cluster: clusterFailoverMode AUTOMATIC does not apply" in (
+        primary.log.text())
+
+
+def test_vcd_failover_mode_task_failure_is_reported(appliances):
+    fake, primary = _vcd_cluster(appliances, failover_failure="repmgrd is not running on the standby")
+    primary.properties = {**primary.properties, "clusterFailoverMode": "AUTOMATIC"}
+    with pytest.raises(SetupFailed) as failed:
+        vcd.finish(primary)
+    assert failed.value.message == (f"{PRIMARY}: setting failover mode AUTOMATIC failed: repmgrd is not running on "
+                                    "the standby")
+    assert fake.failover_mode() == "MANUAL"
+
+
+def test_vcd_fake_refuses_failover_mode_where_the_api_does(appliances):
+    """The fake follows the documented answers: 404 on a cell, 400 for a mode it does not know."""
+    fake, primary = _vcd_cluster(appliances)
+    cell = vcd_node(CELL, role="cell", primary=primary)
+    with vcd._appliance(cell) as client:
+        assert client.request("POST", "/api/1.0.0/nodes/failover/manual").status_code == 404
+    with vcd._appliance(primary) as client:
+        assert client.request("POST", "/api/1.0.0/nodes/failover/sometimes").status_code == 400
+    assert fake.failover_mode() == "MANUAL"
+
+
 # --- RabbitMQ --------------------------------------------------------------------------------
 
 
