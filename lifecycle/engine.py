@@ -235,12 +235,26 @@ def action_claim(action_id: int) -> bool:
     make Django move every condition into "id IN (SELECT …)", and two workers that both saw the action
     NOT_STARTED would both claim it. The task's conditions are therefore a sub-select of their own.
     """
-    now = timezone.now()
-    running = Task.objects.filter(status=Status.IN_PROGRESS, cancel_requested=False, attempt=OuterRef("attempt"))
-    claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).filter(
-        Exists(running.filter(pk=OuterRef("task_id")))
-    ).update(status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
+    task_id = Action.objects.filter(pk=action_id).values_list("task_id", flat=True).first()
+    if task_id is None:
+        return False
+    with transaction.atomic():
+        _task_lock(task_id)  # never between task_advance's look at the actions and its ending the task
+        now = timezone.now()
+        running = Task.objects.filter(status=Status.IN_PROGRESS, cancel_requested=False, attempt=OuterRef("attempt"))
+        claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).filter(
+            Exists(running.filter(pk=OuterRef("task_id")))
+        ).update(status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
     return bool(claimed)
+
+
+def _task_lock(task_id: int) -> None:
+    """Hold the task's row until the transaction ends: claims and task_advance take turns per task.
+
+    PostgreSQL: SELECT … FOR UPDATE, and the statements after it see what the previous holder committed.
+    SQLite: a no-op here, as every transaction already begins IMMEDIATE (lifecycle/config.py).
+    """
+    list(Task.objects.select_for_update().filter(pk=task_id).values_list("pk", flat=True))
 
 
 def _action_finish(action_id: int, status: str, message: str | None, *, result=None) -> None:
@@ -254,42 +268,51 @@ def _action_finish(action_id: int, status: str, message: str | None, *, result=N
 
 
 def task_advance(task_id: int) -> None:
-    """Decide what happens next: dispatch the next stage, or finish the task. Idempotent."""
+    """Decide what happens next: dispatch the next stage, or finish the task. Idempotent.
+
+    The decision holds the task's row (as claims do): an action claimed while we looked would otherwise
+    run on in a task we just ended, and a restart could then run it a second time beside itself.
+    """
+    with transaction.atomic():
+        _task_lock(task_id)
+        ended = _task_next(task_id)
+    if ended:  # after the commit, outside the lock: the operation's end step and the tasks waiting for this one
+        task_finished_hook(task_id)
+        tasks_waiting_start(task_id)
+
+
+def _task_next(task_id: int) -> bool:
+    """Dispatch the next stage (sent on commit) or end the task; True when this call ended it."""
     task = Task.objects.filter(pk=task_id).values("status", "attempt", "cancel_requested").first()
     if not task or task["status"] != Status.IN_PROGRESS:
-        return
+        return False
     actions = list(
         Action.objects.filter(task_id=task_id, attempt=task["attempt"])
         .order_by("position")
         .values("pk", "stage", "status", "ignore_status", "message", "title")
     )
     if any(a["status"] == Status.IN_PROGRESS for a in actions):
-        return  # the running action calls us again when it ends
+        return False  # the running action calls us again when it ends
     failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED) and not a["ignore_status"]]
     if any(a["status"] == Status.ERROR for a in failed):
         first = next(a for a in failed if a["status"] == Status.ERROR)
-        task_finish(task_id, Status.ERROR, f"{first['title']}: {first['message']}")
-        return
+        return _task_end(task_id, Status.ERROR, f"{first['title']}: {first['message']}")
     if failed or task["cancel_requested"]:
-        task_finish(task_id, Status.CANCELLED, "cancelled by the user")
-        return
+        return _task_end(task_id, Status.CANCELLED, "cancelled by the user")
     pending = [a for a in actions if a["status"] == Status.NOT_STARTED]
     if not pending:
-        task_finish(task_id, Status.SUCCESS, "")
-        return
+        return _task_end(task_id, Status.SUCCESS, "")
     stage = min(a["stage"] for a in pending)
     for a in pending:
         if a["stage"] == stage:
             dispatch_action(a["pk"])
+    return False
 
 
-def task_finish(task_id: int, status: str, message: str) -> None:
-    finished = Task.objects.filter(pk=task_id, status=Status.IN_PROGRESS).update(
+def _task_end(task_id: int, status: str, message: str) -> bool:
+    return bool(Task.objects.filter(pk=task_id, status=Status.IN_PROGRESS).update(
         status=status, message=message, finished_at=timezone.now()
-    )
-    if finished:
-        task_finished_hook(task_id)
-        tasks_waiting_start(task_id)
+    ))
 
 
 def task_finished_hook(task_id: int) -> None:

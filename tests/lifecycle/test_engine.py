@@ -233,6 +233,53 @@ def test_of_two_claims_at_the_same_moment_only_one_wins(own_queue):
     assert Action.objects.get(pk=action.pk).status == Status.IN_PROGRESS
 
 
+def _holding(step, held: threading.Event, seconds: float = 0.5) -> threading.Thread:
+    """Another worker: runs `step` in a transaction and commits `seconds` after `held` is set."""
+    def run():
+        try:
+            with transaction.atomic():
+                step()
+                held.set()
+                time.sleep(seconds)
+        finally:
+            held.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["claim", "advance"])
+def test_a_claim_and_the_task_ending_take_turns(own_queue, first):
+    """Node a failed while node b's message waited. One worker claims b as another ends the task for a's
+    failure: either b runs and the task ends after it, or the task ends and b never runs; never b running
+    in an ended task (a restart would run it a second time beside itself)."""
+    task = _create(operation="test.nodes", key="test:turns", nodes=["a", "b"])
+    Task.objects.filter(pk=task.pk).update(status=Status.IN_PROGRESS)
+    Action.objects.filter(task=task, name="first").update(status=Status.SUCCESS)
+    Action.objects.filter(task=task, name="node", item="a").update(status=Status.ERROR, message="node a failed")
+    b = Action.objects.get(task=task, name="node", item="b")
+    held, outcome = threading.Event(), {}
+    if first == "claim":
+        thread = _holding(lambda: outcome.update(claimed=engine.action_claim(b.pk)), held)
+        assert held.wait(10)
+        engine.task_advance(task.pk)  # waits for the claim to commit, then sees b running
+    else:
+        thread = _holding(lambda: engine.task_advance(task.pk), held)
+        assert held.wait(10)
+        outcome["claimed"] = engine.action_claim(b.pk)  # waits for the ending to commit, then finds the task ended
+    thread.join()
+    task.refresh_from_db()
+    b.refresh_from_db()
+    if first == "claim":
+        assert (outcome["claimed"], b.status, task.status) == (True, Status.IN_PROGRESS, Status.IN_PROGRESS)
+    else:
+        assert (outcome["claimed"], b.status, task.status) == (False, Status.NOT_STARTED, Status.ERROR)
+        assert task.message == "Deploy node (a): node a failed"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_action_is_detected_and_the_task_can_be_restarted(worker_factory, own_queue):
     victim = worker_factory("victim", LCM_QUEUE=own_queue)
