@@ -2,7 +2,8 @@
 
 Every function here is safe to call more than once and from any number of workers at the same time:
 state changes are conditional updates on fresh rows, so a duplicated or redelivered message finds
-nothing left to do. No database transaction is held while an action runs.
+nothing left to do, and a claim and the decision what runs next take turns on the task's row. No
+database transaction is held while an action runs.
 """
 from __future__ import annotations
 
