@@ -10,7 +10,8 @@ its response file, so they can be set up only once the primary's setup has finis
 
 With standby appliances the primary's database runs as an HA cluster; ``finish`` sets its failover mode
 (properties.clusterFailoverMode) with ``POST /api/1.0.0/nodes/failover/{automatic|manual}``, which also
-answers 202 with a task, and waits for that task.
+answers 202 with a task, and waits for that task. It runs once every node has joined: VMware's guide says
+new cells join in MANUAL mode, and a cluster whose nodes disagree is in the "Indeterminate" mode.
 
 The shape of the task document (``status``, ``message``) is our reading of the appliance: a status that
 says failure fails the step, one that says running keeps waiting, any other status means the task ended.
