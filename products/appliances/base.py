@@ -12,6 +12,7 @@ later call, in this action or a later one, trusts exactly that certificate.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,23 @@ class ApplianceApi:
     ready: Callable[[ApplianceNode], None] | None = None
     setup: Callable[[ApplianceNode], None] | None = None
     finish: Callable[[ApplianceNode], None] | None = None
+
+
+def wait_for(node: ApplianceNode, attempt: Callable[[], str | None], *, timeout: float, poll: float,
+             gave_up: Callable[[str], str]) -> None:
+    """Call attempt() every `poll` seconds until it returns None (done). Otherwise it returns what it saw,
+    or raises SetupFailed to stop at once. After `timeout` seconds: SetupFailed(gave_up(what it saw last)).
+    The node's check (the deployment's cancel) runs between attempts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = attempt()
+        if seen is None:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SetupFailed(gave_up(seen))
+        node.check()
+        time.sleep(min(poll, remaining))
 
 
 def version_answers(node: ApplianceNode, *, port: int, path: str, product: str) -> None:

@@ -16,13 +16,12 @@ names percent-encoded ("/" is %2F). setup on a member: wait until the primary's 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, wait_for
 
 PRODUCT = "RabbitMQ management API"
 PORT = 15672
@@ -84,10 +83,10 @@ def _joined_wait(node: ApplianceNode) -> None:
     if primary is None:
         raise SetupFailed(f"{node.ip}: a member node needs the primary to join")
     timeout, poll = _waits()
-    deadline, name = time.monotonic() + timeout, node_name(node)
+    name = node_name(node)
     node.log(f"{node.ip}: waiting for {name} to join the cluster of {node_name(primary)} (up to {timeout:g} s)")
-    last = "no answer yet"
-    while True:
+
+    def attempt() -> str | None:
         try:
             with _management(primary) as client:
                 response = client.request("GET", NODES)
@@ -96,22 +95,19 @@ def _joined_wait(node: ApplianceNode) -> None:
                     names = [n.get("name") for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
                     if name in names:
                         node.log(f"{node.ip}: {name} is in the cluster ({', '.join(sorted(map(str, names)))})")
-                        return
-                    last = "the primary lists " + (", ".join(sorted(map(str, names))) or "no nodes")
-                elif response.status_code == 401:
-                    raise SetupFailed(f"{primary.ip}: RabbitMQ refused the user {primary.properties['username']}"
-                                      f"{_said(response)}")
-                else:
-                    last = f"GET {NODES} on {primary.ip} answered {status_text(response)}{_said(response)}"
+                        return None
+                    return "the primary lists " + (", ".join(sorted(map(str, names))) or "no nodes")
         except Unreachable as exc:
-            last = exc.message
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SetupFailed(f"{node.ip}: {name} did not join the cluster of {node_name(primary)} within "
-                              f"{timeout:g} s ({last}); check the erlang cookie and that the nodes resolve "
-                              "each other's host names")
-        node.check()
-        time.sleep(min(poll, remaining))
+            return exc.message
+        if response.status_code == 401:
+            raise SetupFailed(f"{primary.ip}: RabbitMQ refused the user {primary.properties['username']}"
+                              f"{_said(response)}")
+        return f"GET {NODES} on {primary.ip} answered {status_text(response)}{_said(response)}"
+
+    wait_for(node, attempt, timeout=timeout, poll=poll,
+             gave_up=lambda last: f"{node.ip}: {name} did not join the cluster of {node_name(primary)} within "
+                                  f"{timeout:g} s ({last}); check the erlang cookie and that the nodes resolve "
+                                  "each other's host names")
 
 
 def _check(node: ApplianceNode, response, what: str) -> None:

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, wait_for
 
 PRODUCT = "VMware Cloud Director appliance"
 APPLIANCE_PORT, CELL_PORT = 5480, 443
@@ -172,8 +172,7 @@ appliance = ApplianceApi(ready=ready, setup=setup, finish=finish)
 
 
 def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeout: float, poll: float) -> None:
-    last = "no answer yet"
-    while True:
+    def attempt() -> str | None:
         if task:
             failure = _task_failure(node, task)
             if failure:
@@ -181,35 +180,30 @@ def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeou
         try:
             with contextlib.closing(node.client(CELL_PORT, product="VMware Cloud Director")) as client:
                 response = client.request("GET", VERSIONS)
-            if response.status_code == 200:
-                node.log(f"{node.ip}: the cell answers GET {VERSIONS}; setup complete")
-                return
-            last = f"GET {VERSIONS} answered {status_text(response)}"
         except Unreachable as exc:  # the cell starts (and restarts) during setup
-            last = exc.message
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SetupFailed(f"{node.ip}: the cell did not come up within {timeout:g} s of the {node.role} "
-                              f"setup (last: {last})")
-        node.check()
-        time.sleep(min(poll, remaining))
+            return exc.message
+        if response.status_code == 200:
+            node.log(f"{node.ip}: the cell answers GET {VERSIONS}; setup complete")
+            return None
+        return f"GET {VERSIONS} answered {status_text(response)}"
+
+    wait_for(node, attempt, timeout=max(0.0, deadline - time.monotonic()), poll=poll,
+             gave_up=lambda last: f"{node.ip}: the cell did not come up within {timeout:g} s of the {node.role} "
+                                  f"setup (last: {last})")
 
 
 def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, poll: float) -> None:
     """Until the appliance task ends; SetupFailed when it fails or outlasts `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def attempt() -> str | None:
         status, failure = _task_read(node, task)
         if failure:
             raise SetupFailed(f"{node.ip}: {what} failed: {failure}")
         if status is not None and status not in TASK_RUNNING:
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SetupFailed(f"{node.ip}: {what} did not end within {timeout:g} s (its task {task} is "
-                              f"{status or 'not readable'})")
-        node.check()
-        time.sleep(min(poll, remaining))
+            return None
+        return status or "not readable"
+
+    wait_for(node, attempt, timeout=timeout, poll=poll,
+             gave_up=lambda last: f"{node.ip}: {what} did not end within {timeout:g} s (its task {task} is {last})")
 
 
 def _task_failure(node: ApplianceNode, task: str) -> str | None:
