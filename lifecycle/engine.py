@@ -2,7 +2,7 @@
 
 Every function here is safe to call more than once and from any number of workers at the same time:
 state changes are conditional updates on fresh rows, so a duplicated or redelivered message finds
-nothing left to do, and a claim and the decision what runs next take turns on the task's row. No
+nothing left to do, and a claim and the decision what runs next take turns on the action rows. No
 database transaction is held while an action runs.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -230,32 +230,31 @@ def action_run(action_id: int) -> None:
 def action_claim(action_id: int) -> bool:
     """Mark the action IN_PROGRESS for this worker if it is still NOT_STARTED in its task's running attempt.
 
-    At most one of any number of concurrent claims succeeds. The action's own conditions must stay plain
-    conditions of the UPDATE: PostgreSQL re-checks those on the row a concurrent claim just committed,
-    but not a condition inside a sub-select. A filter across the task relation (task__status=…) would
-    make Django move every condition into "id IN (SELECT …)", and two workers that both saw the action
-    NOT_STARTED would both claim it. The task's conditions are therefore a sub-select of their own.
+    At most one of any number of concurrent claims succeeds, and none lands in a task that task_advance
+    is ending. Three rules make it so on PostgreSQL (on SQLite every transaction begins IMMEDIATE, so
+    transactions simply take turns):
+    - The action's own conditions are plain conditions of the UPDATE. PostgreSQL re-checks those on the
+      row a concurrent claim just committed, but not a condition inside a sub-select: a filter across the
+      task relation (task__status=…) would make Django move every condition into "id IN (SELECT …)", and
+      two workers that both saw the action NOT_STARTED would both claim it.
+    - The task is read again after the UPDATE, in a statement of its own (a fresh snapshot): a task that
+      task_advance ended while this claim waited for the action's row is seen ended, and the claim undone.
+    - Tables are touched action first, task second, like task_advance (and like a test database's flush),
+      so no two of them wait for each other in a circle.
     """
-    task_id = Action.objects.filter(pk=action_id).values_list("task_id", flat=True).first()
-    if task_id is None:
+    row = Action.objects.filter(pk=action_id).values("task_id", "attempt").first()
+    if row is None:
         return False
+    running = Task.objects.filter(pk=row["task_id"], status=Status.IN_PROGRESS, cancel_requested=False,
+                                  attempt=row["attempt"])
     with transaction.atomic():
-        _task_lock(task_id)  # never between task_advance's look at the actions and its ending the task
         now = timezone.now()
-        running = Task.objects.filter(status=Status.IN_PROGRESS, cancel_requested=False, attempt=OuterRef("attempt"))
-        claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).filter(
-            Exists(running.filter(pk=OuterRef("task_id")))
-        ).update(status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
+        claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).filter(Exists(running)).update(
+            status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
+        if claimed and not running.exists():
+            transaction.set_rollback(True)  # the task ended while we waited for the action's row
+            return False
     return bool(claimed)
-
-
-def _task_lock(task_id: int) -> None:
-    """Hold the task's row until the transaction ends: claims and task_advance take turns per task.
-
-    PostgreSQL: SELECT … FOR UPDATE, and the statements after it see what the previous holder committed.
-    SQLite: a no-op here, as every transaction already begins IMMEDIATE (lifecycle/config.py).
-    """
-    list(Task.objects.select_for_update().filter(pk=task_id).values_list("pk", flat=True))
 
 
 def _action_finish(action_id: int, status: str, message: str | None, *, result=None) -> None:
@@ -271,25 +270,27 @@ def _action_finish(action_id: int, status: str, message: str | None, *, result=N
 def task_advance(task_id: int) -> None:
     """Decide what happens next: dispatch the next stage, or finish the task. Idempotent.
 
-    The decision holds the task's row (as claims do): an action claimed while we looked would otherwise
-    run on in a task we just ended, and a restart could then run it a second time beside itself.
+    The decision holds the rows of the attempt's actions: a claim in flight is waited for and then seen,
+    so a task is never ended while one of its actions was just claimed (it would run on in an ended task,
+    and a restart could run it a second time beside itself). Inside that transaction the action table is
+    touched before the task table, as in a claim (and in a test database's flush): the task is read before
+    it, as PostgreSQL keeps even a plain read's table lock until the transaction ends.
     """
+    task = Task.objects.filter(pk=task_id).values("status", "attempt", "cancel_requested").first()
+    if not task or task["status"] != Status.IN_PROGRESS:
+        return
     with transaction.atomic():
-        _task_lock(task_id)
-        ended = _task_next(task_id)
-    if ended:  # after the commit, outside the lock: the operation's end step and the tasks waiting for this one
+        ended = _task_next(task_id, task)
+    if ended:  # after the commit, outside the locks: the operation's end step and the tasks waiting for this one
         task_finished_hook(task_id)
         tasks_waiting_start(task_id)
 
 
-def _task_next(task_id: int) -> bool:
+def _task_next(task_id: int, task: dict) -> bool:
     """Dispatch the next stage (sent on commit) or end the task; True when this call ended it."""
-    task = Task.objects.filter(pk=task_id).values("status", "attempt", "cancel_requested").first()
-    if not task or task["status"] != Status.IN_PROGRESS:
-        return False
     actions = list(
-        Action.objects.filter(task_id=task_id, attempt=task["attempt"])
-        .order_by("position")
+        Action.objects.select_for_update().filter(task_id=task_id, attempt=task["attempt"])
+        .order_by("position")  # every task_advance locks them in the same order
         .values("pk", "stage", "status", "ignore_status", "message", "title")
     )
     if any(a["status"] == Status.IN_PROGRESS for a in actions):

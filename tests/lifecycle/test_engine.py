@@ -234,18 +234,22 @@ def test_of_two_claims_at_the_same_moment_only_one_wins(own_queue):
 
 
 def _holding(step, held: threading.Event, seconds: float = 0.5) -> threading.Thread:
-    """Another worker: runs `step` in a transaction and commits `seconds` after `held` is set."""
+    """Another worker: runs `step` in a transaction and commits `seconds` after `held` is set. What it
+    raised is in the thread's `errors`."""
     def run():
         try:
             with transaction.atomic():
                 step()
                 held.set()
                 time.sleep(seconds)
+        except Exception as exc:
+            thread.errors.append(exc)
         finally:
             held.set()
             connection.close()
 
     thread = threading.Thread(target=run)
+    thread.errors = []
     thread.start()
     return thread
 
@@ -271,6 +275,7 @@ def test_a_claim_and_the_task_ending_take_turns(own_queue, first):
         assert held.wait(10)
         outcome["claimed"] = engine.action_claim(b.pk)  # waits for the ending to commit, then finds the task ended
     thread.join()
+    assert not thread.errors
     task.refresh_from_db()
     b.refresh_from_db()
     if first == "claim":
@@ -278,6 +283,37 @@ def test_a_claim_and_the_task_ending_take_turns(own_queue, first):
     else:
         assert (outcome["claimed"], b.status, task.status) == (False, Status.NOT_STARTED, Status.ERROR)
         assert task.message == "Deploy node (a): node a failed"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no table locks: its transactions take turns")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("step", ["claim", "advance"])
+def test_the_engine_locks_tables_in_the_order_a_flush_does(own_queue, step):
+    """A test database's flush (TRUNCATE) locks the action table before the task table; the engine's
+    transactions must touch them in that order too, or a worker finishing a task as a test ends deadlocks
+    with the flush (seen in a run of the suite: the flush failed and the next test found the last one's tasks)."""
+    task = _create(operation="test.nodes", key="test:order", nodes=["a", "b"])
+    Task.objects.filter(pk=task.pk).update(status=Status.IN_PROGRESS)
+    Action.objects.filter(task=task, name="first").update(status=Status.SUCCESS)
+    b = Action.objects.get(task=task, name="node", item="b")
+    locked = threading.Event()
+
+    def flush_like():
+        with connection.cursor() as cursor:
+            cursor.execute('LOCK TABLE "lifecycle_action" IN ACCESS EXCLUSIVE MODE')
+            locked.set()
+            time.sleep(0.5)  # meanwhile the engine starts its transaction and waits for the action table
+            cursor.execute('LOCK TABLE "lifecycle_task" IN ACCESS EXCLUSIVE MODE')
+
+    thread = _holding(flush_like, locked, seconds=0)
+    assert locked.wait(10)
+    if step == "claim":
+        assert engine.action_claim(b.pk)
+    else:
+        engine.task_advance(task.pk)  # a and b are pending: it sends them
+    thread.join()
+    assert not thread.errors  # PostgreSQL would have picked one side of a deadlock to fail
+    assert Task.objects.get(pk=task.pk).status == Status.IN_PROGRESS
 
 
 @pytest.mark.django_db(transaction=True)
