@@ -2,8 +2,8 @@
 
 Every function here is safe to call more than once and from any number of workers at the same time:
 state changes are conditional updates on fresh rows, so a duplicated or redelivered message finds
-nothing left to do, and a claim and the decision what runs next take turns on the action rows. No
-database transaction is held while an action runs.
+nothing left to do. Each change is one statement on one table, in a transaction of its own: no
+transaction is held while an action runs, nor across tables.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -231,30 +231,32 @@ def action_claim(action_id: int) -> bool:
     """Mark the action IN_PROGRESS for this worker if it is still NOT_STARTED in its task's running attempt.
 
     At most one of any number of concurrent claims succeeds, and none lands in a task that task_advance
-    is ending. Three rules make it so on PostgreSQL (on SQLite every transaction begins IMMEDIATE, so
-    transactions simply take turns):
-    - The action's own conditions are plain conditions of the UPDATE. PostgreSQL re-checks those on the
-      row a concurrent claim just committed, but not a condition inside a sub-select: a filter across the
-      task relation (task__status=…) would make Django move every condition into "id IN (SELECT …)", and
-      two workers that both saw the action NOT_STARTED would both claim it.
-    - The task is read again after the UPDATE, in a statement of its own (a fresh snapshot): a task that
-      task_advance ended while this claim waited for the action's row is seen ended, and the claim undone.
-    - Tables are touched action first, task second, like task_advance (and like a test database's flush),
-      so no two of them wait for each other in a circle.
+    is ending. Every step is one statement in its own transaction, on one table: a transaction that held
+    one table while waiting for another could deadlock with anything taking them the other way round
+    (a migration, a test database's flush).
+    1. The action: its conditions are plain conditions of the UPDATE, which PostgreSQL re-checks on the
+       row a concurrent claim just committed. (A filter across the task relation would make Django move
+       them into "id IN (SELECT …)", which is not re-checked: two workers could both claim.)
+    2. The task: still running this attempt, and its claims counter bumped. task_advance ends a task
+       only where the counter is what it saw, so a claim made after its look makes it look again; and a
+       task ended before this step is seen here, and the claim undone.
     """
     row = Action.objects.filter(pk=action_id).values("task_id", "attempt").first()
     if row is None:
         return False
+    now, worker = timezone.now(), worker_name()
+    claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).update(
+        status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker)
+    if not claimed:
+        return False
     running = Task.objects.filter(pk=row["task_id"], status=Status.IN_PROGRESS, cancel_requested=False,
-                                  attempt=row["attempt"])
-    with transaction.atomic():
-        now = timezone.now()
-        claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).filter(Exists(running)).update(
-            status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker_name())
-        if claimed and not running.exists():
-            transaction.set_rollback(True)  # the task ended while we waited for the action's row
-            return False
-    return bool(claimed)
+                                  attempt=row["attempt"]).update(claims=F("claims") + 1)
+    if not running:  # ended, cancelled or restarted since this message was sent: as it was
+        Action.objects.filter(pk=action_id, status=Status.IN_PROGRESS, worker=worker, started_at=now).update(
+            status=Status.NOT_STARTED, started_at=None, heartbeat_at=None, worker="")
+        task_advance(row["task_id"])  # a cancel may have seen it running and left the ending to it
+        return False
+    return True
 
 
 def _action_finish(action_id: int, status: str, message: str | None, *, result=None) -> None:
@@ -270,51 +272,49 @@ def _action_finish(action_id: int, status: str, message: str | None, *, result=N
 def task_advance(task_id: int) -> None:
     """Decide what happens next: dispatch the next stage, or finish the task. Idempotent.
 
-    The decision holds the rows of the attempt's actions: a claim in flight is waited for and then seen,
-    so a task is never ended while one of its actions was just claimed (it would run on in an ended task,
-    and a restart could run it a second time beside itself). Inside that transaction the action table is
-    touched before the task table, as in a claim (and in a test database's flush): the task is read before
-    it, as PostgreSQL keeps even a plain read's table lock until the transaction ends.
+    A task is never ended while one of its actions was just claimed (that action would run on in an
+    ended task, and a restart could run it a second time beside itself): the ending is conditional on
+    the task's claims counter, and a claim since our look makes us look again (see action_claim).
     """
-    task = Task.objects.filter(pk=task_id).values("status", "attempt", "cancel_requested").first()
-    if not task or task["status"] != Status.IN_PROGRESS:
-        return
-    with transaction.atomic():
-        ended = _task_next(task_id, task)
-    if ended:  # after the commit, outside the locks: the operation's end step and the tasks waiting for this one
-        task_finished_hook(task_id)
-        tasks_waiting_start(task_id)
+    while True:
+        task = Task.objects.filter(pk=task_id).values("status", "attempt", "cancel_requested", "claims").first()
+        if not task or task["status"] != Status.IN_PROGRESS:
+            return
+        ending = _task_next(task_id, task)
+        if ending is None:
+            return
+        status, message = ending
+        ended = Task.objects.filter(pk=task_id, status=Status.IN_PROGRESS, claims=task["claims"]).update(
+            status=status, message=message, finished_at=timezone.now())
+        if ended:
+            task_finished_hook(task_id)
+            tasks_waiting_start(task_id)
+            return
 
 
-def _task_next(task_id: int, task: dict) -> bool:
-    """Dispatch the next stage (sent on commit) or end the task; True when this call ended it."""
+def _task_next(task_id: int, task: dict) -> tuple[str, str] | None:
+    """Dispatch the next stage, or say how the task ends: (status, message)."""
     actions = list(
-        Action.objects.select_for_update().filter(task_id=task_id, attempt=task["attempt"])
-        .order_by("position")  # every task_advance locks them in the same order
+        Action.objects.filter(task_id=task_id, attempt=task["attempt"])
+        .order_by("position")
         .values("pk", "stage", "status", "ignore_status", "message", "title")
     )
     if any(a["status"] == Status.IN_PROGRESS for a in actions):
-        return False  # the running action calls us again when it ends
+        return None  # the running action calls us again when it ends
     failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED) and not a["ignore_status"]]
     if any(a["status"] == Status.ERROR for a in failed):
         first = next(a for a in failed if a["status"] == Status.ERROR)
-        return _task_end(task_id, Status.ERROR, f"{first['title']}: {first['message']}")
+        return Status.ERROR, f"{first['title']}: {first['message']}"
     if failed or task["cancel_requested"]:
-        return _task_end(task_id, Status.CANCELLED, "cancelled by the user")
+        return Status.CANCELLED, "cancelled by the user"
     pending = [a for a in actions if a["status"] == Status.NOT_STARTED]
     if not pending:
-        return _task_end(task_id, Status.SUCCESS, "")
+        return Status.SUCCESS, ""
     stage = min(a["stage"] for a in pending)
     for a in pending:
         if a["stage"] == stage:
             dispatch_action(a["pk"])
-    return False
-
-
-def _task_end(task_id: int, status: str, message: str) -> bool:
-    return bool(Task.objects.filter(pk=task_id, status=Status.IN_PROGRESS).update(
-        status=status, message=message, finished_at=timezone.now()
-    ))
+    return None
 
 
 def task_finished_hook(task_id: int) -> None:

@@ -56,6 +56,8 @@ class Task(models.Model):
     message = models.TextField(blank=True)
     attempt = models.PositiveIntegerField(default=1)
     cancel_requested = models.BooleanField(default=False)
+    # Counts the claims of its actions: the engine ends a task only if none came in since it looked.
+    claims = models.PositiveIntegerField(default=0, editable=False)
     preceding_tasks = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="following_tasks"
     )

@@ -285,13 +285,29 @@ def test_a_claim_and_the_task_ending_take_turns(own_queue, first):
         assert task.message == "Deploy node (a): node a failed"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_that_finds_its_task_cancelled_leaves_the_action_and_ends_the_task(own_queue):
+    """The cancel looked while the action was claimed, so it left the ending to that action; the claim,
+    finding the cancel, undoes itself and ends the task."""
+    task = _create(operation="test.nodes", key="test:cancelled", nodes=["a", "b"])
+    Task.objects.filter(pk=task.pk).update(status=Status.IN_PROGRESS, cancel_requested=True)
+    Action.objects.filter(task=task, name__in=["first", "node"], item__in=["", "a"]).update(status=Status.SUCCESS)
+    b = Action.objects.get(task=task, name="node", item="b")
+    assert engine.action_claim(b.pk) is False
+    b.refresh_from_db()
+    assert (b.status, b.worker, b.started_at) == (Status.NOT_STARTED, "", None)
+    task.refresh_from_db()
+    assert (task.status, task.message) == (Status.CANCELLED, "cancelled by the user")
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no table locks: its transactions take turns")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("step", ["claim", "advance"])
 def test_the_engine_locks_tables_in_the_order_a_flush_does(own_queue, step):
-    """A test database's flush (TRUNCATE) locks the action table before the task table; the engine's
-    transactions must touch them in that order too, or a worker finishing a task as a test ends deadlocks
-    with the flush (seen in a run of the suite: the flush failed and the next test found the last one's tasks)."""
+    """A test database's flush (TRUNCATE) locks tables in some order (here: actions, then tasks), and so may a
+    migration. The engine must never hold one table while it waits for another, or a worker finishing a
+    task as a test ends deadlocks with the flush (seen in a run of the suite: the flush failed and the next
+    test found the last one's tasks)."""
     task = _create(operation="test.nodes", key="test:order", nodes=["a", "b"])
     Task.objects.filter(pk=task.pk).update(status=Status.IN_PROGRESS)
     Action.objects.filter(task=task, name="first").update(status=Status.SUCCESS)
