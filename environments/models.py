@@ -13,6 +13,11 @@ class EnvironmentState(models.TextChoices):
     FAILED = "FAILED", "Failed"
     DELETING = "DELETING", "Deleting"
 
+    @classmethod
+    def deployable(cls) -> tuple[str, ...]:
+        """The states a product can be deployed from: never deployed, or failed."""
+        return cls.DEFINED, cls.FAILED
+
     @property
     def color(self) -> str:
         return {"DEFINED": "secondary", "DEPLOYING": "primary", "DEPLOYED": "success", "FAILED": "danger",

@@ -212,9 +212,7 @@ def _vm_items(*, environment_id: str, product_id: str | None = None) -> list[str
 def environment_deploy(*, environment_id: str, product_ids: list[str] | None = None, user=None) -> Task:
     """Deploy the products of a stored environment that are not deployed yet (DEFINED or FAILED)."""
     with transaction.atomic():
-        environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
-        if environment is None:
-            raise NotFound(f"no environment '{environment_id}'")
+        environment = _environment(environment_id, for_update=True)
         _idle(environment, "deploy it")
         if environment.state == EnvironmentState.DELETING:
             raise Conflict(f"environment {environment_id} is being deleted")
@@ -223,7 +221,7 @@ def environment_deploy(*, environment_id: str, product_ids: list[str] | None = N
         if unknown:
             raise ValidationFailed.field("productIds", f"environment {environment_id} has no product {unknown[0]}")
         chosen = [p for p in products if (product_ids is None or p.product_id in product_ids)
-                  and p.state in (EnvironmentState.DEFINED, EnvironmentState.FAILED)]
+                  and p.state in EnvironmentState.deployable()]
         if not chosen:
             raise Conflict(f"nothing to deploy in {environment_id}: its products are deployed already")
         definition = environment_export(environment_id=environment_id)
@@ -343,9 +341,7 @@ def environment_delete(*, environment_id: str, user=None) -> Task:
     """Remove an environment: a task that powers off and destroys the VMs this system made (found by
     their recorded instance UUID), then removes the records. Refused while another task runs on it."""
     with transaction.atomic():
-        environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
-        if environment is None:
-            raise NotFound(f"no environment '{environment_id}'")
+        environment = _environment(environment_id, for_update=True)
         _idle(environment, "delete it")
         vms = _vm_items(environment_id=environment_id)
         environment.state = EnvironmentState.DELETING
@@ -360,9 +356,7 @@ def product_delete(*, environment_id: str, product_id: str, user=None) -> Task:
     """Remove one product: its VMs (by recorded instance UUID), then its records. Refused while another
     task runs on the environment, or when another product integrates with it."""
     with transaction.atomic():
-        environment = Environment.objects.select_for_update().filter(environment_id=environment_id).first()
-        if environment is None:
-            raise NotFound(f"no environment '{environment_id}'")
+        environment = _environment(environment_id, for_update=True)
         product = environment.products.filter(product_id=product_id).first()
         if product is None:
             raise NotFound(f"environment {environment_id} has no product '{product_id}'")
@@ -408,8 +402,10 @@ def environment_remove(*, environment_id: str) -> None:
         environment.delete()
 
 
-def _environment(environment_id: str) -> Environment:
-    environment = Environment.objects.filter(environment_id=environment_id).first()
+def _environment(environment_id: str, *, for_update: bool = False) -> Environment:
+    """The stored environment (its row locked until the transaction ends when for_update), or NotFound."""
+    rows = Environment.objects.select_for_update() if for_update else Environment.objects
+    environment = rows.filter(environment_id=environment_id).first()
     if environment is None:
         raise NotFound(f"no environment '{environment_id}'")
     return environment

@@ -117,7 +117,7 @@ def _detail_context(environment: Environment, **extra) -> dict:
     return {
         "environment": environment,
         "busy": busy,
-        "deployable": not busy and any(p.state in (EnvironmentState.DEFINED, EnvironmentState.FAILED) for p in products),
+        "deployable": not busy and any(p.state in EnvironmentState.deployable() for p in products),
         "products": [_product_view(p) for p in environment.products.all()],
         "tasks": tasks[:RECENT_TASKS],
         **extra,
