@@ -15,7 +15,8 @@ from django.conf import settings
 from datacenters import vsphere, vsphere_vms
 from environments import services
 from environments.deployment import (NodeRef, deployment_option, disk_provisioning, network_mapping, node_get, nodes_of,
-                                     ovf_properties, package_for, vcenter_component, vcenter_connect)
+                                     ovf_properties, package_for, placement_of, vcenter_component,
+                                     vcenter_connect)
 from environments.models import EnvironmentState, Node, NodeState, Product
 from environments.prechecks import prechecks_run
 from environments.selectors import node_keys_with_vm
@@ -185,12 +186,7 @@ def _import_earlier(ctx, si, node: Node) -> dict | None:
 
 
 def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
-    deployment = ref.deployment
-    networks = [nic["networkName"] for nic in ref.node.get("nics") or []]
-    placement = vsphere_vms.placement_resolve(
-        si, datacenter=deployment["datacenterName"], cluster=deployment.get("clusterName"),
-        resource_pool=deployment.get("resourcePool"), folder=deployment.get("vmFolder"),
-        datastore=deployment["datastoreNames"][0], host=deployment.get("esxiHost"), networks=networks)
+    placement = placement_of(si, ref)
     existing = vsphere_vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
         raise ActionFailed(f"a VM named '{ref.node['vmName']}' ({existing}) is already in folder {placement.folder.name} "
@@ -210,6 +206,7 @@ def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
     path = Path(settings.LCM_REPOSITORY_DIR) / package.path
     files = vsphere_vms.package_files(
         path, kind=package.kind, files=[str(Path(f).relative_to(Path(package.path).parent)) for f in package.files])
+    deployment = ref.deployment
     ctx.log(f"importing {package.path} as {ref.node['vmName']} into {deployment['datacenterName']}/"
             f"{deployment.get('clusterName')}/{deployment.get('resourcePool') or 'Resources'}, folder "
             f"{deployment.get('vmFolder') or 'vm'}, datastore {placement.datastore.name}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from datacenters import vsphere
+from datacenters import vsphere, vsphere_vms
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.selectors import port_group_settings
 from environments.spec import OVA_SECRET_KEY
@@ -106,6 +106,16 @@ def vcenter_connect(component: DatacenterComponent) -> Iterator[Any]:
 
 
 # --- the import spec's inputs ----------------------------------------------------------------------
+
+
+def placement_of(si, ref: NodeRef) -> vsphere_vms.Placement:
+    """The node's placement (datacenter … datastore, port groups), read live; PlacementMissing names what is not there."""
+    deployment = ref.deployment
+    return vsphere_vms.placement_resolve(
+        si, datacenter=deployment["datacenterName"], cluster=deployment.get("clusterName"),
+        resource_pool=deployment.get("resourcePool"), folder=deployment.get("vmFolder"),
+        datastore=deployment["datastoreNames"][0], host=deployment.get("esxiHost"),
+        networks=[nic["networkName"] for nic in ref.node.get("nics") or []])
 
 
 def network_settings(ref: NodeRef, nic_index: int = 0) -> dict:

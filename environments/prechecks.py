@@ -17,7 +17,8 @@ from django.conf import settings
 from datacenters import vsphere, vsphere_vms
 from environments import network_checks
 from environments.deployment import (NodeRef, deployment_option, disk_bytes_needed, disk_provisioning, nodes_of,
-                                     network_settings, package_for, vcenter_component, vcenter_connect)
+                                     network_settings, package_for, placement_of, vcenter_component,
+                                     vcenter_connect)
 from environments.spec import FAIL, PASS, WARN, Check
 
 # Nodes already deployed are not checked for a free name or a silent IP: they are ours.
@@ -129,19 +130,14 @@ def _vcenter(name: str, component, refs: list[tuple[NodeRef, object]]) -> list[C
 
 
 def _placement(si, ref: NodeRef, checks: list[Check]):
-    deployment = ref.deployment
     path = f"{ref.path}.deployment"
-    networks = [nic["networkName"] for nic in ref.node.get("nics") or []]
     try:
-        placement = vsphere_vms.placement_resolve(
-            si, datacenter=deployment["datacenterName"], cluster=deployment.get("clusterName"),
-            resource_pool=deployment.get("resourcePool"), folder=deployment.get("vmFolder"),
-            datastore=deployment["datastoreNames"][0], host=deployment.get("esxiHost"), networks=networks)
+        placement = placement_of(si, ref)
     except vsphere_vms.PlacementMissing as exc:
         checks.append(Check("placement", FAIL, path, exc.message))
         return None
     checks.append(Check("placement", PASS, path, f"datacenter, cluster, pool, folder, datastore and port group(s) "
-                                                 f"{', '.join(networks)} exist in vCenter"))
+                                                 f"{', '.join(placement.networks)} exist in vCenter"))
     existing = vsphere_vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
         checks.append(Check("vm", FAIL, f"{ref.path}.vmName", f"a VM named '{ref.node['vmName']}' ({existing}) is "
