@@ -84,6 +84,15 @@ class ApplianceApi:
     finish: Callable[[ApplianceNode], None] | None = None
 
 
+def setup_waits(product_type_code: str) -> tuple[float, float]:
+    """The type's setup timeout and the deployment's poll interval (both configurable)."""
+    from django.conf import settings
+
+    from products.types import product_type_get
+
+    return product_type_get(product_type_code).timeout("setup"), float(settings.LCM_POLL_INTERVAL)
+
+
 def wait_for(node: ApplianceNode, attempt: Callable[[], str | None], *, timeout: float, poll: float,
              gave_up: Callable[[str], str]) -> None:
     """Call attempt() every `poll` seconds until it returns None (done). Otherwise it returns what it saw,

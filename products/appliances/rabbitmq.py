@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, wait_for
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
 
 PRODUCT = "RabbitMQ management API"
 PORT = 15672
@@ -82,7 +82,7 @@ def _joined_wait(node: ApplianceNode) -> None:
     primary = node.primary
     if primary is None:
         raise SetupFailed(f"{node.ip}: a member node needs the primary to join")
-    timeout, poll = _waits()
+    timeout, poll = setup_waits("RABBITMQ")
     name = node_name(node)
     node.log(f"{node.ip}: waiting for {name} to join the cluster of {node_name(primary)} (up to {timeout:g} s)")
 
@@ -124,14 +124,6 @@ def _management(node: ApplianceNode) -> Iterator[RestClient]:
         yield client
     finally:
         client.close()
-
-
-def _waits() -> tuple[float, float]:
-    from django.conf import settings
-
-    from products.types import product_type_get
-
-    return product_type_get("RABBITMQ").timeout("setup"), float(settings.LCM_POLL_INTERVAL)
 
 
 def _said(response, prefix: str = ": ") -> str:

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, wait_for
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
 
 PRODUCT = "VMware Cloud Director appliance"
 APPLIANCE_PORT, CELL_PORT = 5480, 443
@@ -67,7 +67,7 @@ def ready(node: ApplianceNode) -> None:
 
 def setup(node: ApplianceNode) -> None:
     """System setup of this node as primary, standby or cell; returns when its cell answers."""
-    timeout, poll = _waits()
+    timeout, poll = setup_waits("VCD")
     deadline = time.monotonic() + timeout
     body = setup_body(node)
     summary = f"NFS share {body['storage']['nfs']}"
@@ -136,7 +136,7 @@ def _failover_mode_set(primary: ApplianceNode) -> None:
                           f"{_said(response)}")
     task = urlsplit(response.headers.get("Location", "")).path or None
     if task:
-        timeout, poll = _waits()
+        timeout, poll = setup_waits("VCD")
         _task_wait(primary, task, what=f"setting failover mode {mode.upper()}", timeout=timeout, poll=poll)
     primary.log(f"{primary.ip}: database cluster failover mode {mode.upper()} (standby: {', '.join(standbys)})")
 
@@ -270,15 +270,6 @@ def _vcd_session(primary: ApplianceNode) -> Iterator[tuple[RestClient, dict[str,
                 client.request("DELETE", SESSION_CURRENT, headers=headers)
     finally:
         client.close()
-
-
-def _waits() -> tuple[float, float]:
-    """The VCD type's setup timeout and the deployment's poll interval (both configurable)."""
-    from django.conf import settings
-
-    from products.types import product_type_get
-
-    return product_type_get("VCD").timeout("setup"), float(settings.LCM_POLL_INTERVAL)
 
 
 def _root_refused(node: ApplianceNode, response) -> str:
