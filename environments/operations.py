@@ -33,13 +33,16 @@ operation_register(
     )
 )
 
+# The first step of both deletes: each VM recorded with an instance UUID (the request's "vms").
+VM_DESTROY = ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=actions.items_vms)
+
 operation_register(
     Operation(
         name="environment.delete",
         title="Delete environment",
         target_type="environment",
         stages=(
-            ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=actions.items_vms),
+            VM_DESTROY,
             ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),
         ),
         finished=services.delete_finished,
@@ -53,7 +56,7 @@ operation_register(
         title="Delete product",
         target_type="environment",
         stages=(
-            ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=actions.items_vms),
+            VM_DESTROY,
             ActionSpec("product_remove", "Remove the product's definition", actions.product_remove),
         ),
         finished=services.delete_finished,
