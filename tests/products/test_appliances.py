@@ -369,6 +369,7 @@ def test_vcd_finish_sets_the_failover_mode_of_an_ha_cluster(appliances, mode):
     assert f"database cluster failover mode {mode} (standby: {STANDBY})" in primary.log.text()
     for ip in (STANDBY, CELL):  # only the primary is asked
         assert not [c for c in appliances[ip].calls if "/failover/" in c.path]
+    assert_no_secret(primary.log)
 
 
 def test_vcd_failover_mode_does_not_apply_without_a_standby(appliances):
