@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyVmomi import SoapStubAdapter, vim, vmodl
 from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap
 
+from lifecycle.errors import ApplicationError
+
 logger = logging.getLogger(__name__)
 
 PropertyCollector = vmodl.query.PropertyCollector
@@ -32,24 +34,8 @@ PropertyCollector = vmodl.query.PropertyCollector
 # Errors
 
 
-class VSphereError(Exception):
+class VSphereError(ApplicationError):
     """Something a vSphere administrator can act on; `message` says what, in their words."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self):
-        # Celery's prefork pool pickles a failing task's exception; keep the extra attributes.
-        extra = {key: value for key, value in vars(self).items() if key != "message"}
-        return _error_rebuild, (type(self), self.message, extra)
-
-
-def _error_rebuild(cls: type[VSphereError], message: str, extra: dict[str, Any]) -> VSphereError:
-    error = cls.__new__(cls)
-    VSphereError.__init__(error, message)
-    error.__dict__.update(extra)
-    return error
 
 
 class Unreachable(VSphereError):

@@ -90,7 +90,7 @@ class Client:
         headers = {}
         if auth:
             if not self.token:
-                raise UsageError(f"not logged in to {self.server}", hint=f"run `lcm login --server {self.server}`")
+                raise UsageError(f"not logged in to {self.server}", remediation=f"run `lcm login --server {self.server}`")
             headers["Authorization"] = f"Bearer {self.token}"
         url = self.url(path)
         try:
@@ -99,7 +99,7 @@ class Client:
         except requests.exceptions.SSLError as exc:
             raise Unreachable(
                 f"cannot reach {self.server}: {_reason(exc)}",
-                hint="pass --ca-file with the certificate of the CA that signed it (or --insecure to skip the check)",
+                remediation="pass --ca-file with the certificate of the CA that signed it (or --insecure to skip the check)",
             ) from None
         except requests.Timeout:
             raise Unreachable(f"cannot reach {self.server}: no answer within {self.timeout[1]:g} s") from None
@@ -107,7 +107,7 @@ class Client:
             raise Unreachable(f"cannot reach {self.server}: {_reason(exc)}") from None
         except OSError as exc:  # requests checks the CA bundle path ($REQUESTS_CA_BUNDLE, --ca-file) itself
             raise UsageError(f"cannot check {self.server}'s TLS certificate: {exc}",
-                             hint="fix --ca-file or $REQUESTS_CA_BUNDLE") from None
+                             remediation="fix --ca-file or $REQUESTS_CA_BUNDLE") from None
         return self._answer(response)
 
     def _answer(self, response: requests.Response) -> Any:
@@ -132,7 +132,7 @@ class Client:
         else:
             message, errors = f"HTTP {status} {response.reason} from {response.url}", {}
         hint = self.login_hint() if status == 401 else ""
-        raise ApiError(message, status=status, errors=errors, hint=hint, body=body if isinstance(body, dict) else None)
+        raise ApiError(message, status=status, errors=errors, remediation=hint, body=body if isinstance(body, dict) else None)
 
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)

@@ -52,7 +52,7 @@ def _refused(exc: ApiError, report: dict | None, *, ignoring: bool = False, igno
     failed = [c for c in (report or {}).get("checks") or [] if c.get("status") == "FAIL"]
     if exc.status != 400 or not failed:
         if any("replaceExisting" in p for problems in exc.errors.values() for p in problems):
-            exc.hint = "pass --replace-existing to replace the stored definition (only one that was never deployed)"
+            exc.remediation = "pass --replace-existing to replace the stored definition (only one that was never deployed)"
         raise exc
     err = sys.stderr
     print(f"error: the definition is not valid ({_count(len(failed), 'check')} failed); nothing was stored", file=err)
@@ -284,7 +284,7 @@ def _write_new(path: Path, text: str, *, force: bool) -> None:
         fd = os.open(path, flags, 0o644)
     except FileExistsError:
         raise UsageError(f"{path} exists already; it was not overwritten",
-                         hint="pass --force to overwrite it, or name another file with -o") from None
+                         remediation="pass --force to overwrite it, or name another file with -o") from None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w", encoding="utf-8") as stream:

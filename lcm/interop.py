@@ -32,7 +32,7 @@ def cmd_show(args, client: Client) -> int:
     if args.product_type:
         if args.product_type not in products:
             raise UsageError(f"the interop table has no product type {args.product_type}",
-                             hint=f"it has: {', '.join(products) or 'none'}")
+                             remediation=f"it has: {', '.join(products) or 'none'}")
         products = {args.product_type: products[args.product_type]}
         interop = {**interop, "products": products}
     if args.json:

@@ -86,7 +86,7 @@ def _verify(args, config: dict, server: str) -> bool | str:
 def _server(args, config: dict) -> str:
     server = args.server or os.environ.get("LCM_SERVER") or config.get("server")
     if not server:
-        raise UsageError("no server given", hint="pass --server URL, set LCM_SERVER, or run `lcm login --server URL`")
+        raise UsageError("no server given", remediation="pass --server URL, set LCM_SERVER, or run `lcm login --server URL`")
     return server_normalize(server)
 
 
@@ -100,7 +100,7 @@ def client_make(args) -> Client:
             token, source = config["token"], "config"
         else:
             raise UsageError(f"not logged in to {server} (the saved login is for {config.get('server')})",
-                             hint=f"run `lcm login --server {server}`")
+                             remediation=f"run `lcm login --server {server}`")
     return Client(server, token=token, token_source=source, verify=_verify(args, config, server))
 
 
@@ -121,7 +121,7 @@ def cmd_login(args, _client: None) -> int:
                 warnings.simplefilter("error", getpass.GetPassWarning)  # never echo a password
                 password = getpass.getpass(f"Password for {username} at {server}: ")
     except getpass.GetPassWarning:
-        raise UsageError("no terminal to ask for the password on", hint="pipe it in with --password-stdin") from None
+        raise UsageError("no terminal to ask for the password on", remediation="pipe it in with --password-stdin") from None
     except EOFError:
         raise UsageError("no username or password given") from None
     if not username or not password:
@@ -187,8 +187,8 @@ def error_print(error: CliError) -> None:
             line = f"{path}: {problem}" if path else problem
             if line != error.message:  # the API's message often repeats the first field error
                 print(f"  {line}", file=err)
-    if error.hint:
-        print(f"hint: {error.hint}", file=err)
+    if error.remediation:
+        print(f"hint: {error.remediation}", file=err)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,7 +108,7 @@ def delete_confirmed(what: str, *, yes: bool) -> bool:
     if yes:
         return True
     if not sys.stdin.isatty():
-        raise UsageError(f"not deleting {what} without confirmation", hint="pass --yes to delete without asking")
+        raise UsageError(f"not deleting {what} without confirmation", remediation="pass --yes to delete without asking")
     answer = input(f"Delete {what}? [y/N] ")
     if answer.strip().lower() in ("y", "yes"):
         return True

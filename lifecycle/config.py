@@ -7,9 +7,11 @@ import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from lifecycle.errors import ApplicationError
 
-class ConfigurationError(Exception):
-    pass
+
+class ConfigurationError(ApplicationError):
+    """An environment variable or a file under the data directory is wrong; the message says which."""
 
 
 def env_bool(name: str, default: bool) -> bool:

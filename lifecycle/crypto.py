@@ -6,13 +6,14 @@ from django.conf import settings
 from django.db import models
 
 from lifecycle.config import encryption_keys_load
+from lifecycle.errors import ApplicationError
 
 # What the API and the pages show instead of a stored secret; sending it back keeps the stored value.
 SECRET_PLACEHOLDER = "$encrypted$"
 
 
-class SecretUnreadable(Exception):
-    pass
+class SecretUnreadable(ApplicationError):
+    """A stored secret cannot be decrypted with the configured keys."""
 
 
 @cache

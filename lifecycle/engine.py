@@ -24,7 +24,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from lifecycle.errors import ServiceError
+from lifecycle.errors import ApplicationError
 from lifecycle.masking import request_unmask, text_redact
 from lifecycle.models import Action, Status, Task
 from lifecycle.operations import ActionFailed, operation_get
@@ -109,10 +109,7 @@ class ActionContext:
         messages and traceback from now on."""
         from lifecycle.services import secret_resolve
 
-        try:
-            clear = secret_resolve(value, path=path)
-        except Exception as exc:
-            raise ActionFailed(getattr(exc, "message", str(exc))) from None
+        clear = secret_resolve(value, path=path)
         if clear:
             self._resolved.add(clear)
         return clear
@@ -207,9 +204,9 @@ def action_run(action_id: int) -> None:
         result = spec.run(ctx)
     except TaskCancelled:
         _action_finish(action_id, Status.CANCELLED, "cancelled by the user; this action stopped at a safe point")
-    except (ActionFailed, ServiceError) as exc:  # a service's refusal is the action's failure, said as it is
-        ctx.log(f"failed: {exc.message}")
-        _action_finish(action_id, Status.ERROR, ctx.redact(exc.message))
+    except ApplicationError as exc:  # any of our own errors is the action's failure, said as it is
+        ctx.log(f"failed: {exc.text}")
+        _action_finish(action_id, Status.ERROR, ctx.redact(exc.text))
     except Exception as exc:  # a bug or an unforeseen failure: say what, keep the traceback in the log
         trace = traceback.format_exc()
         # The worker's log gets the traceback with the task's secrets blanked out, like the task log.

@@ -3,7 +3,9 @@
 Apps declare theirs in ``<app>/operations.py`` (imported at start-up) with ``operation_register``.
 An action is a small function ``run(ctx: ActionContext) -> dict | None``: it reads the request and
 earlier results from ``ctx``, reports through ``ctx.log``/``ctx.progress``, raises ``ActionFailed``
-with a plain message when it cannot do its job (a service's ``ServiceError`` counts the same), and returns a JSON-able result for later actions.
+with a plain message when it cannot do its job (any ``lifecycle.errors.ApplicationError`` raised by
+what it calls counts the same, so nothing translates errors by hand), and returns a JSON-able result
+for later actions.
 """
 from __future__ import annotations
 
@@ -11,16 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lifecycle.errors import ApplicationError
+
 if TYPE_CHECKING:
     from lifecycle.engine import ActionContext
 
 
-class ActionFailed(Exception):
+class ActionFailed(ApplicationError):
     """The action could not do its job; the message is shown to the user as it is."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

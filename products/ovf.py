@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from lifecycle.errors import ApplicationError
+
 NS = {
     "ovf": "http://schemas.dmtf.org/ovf/envelope/1",
     "rasd": "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData",
@@ -34,12 +36,8 @@ MANIFEST_LINE = re.compile(r"^(?P<algorithm>[A-Za-z0-9]+)\s*\((?P<name>.+)\)\s*=
 Progress = Callable[[int], None]  # called with the bytes read so far, about once per MiB
 
 
-class OvfError(Exception):
+class OvfError(ApplicationError):
     """The file cannot be used at all: not a tar, truncated, not an OVF descriptor. Says why, plainly."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # --- the descriptor ---

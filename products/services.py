@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from django.db import transaction
 from django.utils import timezone
 
+from lifecycle.errors import ApplicationError
 from lifecycle.models import Task
 from lifecycle.services import task_create
 from products import ovf
@@ -39,12 +40,8 @@ def repository_scan(*, user=None) -> Task:
                        target_key="repository", request={}, user=user)
 
 
-class RepositoryUnreadable(Exception):
+class RepositoryUnreadable(ApplicationError):
     """The repository directory itself cannot be read: nothing is known, nothing may be changed."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

@@ -7,7 +7,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from lifecycle.errors import ServiceError
+from lifecycle.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,10 @@ def _flatten(detail, path: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ServiceError):
-        return Response({"message": exc.message, "errors": exc.errors, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, ApplicationError):  # a service's refusal, or any of our errors a view let through
+        errors = getattr(exc, "errors", None) or ({exc.path: [exc.message]} if exc.path else {})
+        body = {"message": exc.text, "errors": errors, **getattr(exc, "extra", {})}
+        return Response(body, status=getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = next(iter(errors.items()), ("", ["invalid request"]))

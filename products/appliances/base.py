@@ -19,22 +19,15 @@ from typing import Any
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import certificate_probe
+from lifecycle.errors import ApplicationError
 
 
-class NotReady(Exception):
+class NotReady(ApplicationError):
     """The appliance does not answer as ready yet; `message` says what it waits for. Retried until timeout."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
-
-class SetupFailed(Exception):
+class SetupFailed(ApplicationError):
     """The appliance refused a setup call, or answered it wrongly: `message` says what, for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass
