@@ -29,10 +29,7 @@ def certificate_verify(ctx) -> dict:
     target = _target(ctx)
     accepted = target["content"]["certificate"]["thumbprint"]
     ctx.log(f"fetching the certificate of {target['fqdn']}:{target['port']}")
-    try:
-        presented = vsphere.certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
-    except vsphere.VSphereError as exc:
-        raise ActionFailed(exc.message) from None
+    presented = vsphere.certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
     if not services.thumbprints_equal(presented.thumbprint, accepted):
         raise ActionFailed(
             f"the certificate presented by {target['fqdn']}:{target['port']} has changed: it now presents SHA-256 "
@@ -53,23 +50,17 @@ def _connect(ctx):
 
 def login(ctx) -> dict:
     connection, target = _connect(ctx)
-    try:
-        with connection as si:
-            session = si.RetrieveContent().sessionManager.currentSession
-            user = session.userName if session else target["username"]
-    except vsphere.VSphereError as exc:
-        raise ActionFailed(exc.message) from None
+    with connection as si:
+        session = si.RetrieveContent().sessionManager.currentSession
+        user = session.userName if session else target["username"]
     ctx.log(f"logged in to {target['fqdn']}:{target['port']} as {user}")
     return {"userName": user}
 
 
 def about_read(ctx) -> dict:
     connection, target = _connect(ctx)
-    try:
-        with connection as si:
-            about = vsphere.about_read(si)
-    except vsphere.VSphereError as exc:
-        raise ActionFailed(exc.message) from None
+    with connection as si:
+        about = vsphere.about_read(si)
     if about.get("apiType") != "VirtualCenter":
         raise ActionFailed(
             f"{target['fqdn']} is not a vCenter Server (it reports {about.get('fullName')}, API type {about.get('apiType')})"
@@ -81,12 +72,9 @@ def about_read(ctx) -> dict:
 
 def inventory_discover(ctx) -> dict:
     connection, target = _connect(ctx)
-    try:
-        with connection as si:
-            ctx.check_cancel()
-            items = [item.to_dict() for item in vsphere.inventory_read(si)]
-    except vsphere.VSphereError as exc:
-        raise ActionFailed(exc.message) from None
+    with connection as si:
+        ctx.check_cancel()
+        items = [item.to_dict() for item in vsphere.inventory_read(si)]
     counts = Counter(item["kind"] for item in items)
     summary = ", ".join(f"{n} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items()))
     ctx.log(f"found {summary}")
@@ -108,11 +96,8 @@ def _rest_connect(ctx, client):
 
 def _rest_login(ctx, client) -> dict:
     connection, target = _rest_connect(ctx, client)
-    try:
-        with connection as session:
-            user = client.user_read(session)
-    except vsphere.VSphereError as exc:
-        raise ActionFailed(exc.message) from None
+    with connection as session:
+        user = client.user_read(session)
     roles = f" (roles: {', '.join(user['roles'])})" if user.get("roles") else ""
     ctx.log(f"logged in to {target['fqdn']}:{target['port']} as {user['userName']}{roles}")
     return user
@@ -120,11 +105,8 @@ def _rest_login(ctx, client) -> dict:
 
 def _rest_about_read(ctx, client, identity: tuple[str, ...]) -> dict:
     connection, _ = _rest_connect(ctx, client)
-    try:
-        with connection as session:
-            about = client.about_read(session)
-    except vsphere.VSphereError as exc:
-        raise ActionFailed(exc.message) from None
+    with connection as session:
+        about = client.about_read(session)
     facts = ", ".join(f"{key} {about[key]}" for key in identity if about.get(key))
     ctx.log(f"{about['fullName']}" + (f" (build {about['build']})" if about.get("build") else "") + (f"; {facts}" if facts else ""))
     ctx.progress(100, about["fullName"])

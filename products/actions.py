@@ -3,17 +3,13 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from lifecycle.operations import ActionFailed
 from products import services
 
 
 def directory_check(ctx) -> dict:
     """The repository directory must be readable and hold at least one product directory."""
     root = settings.LCM_REPOSITORY_DIR
-    try:
-        layout = services.repository_walk(root=root)
-    except services.RepositoryUnreadable as exc:
-        raise ActionFailed(exc.message) from None
+    layout = services.repository_walk(root=root)
     ctx.log(f"repository directory {root}: {', '.join(layout.present)} present")
     for directory in layout.missing:
         ctx.log(f"{directory} does not exist (the scan does not create it)")
@@ -26,10 +22,7 @@ def directory_check(ctx) -> dict:
 
 
 def files_scan(ctx) -> dict:
-    try:
-        summary = services.repository_files_scan(root=settings.LCM_REPOSITORY_DIR, log=ctx.log,
-                                                 progress=ctx.progress, check_cancel=ctx.check_cancel)
-    except services.RepositoryUnreadable as exc:
-        raise ActionFailed(exc.message) from None
+    summary = services.repository_files_scan(root=settings.LCM_REPOSITORY_DIR, log=ctx.log,
+                                             progress=ctx.progress, check_cancel=ctx.check_cancel)
     ctx.progress(100, summary.message)
     return summary.to_dict()
