@@ -210,10 +210,11 @@ class VersionOnly(FakeAppliance):
     """An appliance that only answers its version endpoint (Usage Meter, Tenant App)."""
 
     version_path = ""
+    default_version = ""  # what it answers unless expect() was given a version
 
-    def __init__(self, park, ip, *, version: str, **kwargs):
+    def __init__(self, park, ip, *, version: str | None = None, **kwargs):
         super().__init__(park, ip, **kwargs)
-        self.version = version
+        self.version = version or self.default_version
 
     def answer(self, ex: Exchange) -> None:
         if self.starting():

@@ -8,6 +8,4 @@ class FakeTenantApp(VersionOnly):
     product_type = "VROPS_TENANT_APP"
     port_names = ("https",)
     version_path = "/tenant-app/api/version"
-
-    def __init__(self, park, ip, *, version: str = "2.6.0", **kwargs):
-        super().__init__(park, ip, version=version, **kwargs)
+    default_version = "2.6.0"

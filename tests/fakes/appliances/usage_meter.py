@@ -8,6 +8,4 @@ class FakeUsageMeter(VersionOnly):
     product_type = "USAGE_METER"
     port_names = ("https",)
     version_path = "/api/v1/version"
-
-    def __init__(self, park, ip, *, version: str = "4.7.0.0", **kwargs):
-        super().__init__(park, ip, version=version, **kwargs)
+    default_version = "4.7.0.0"
