@@ -8,8 +8,11 @@ PYTEST_ARGS ?=
 
 .PHONY: run test bench worker vcsim clean
 
+# Root installs a missing python3-venv with apt-get; anyone else is told to (as for vcsim's packages).
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "python3-venv is missing; install it as root: apt-get install python3-venv" >&2; exit 1; fi; \
 	  echo "python3-venv is missing; installing it with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
 	  $(PYTHON) -m venv $(VENV); }

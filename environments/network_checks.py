@@ -24,7 +24,7 @@ import dns.reversename
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 _SEVERITY = {PASS: 0, WARN: 1, FAIL: 2}
-DEFAULT_PORTS = (22, 80, 443, 5480)  # SSH, HTTP, HTTPS, the VAMI of VMware appliances
+DEFAULT_PORTS = (22, 80)  # SSH, HTTP; the pre-checks add the appliance ports the product types declare
 RESOLV_CONF = "/etc/resolv.conf"  # read when no DNS servers are given
 
 K = TypeVar("K")

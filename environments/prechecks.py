@@ -20,6 +20,7 @@ from environments.deployment import (NodeRef, deployment_option, disk_bytes_need
                                      network_settings, package_for, placement_of, vcenter_component,
                                      vcenter_connect)
 from environments.spec import FAIL, PASS, WARN, Check
+from products.types import appliance_ports
 
 # Nodes already deployed are not checked for a free name or a silent IP: they are ours.
 Skip = Callable[[NodeRef], bool]
@@ -171,7 +172,7 @@ def _network(refs: list[NodeRef]) -> list[Check]:
             dns = network_checks.dns_check(ref.node["hostName"], ip, nameservers=nameservers)
         except ValueError as exc:  # e.g. a DNS server in the port group settings that is not an address
             dns = network_checks.NetworkCheck(FAIL, f"cannot check DNS: {exc}", [])
-        used = network_checks.address_in_use(ip)
+        used = network_checks.address_in_use(ip, ports=(*network_checks.DEFAULT_PORTS, *appliance_ports()))
         return [Check("dns", dns.status, f"{ref.path}.hostName", dns.message),
                 Check("address", used.status, f"{ref.path}.nics[0].ipAddress", used.message)]
 

@@ -1,7 +1,7 @@
 """Pages of environments: the list, an environment's page (validate on demand, export, delete), JSON
 import, and the product wizard that defines a new environment or adds a product to a stored one.
 
-The wizard's state lives in the session (environments/wizard.py); each step is one URL. Every check is
+The wizard's state lives in the session (environments/wizard/); each step is one URL. Every check is
 environment_validate's or environment_submit's: the pages only show where a failure belongs.
 """
 import json
@@ -17,8 +17,9 @@ from environments import selectors, services
 from environments.forms import ImportForm, import_secrets_hide, import_secrets_restore
 from environments.models import Environment, EnvironmentState, Product
 from environments.spec import secret_paths
-from environments.wizard import (ALL, OPTION_FIELDS, Wizard, inventory_options, port_group_settings,
-                                 version_options)
+from environments.wizard.options import OPTION_FIELDS, inventory_options, port_group_settings, version_options
+from environments.wizard.session import Wizard
+from environments.wizard.steps import ALL
 from lifecycle.errors import NotFound, ServiceError
 from lifecycle.selectors import last_tasks, task_list
 from products.types import product_type_get

@@ -155,12 +155,20 @@ LCM_HEARTBEAT_TIMEOUT = float(os.environ.get("LCM_HEARTBEAT_TIMEOUT", "60"))
 LCM_SWEEP_INTERVAL = float(os.environ.get("LCM_SWEEP_INTERVAL", "30"))
 LCM_API_TOKEN_HOURS = float(os.environ.get("LCM_API_TOKEN_HOURS", "12"))
 LCM_VCENTER_TIMEOUT = float(os.environ.get("LCM_VCENTER_TIMEOUT", "30"))
+
+
+def _per_type(variable: str, convert) -> dict:
+    """A "TYPE.name=value,…" variable as {"TYPE.name": value}: overrides of the product types' declarations."""
+    items = (item.partition("=") for item in os.environ.get(variable, "").split(",") if item.strip())
+    return {key.strip(): convert(value) for key, _, value in items}
+
+
 # Deployment waits per product type, overriding the type's declaration: "VCD.guest=1800,RABBITMQ.ready=600"
 # (kinds: guest, ready, setup; seconds).
-LCM_TIMEOUTS = {
-    key.strip(): float(value)
-    for key, _, value in (item.partition("=") for item in os.environ.get("LCM_TIMEOUTS", "").split(",") if item.strip())
-}
+LCM_TIMEOUTS = _per_type("LCM_TIMEOUTS", float)
+# The appliances' own ports per product type, overriding the type's declaration (their real ports):
+# "VCD.cell=10443,RABBITMQ.management=25672". The tests use it to keep off the privileged ports.
+LCM_APPLIANCE_PORTS = _per_type("LCM_APPLIANCE_PORTS", int)
 # How often the deployment polls for a guest or an appliance endpoint (seconds).
 LCM_POLL_INTERVAL = float(os.environ.get("LCM_POLL_INTERVAL", "5"))
 # DNS servers for the pre-checks' forward and reverse lookups ("ip" or "ip:port", comma-separated);

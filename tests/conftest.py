@@ -63,6 +63,7 @@ def worker_env(**overrides) -> dict:
         LCM_HEARTBEAT_INTERVAL="0.5",
         LCM_HEARTBEAT_TIMEOUT="6",
         LCM_SWEEP_INTERVAL="1",
+        LCM_APPLIANCE_PORTS=",".join(f"{key}={port}" for key, port in settings.LCM_APPLIANCE_PORTS.items()),
         PYTHONPATH=str(REPO),
     )
     env.update(overrides)

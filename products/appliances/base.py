@@ -77,6 +77,13 @@ class ApplianceApi:
     finish: Callable[[ApplianceNode], None] | None = None
 
 
+def appliance_port(product_type_code: str, name: str) -> int:
+    """The port `name` the type declares for its appliance (products/types), overrides applied."""
+    from products.types import product_type_get
+
+    return product_type_get(product_type_code).port(name)
+
+
 def setup_waits(product_type_code: str) -> tuple[float, float]:
     """The type's setup timeout and the deployment's poll interval (both configurable)."""
     from django.conf import settings
@@ -103,9 +110,11 @@ def wait_for(node: ApplianceNode, attempt: Callable[[], str | None], *, timeout:
         time.sleep(min(poll, remaining))
 
 
-def version_answers(node: ApplianceNode, *, port: int, path: str, product: str) -> None:
+def version_answers(node: ApplianceNode, *, product_type: str, port_name: str, path: str, product: str) -> None:
     """Ready when GET https://ip:port/path answers 200 with a JSON {"version": …} (served without logging
-    in); 5xx means the application is still starting; anything else is not the product we expect."""
+    in); 5xx means the application is still starting; anything else is not the product we expect. The
+    port is the one the type declares as `port_name`."""
+    port = appliance_port(product_type, port_name)
     with contextlib.closing(node.client(port, product=product)) as client:
         response = client.request("GET", path)
         if response.status_code == 200:

@@ -21,10 +21,10 @@ from urllib.parse import quote
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
+from products.appliances.base import (ApplianceApi, ApplianceNode, NotReady, SetupFailed, appliance_port, setup_waits,
+                                      wait_for)
 
 PRODUCT = "RabbitMQ management API"
-PORT = 15672
 OVERVIEW = "/api/overview"
 NODES = "/api/nodes"
 ALL = ".*"
@@ -42,9 +42,10 @@ def ready(node: ApplianceNode) -> None:
     if response.status_code == 401:
         raise SetupFailed(f"{node.ip}: RabbitMQ refused the user {node.properties['username']} "
                           f"({status_text(response)}{_said(response, ': ')}); check the username and password")
+    port = appliance_port("RABBITMQ", "management")
     if response.status_code in (500, 502, 503, 504):
-        raise NotReady(f"{node.ip}:{PORT} answers {status_text(response)}: RabbitMQ is still starting")
-    raise SetupFailed(f"{node.ip}:{PORT} answered GET {OVERVIEW} with {status_text(response)}{_said(response)}; "
+        raise NotReady(f"{node.ip}:{port} answers {status_text(response)}: RabbitMQ is still starting")
+    raise SetupFailed(f"{node.ip}:{port} answered GET {OVERVIEW} with {status_text(response)}{_said(response)}; "
                       "check that this is a RabbitMQ appliance")
 
 
@@ -118,7 +119,7 @@ def _check(node: ApplianceNode, response, what: str) -> None:
 
 @contextlib.contextmanager
 def _management(node: ApplianceNode) -> Iterator[RestClient]:
-    client = node.client(PORT, product=PRODUCT)
+    client = node.client(appliance_port("RABBITMQ", "management"), product=PRODUCT)
     client.session.auth = (node.properties["username"], node.properties["password"])
     try:
         yield client

@@ -11,7 +11,7 @@ from functools import partial
 from products.appliances.base import ApplianceApi, version_answers
 
 PRODUCT = "vCloud Usage Meter"
-PORT = 8443
 VERSION = "/api/v1/version"
 
-appliance = ApplianceApi(ready=partial(version_answers, port=PORT, path=VERSION, product=PRODUCT))
+appliance = ApplianceApi(ready=partial(version_answers, product_type="USAGE_METER", port_name="https", path=VERSION,
+                                       product=PRODUCT))

@@ -29,10 +29,10 @@ from urllib.parse import urlsplit
 
 from datacenters.rest import RestClient, error_text, status_text
 from datacenters.vsphere import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
+from products.appliances.base import (ApplianceApi, ApplianceNode, NotReady, SetupFailed, appliance_port, setup_waits,
+                                      wait_for)
 
 PRODUCT = "VMware Cloud Director appliance"
-APPLIANCE_PORT, CELL_PORT = 5480, 443
 API_VERSION = "36.0"
 VERSION = "/api/1.0.0/version"
 SYSTEM_SETUP = "/api/1.0.0/systemSetup"
@@ -59,9 +59,10 @@ def ready(node: ApplianceNode) -> None:
             return
     if response.status_code == 401:
         raise SetupFailed(_root_refused(node, response))
+    port = appliance_port("VCD", "appliance")
     if response.status_code in (500, 502, 503, 504):
-        raise NotReady(f"{node.ip}:{APPLIANCE_PORT} answers {status_text(response)}: the appliance is still starting")
-    raise SetupFailed(f"{node.ip}:{APPLIANCE_PORT} answered GET {VERSION} with {status_text(response)}"
+        raise NotReady(f"{node.ip}:{port} answers {status_text(response)}: the appliance is still starting")
+    raise SetupFailed(f"{node.ip}:{port} answered GET {VERSION} with {status_text(response)}"
                       f"{_said(response)}; check that this is a VMware Cloud Director 10.3 or later appliance")
 
 
@@ -178,7 +179,8 @@ def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeou
             if failure:
                 raise SetupFailed(f"{node.ip}: the {node.role} setup failed: {failure}")
         try:
-            with contextlib.closing(node.client(CELL_PORT, product="VMware Cloud Director")) as client:
+            cell = node.client(appliance_port("VCD", "cell"), product="VMware Cloud Director")
+            with contextlib.closing(cell) as client:
                 response = client.request("GET", VERSIONS)
         except Unreachable as exc:  # the cell starts (and restarts) during setup
             return exc.message
@@ -236,7 +238,7 @@ def _task_read(node: ApplianceNode, task: str) -> tuple[str | None, str | None]:
 
 @contextlib.contextmanager
 def _appliance(node: ApplianceNode) -> Iterator[RestClient]:
-    client = node.client(APPLIANCE_PORT, product=PRODUCT)
+    client = node.client(appliance_port("VCD", "appliance"), product=PRODUCT)
     client.session.auth = ("root", node.root_password)
     try:
         yield client
@@ -251,7 +253,7 @@ def _vcd_session(primary: ApplianceNode) -> Iterator[tuple[RestClient, dict[str,
     password = primary.product.get("adminPassword")
     if not password:
         raise SetupFailed("the product has no adminPassword: cannot log in to VCD as its system administrator")
-    client = primary.client(CELL_PORT, product="VMware Cloud Director")
+    client = primary.client(appliance_port("VCD", "cell"), product="VMware Cloud Director")
     try:
         response = client.request("POST", SESSIONS, auth=(username, password),
                                   headers={"Accept": f"application/json;version={API_VERSION}"})

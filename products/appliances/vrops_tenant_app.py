@@ -10,7 +10,7 @@ from functools import partial
 from products.appliances.base import ApplianceApi, version_answers
 
 PRODUCT = "vRealize Operations Tenant App"
-PORT = 443
 VERSION = "/tenant-app/api/version"
 
-appliance = ApplianceApi(ready=partial(version_answers, port=PORT, path=VERSION, product=PRODUCT))
+appliance = ApplianceApi(ready=partial(version_answers, product_type="VROPS_TENANT_APP", port_name="https",
+                                       path=VERSION, product=PRODUCT))

@@ -20,3 +20,8 @@ def product_type_get(code: str) -> ProductType | None:
 
 def product_type_codes() -> list[str]:
     return sorted(_TYPES)
+
+
+def appliance_ports() -> list[int]:
+    """Every port an appliance of any type listens on (overrides applied), in order."""
+    return sorted({t.port(name) for t in _TYPES.values() for name in t.ports})

@@ -81,6 +81,9 @@ class ProductType:
     # Every node's OVF is imported at once; the primary is then started and set up first, and the other
     # nodes after it, all at the same time.
     appliance: "ApplianceApi | None" = None
+    # The appliance's own TCP ports by name, as the product listens in production ({"cell": 443}). The
+    # appliance API code reads them through port(); LCM_APPLIANCE_PORTS can point them elsewhere.
+    ports: dict[str, int] = field(default_factory=dict)
     # OVF values a non-primary node takes from its product's primary node (e.g. the cluster to join):
     # primary node's definition → {OVF key: value}.
     member_ovf: Callable[[dict], dict[str, str]] | None = None
@@ -96,6 +99,13 @@ class ProductType:
 
         override = settings.LCM_TIMEOUTS.get(f"{self.code}.{kind}")
         return float(override) if override is not None else float(getattr(self, f"{kind}_timeout"))
+
+    def port(self, name: str) -> int:
+        """A declared port of the appliance, unless LCM_APPLIANCE_PORTS overrides it ("VCD.cell=10443")."""
+        from django.conf import settings
+
+        override = settings.LCM_APPLIANCE_PORTS.get(f"{self.code}.{name}")
+        return int(override) if override is not None else self.ports[name]
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)

@@ -19,6 +19,7 @@ product_type_register(
         ),
         node_role_of=lambda node: "primary" if node.get("isPrimary") else "member",
         appliance=appliance,
+        ports={"management": 15672},  # the management HTTP API
         # A member joins the primary's cluster at boot (with the shared erlang cookie).
         member_ovf=lambda primary: {"rabbitmq_cluster_join": f"rabbit@{primary['hostName'].split('.')[0]}"},
         ready_timeout=600,

@@ -13,6 +13,7 @@ product_type_register(
         help="One appliance.",
         node_roles=(NodeRole("appliance", "Appliance", 1, 1, primary=True),),
         appliance=appliance,
+        ports={"https": 8443},  # the web application
         ready_timeout=1200,  # its first boot initializes its database before the web application starts
         ovf_node_keys={
             "hostName": "vami.hostname",

@@ -32,6 +32,7 @@ product_type_register(
         node_role_of=_role,
         admin_password_required=True,  # the system administrator the primary's setup creates
         appliance=appliance,
+        ports={"appliance": 5480, "cell": 443},  # the appliance API (VAMI) and the cell (VCD API)
         ovf_node_keys={
             "hostName": "vami.hostname" + SUFFIX,
             "ipAddress": "vami.ip{n}" + SUFFIX,

@@ -10,6 +10,7 @@ product_type_register(
         help="One appliance, connected to a VCD and a vRealize Operations Manager.",
         node_roles=(NodeRole("appliance", "Appliance", 1, 1, primary=True),),
         appliance=appliance,
+        ports={"https": 443},
         ovf_node_keys={
             "hostName": "hostname",
             "ipAddress": "ip0",

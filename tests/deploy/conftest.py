@@ -3,7 +3,8 @@
 "boot" when vcsim powers a VM on (tests/guests.py), and a worker process configured for all of it.
 
 Nodes get loopback addresses 127.0.1.x (all of 127/8 is this machine's), so the appliance fakes can
-listen where the product code expects the appliance, on its real ports.
+listen where the product code expects the appliance, on the ports its type declares (this session's,
+off the privileged ones: tests/fakes/appliances).
 """
 from __future__ import annotations
 

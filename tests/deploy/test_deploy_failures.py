@@ -10,6 +10,7 @@ import pytest
 from environments.models import Environment, EnvironmentState, Node, NodeState
 from lifecycle.models import Status
 from lifecycle.services import task_cancel, task_restart
+from products.types import product_type_get
 from tests.deploy.conftest import REPOSITORY
 from tests.helpers import action_wait, task_story, task_wait
 from tests.deploy.packages import ova_build
@@ -22,7 +23,8 @@ def test_failing_prechecks_stop_before_any_vm_is_made(deploy_world):
     spec = deploy_world.definition("RABBITMQ", nodes=3)
     nodes = spec["products"][0]["nodes"]
     deploy_world.dns.records[nodes[1]["hostName"]] = "127.0.1.250"  # DNS disagrees with the definition
-    listener = socket.create_server((nodes[2]["nics"][0]["ipAddress"], 443))  # something answers at that IP
+    https = product_type_get("VCD").port("cell")  # 443 in production; the suite's own here
+    listener = socket.create_server((nodes[2]["nics"][0]["ipAddress"], https))  # something answers at that IP
     try:
         with deploy_world.connect() as si:  # a VM of that name (not ours) sits in the folder already
             from pyVmomi import vim
@@ -43,7 +45,7 @@ def test_failing_prechecks_stop_before_any_vm_is_made(deploy_world):
     assert f"FAIL vm         products[0].nodes[0].vmName: a VM named '{nodes[0]['vmName']}'" in action.log
     assert (f"FAIL dns        products[0].nodes[1].hostName: {nodes[1]['hostName']} resolves to 127.0.1.250, "
             f"not {nodes[1]['nics'][0]['ipAddress']}") in action.log
-    assert "already answers on port 443" in action.log
+    assert f"already answers on port {https}" in action.log
     assert set(deploy_world.vms()) == before  # nothing was made
     assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.FAILED
     assert task.actions.filter(name="vm_import", status=Status.NOT_STARTED).count() == 3

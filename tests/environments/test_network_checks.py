@@ -236,20 +236,6 @@ def test_address_in_use_fails_when_a_port_accepts():
     assert f"port {ports[0]}: refused" in result.details
 
 
-def test_address_in_use_on_port_443():
-    with socket.socket() as listener:
-        try:
-            listener.bind(("127.0.3.7", 443))
-        except PermissionError:
-            pytest.skip("binding port 443 needs root here")
-        listener.listen()
-
-        result = address_in_use("127.0.3.7", ports=(443, *free_ports("127.0.3.7", 1)), timeout=0.5)
-
-    assert result.status == FAIL
-    assert result.message == "127.0.3.7 already answers on port 443: another machine uses this address"
-
-
 def test_address_in_use_passes_when_nothing_answers():
     ports = free_ports("127.0.3.8", 4)
 

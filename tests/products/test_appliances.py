@@ -90,18 +90,19 @@ def test_vcd_ready_trusts_the_first_certificate_and_refuses_a_changed_one(applia
     fake = vcd_expect(appliances)
     node = vcd_node()
     vcd.ready(node)
-    assert node.certificates == {"5480": fake.certificate(5480).pem}
-    assert f"SHA-256 {fake.certificate(5480).thumbprint}" in node.log[0]
+    port = fake.port("appliance")
+    assert node.certificates == {str(port): fake.certificate(port).pem}
+    assert f"SHA-256 {fake.certificate(port).thumbprint}" in node.log[0]
     assert "the appliance API answers (version 10.5.1.10593 Build 22821417)" in node.log.text()
 
-    first = fake.certificate(5480)
-    renewed = fake.renew_certificate(5480)
+    first = fake.certificate(port)
+    renewed = fake.renew_certificate(port)
     with pytest.raises(CertificateChanged) as changed:
         vcd.ready(node)
-    assert changed.value.message == (f"the certificate presented by {PRIMARY}:5480 has changed: it now presents "
+    assert changed.value.message == (f"the certificate presented by {PRIMARY}:{port} has changed: it now presents "
                                      f"SHA-256 {renewed.thumbprint}, not the accepted {first.thumbprint}; accept the "
                                      "new certificate to continue")
-    assert node.certificates == {"5480": first.pem}
+    assert node.certificates == {str(port): first.pem}
 
 
 def test_vcd_ready_waits_while_the_appliance_starts(appliances):
@@ -148,7 +149,7 @@ def test_vcd_primary_setup_sends_the_documented_body_and_waits_for_the_cell(appl
     assert time.monotonic() - started >= 0.3  # returned only once the cell answered
 
     (call,) = fake.calls_to("POST", "/api/1.0.0/systemSetup")
-    assert call.port == 5480 and call.user == "root"
+    assert call.port == fake.port("appliance") and call.user == "root"
     assert call.headers["Content-Type"] == "application/json"
     body = call.body
     assert list(body) == ["applianceType", "storage", "appliance", "sysAdmin", "installation"]
@@ -161,9 +162,9 @@ def test_vcd_primary_setup_sends_the_documented_body_and_waits_for_the_cell(appl
     assert type(body["installation"]["id"]) is int
 
     versions = fake.calls_to("GET", "/api/versions")
-    assert versions and all(c.port == 443 for c in versions)
+    assert versions and all(c.port == fake.port("cell") for c in versions)
     assert fake.calls_to("GET", f"/api/1.0.0/tasks/{fake.task_id}")  # the task was watched
-    assert set(node.certificates) == {"5480", "443"}
+    assert set(node.certificates) == {str(fake.port("appliance")), str(fake.port("cell"))}
     assert node.log.text().count("system setup as primary appliance (NFS share 10.0.0.5:/vcd-transfer, "
                                  "installation 'vcd-lab' id 7)") == 1
     assert "setup complete" in node.log[-1]
@@ -425,10 +426,10 @@ def rabbit_node(ip=RABBIT_1, *, host_name="rabbit-1.lab.example.com", primary=No
 
 
 def test_rabbitmq_ready_and_a_wrong_password(appliances):
-    rabbit_expect(appliances)
+    fake = rabbit_expect(appliances)
     node = rabbit_node()
     rabbitmq.ready(node)
-    assert node.certificates.keys() == {"15672"}
+    assert node.certificates.keys() == {str(fake.port("management"))}
     assert "RabbitMQ 3.9.13 answers as rabbit@rabbit-1" in node.log.text()
     with pytest.raises(SetupFailed) as refused:
         rabbitmq.ready(rabbit_node(password="wrong-password"))
@@ -482,7 +483,7 @@ def test_rabbitmq_member_waits_until_the_primary_lists_it(appliances):
     assert time.monotonic() - started >= 0.2
     assert len(primary_fake.calls_to("GET", "/api/nodes")) >= 2
     assert member.log[-1] == f"{RABBIT_2}: rabbit@rabbit-2 is in the cluster (rabbit@rabbit-1, rabbit@rabbit-2)"
-    assert "15672" in primary.certificates  # the member's wait pinned the primary's certificate on the primary
+    assert str(primary_fake.port("management")) in primary.certificates  # the member's wait pinned the primary's certificate on the primary
 
 
 def test_rabbitmq_member_that_never_joins(appliances, settings):
@@ -520,11 +521,11 @@ def test_rabbitmq_fake_reads_what_it_was_not_told_from_its_ovf_properties(applia
 # --- Usage Meter and Tenant App ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module, product_type, ip, port, path", [
-    (usage_meter, "USAGE_METER", METER, 8443, "/api/v1/version"),
-    (vrops_tenant_app, "VROPS_TENANT_APP", TENANT_APP, 443, "/tenant-app/api/version"),
+@pytest.mark.parametrize("module, product_type, ip, path", [
+    (usage_meter, "USAGE_METER", METER, "/api/v1/version"),
+    (vrops_tenant_app, "VROPS_TENANT_APP", TENANT_APP, "/tenant-app/api/version"),
 ])
-def test_single_appliances_are_ready_when_their_version_answers(appliances, module, product_type, ip, port, path):
+def test_single_appliances_are_ready_when_their_version_answers(appliances, module, product_type, ip, path):
     fake = appliances.expect(ip, product_type, root_password=ROOT, starting_seconds=0.4)
     node = node_make(ip, role="appliance", properties={}, product={})
     with pytest.raises(Unreachable):
@@ -533,6 +534,7 @@ def test_single_appliances_are_ready_when_their_version_answers(appliances, modu
     with pytest.raises(NotReady, match="503"):
         module.appliance.ready(node)
     assert eventually(lambda: _ready(module.appliance.ready, node))
+    port = fake.port("https")
     assert node.certificates == {str(port): fake.certificate(port).pem}
     assert fake.calls_to("GET", path) and f"{fake.version} answers" in node.log[-1]
     assert module.appliance.setup is None and module.appliance.finish is None
@@ -550,6 +552,17 @@ def test_product_types_declare_their_appliance_api():
     assert {p.name: p.ovf_key for p in rabbit.properties if p.ovf_key} == {
         "username": "rabbitmq_username", "password": "rabbitmq_password", "erlangCookie": "erlang_cookie",
         "amqpPort": "amqp_port"}
+
+
+def test_appliance_ports_are_declared_by_the_types_and_the_suite_moves_them_off_the_privileged_ones(settings):
+    from products.types import appliance_ports, product_type_get
+
+    declared = {code: product_type_get(code).ports for code in ("VCD", "RABBITMQ", "USAGE_METER", "VROPS_TENANT_APP")}
+    assert declared == {"VCD": {"appliance": 5480, "cell": 443}, "RABBITMQ": {"management": 15672},
+                        "USAGE_METER": {"https": 8443}, "VROPS_TENANT_APP": {"https": 443}}  # the real ones
+    assert product_type_get("VCD").port("cell") == 10443 and min(appliance_ports()) >= 1024  # this session's
+    settings.LCM_APPLIANCE_PORTS = {}
+    assert appliance_ports() == [443, 5480, 8443, 15672]  # what the pre-checks probe besides SSH and HTTP
 
 
 # --- the guest simulator ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ def admin_ensure(stdout) -> None:
             f"\n  Created the administrator '{username}' with the password: {generated}\n"
             "  It is shown only this once: note it now (or set LCM_ADMIN_PASSWORD before the first start).\n"
         )
+    stdout.flush()  # into a log file at once, not when the server stops (stdout is block-buffered there)
 
 
 class Command(BaseCommand):
