@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 
 from environments.spec import secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER, SecretUnreadable, secret_decrypt, secret_encrypt
-from lifecycle.services import secret_is_ref
+from lifecycle.engine.services import secret_is_ref
 
 from products.types import product_types
 from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, ProductType, Property

@@ -20,7 +20,7 @@ from environments.spec import secret_paths
 from environments.wizard import (ALL, OPTION_FIELDS, Wizard, inventory_options, port_group_settings,
                                  version_options)
 from lifecycle.errors import NotFound, ServiceError
-from lifecycle.selectors import last_tasks, task_list
+from lifecycle.engine.selectors import last_tasks, task_list
 from products.types import product_type_get
 
 RECENT_TASKS = 10

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from lifecycle.operations import ActionFailed
+from lifecycle.engine.operations import ActionFailed
 from products import services
 
 

@@ -8,7 +8,7 @@ from rest_framework.decorators import api_view
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
+from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
 from products import selectors, services
 from products.interop import interop_current, interop_import
 from products.models import RepositoryFile

@@ -6,7 +6,7 @@ import re
 from django.db.models import QuerySet
 
 from lifecycle.errors import NotFound
-from lifecycle.models import Action, Status, Task
+from lifecycle.engine.models import Action, Status, Task
 from products.models import RepositoryFile
 
 Kind = RepositoryFile.Kind

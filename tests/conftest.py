@@ -76,7 +76,7 @@ class Worker:
         self.log_path = TEST_DIR / f"worker-{name}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "INFO",
+            [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO",
              "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h",
              "--include", "tests.lifecycle.operations", "--without-mingle", "--without-gossip"],
             cwd=REPO, env=worker_env(**env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

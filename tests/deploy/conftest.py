@@ -16,7 +16,7 @@ import pytest
 from datacenters import services as datacenter_services
 from datacenters import vsphere
 from environments import services as environment_services
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from products.services import repository_files_scan
 from products.types import product_type_get
 from tests.conftest import QUEUE, TEST_DIR
@@ -146,7 +146,7 @@ class World:
 
 def appliance_settings(product: dict, node: dict) -> dict:
     """What an appliance fake must accept from this node's deployment (its expected secrets and share)."""
-    from lifecycle.services import secret_resolve
+    from lifecycle.engine.services import secret_resolve
 
     properties = product.get("properties") or {}
     out = {"root_password": secret_resolve(node.get("rootPassword") or ""), "host_name": node["hostName"]}
@@ -160,7 +160,7 @@ def appliance_settings(product: dict, node: dict) -> dict:
 def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_worker, appliances, guests, settings):
     """vc01 = this test's vcsim (inventory read live), port group settings, the repository scanned; this
     test's tasks go to the deploy worker's queue."""
-    from lifecycle import celery_app
+    from lifecycle.project import celery_app
 
     default_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = DEPLOY_QUEUE

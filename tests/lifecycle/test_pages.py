@@ -9,9 +9,9 @@ from django.utils import timezone
 from django_htmx.http import HTMX_STOP_POLLING
 
 import tests.lifecycle.operations  # noqa: F401  (registers the test operations in this process too)
-from lifecycle import services
-from lifecycle.models import Action, Status, Task
-from lifecycle.version import version_info
+from lifecycle.engine import services
+from lifecycle.engine.models import Action, Status, Task
+from lifecycle.project.version import version_info
 from tests.helpers import action_wait, task_wait
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -2,7 +2,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from lifecycle.services import api_token_user
+from lifecycle.engine.services import api_token_user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -24,7 +24,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "lifecycle.api.authentication.BearerTokenAuthentication"
+    target_class = "lifecycle.engine.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):

@@ -34,4 +34,4 @@ class Transport(filesystem.Transport):
     Channel = Channel
 
 
-TRANSPORT_ALIASES.setdefault(ALIAS, "lifecycle.broker:Transport")
+TRANSPORT_ALIASES.setdefault(ALIAS, "lifecycle.project.broker:Transport")

@@ -3,5 +3,5 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecycle.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecycle.project.settings")
 application = get_wsgi_application()

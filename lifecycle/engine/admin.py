@@ -1,7 +1,7 @@
 """Raw records of tasks and actions: read-only, since changes must go through the engine."""
 from django.contrib import admin
 
-from lifecycle.models import Action, ApiToken, StoredSecret, Task
+from lifecycle.engine.models import Action, ApiToken, StoredSecret, Task
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

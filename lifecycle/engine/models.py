@@ -1,4 +1,8 @@
-"""Tasks and their actions (the rows the engine runs and every face reads), and API tokens."""
+"""Tasks and their actions (the rows the engine runs and every face reads), API tokens and stored secrets.
+
+ApiToken and StoredSecret are not the engine's concern, but their tables (lifecycle_apitoken,
+lifecycle_storedsecret) belong to this app's migrations, so the models stay in this app.
+"""
 from django.conf import settings
 from django.db import models
 

@@ -43,10 +43,10 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         admin_ensure(self.stdout)
         children = {
-            "web": [sys.executable, "-m", "gunicorn", "lifecycle.wsgi:application", "--bind", bind,
+            "web": [sys.executable, "-m", "gunicorn", "lifecycle.project.wsgi:application", "--bind", bind,
                     "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-",
                     "--graceful-timeout", "10"],
-            "worker": [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "INFO",
+            "worker": [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO",
                        "--concurrency", str(worker_concurrency), "--hostname", "lcm@%h"],
         }
         # Own sessions: Ctrl-C reaches only this process, which then stops both children in order.

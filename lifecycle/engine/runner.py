@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from lifecycle.errors import ServiceError
 from lifecycle.masking import request_unmask, text_redact
-from lifecycle.models import Action, Status, Task
-from lifecycle.operations import ActionFailed, operation_get
+from lifecycle.engine.models import Action, Status, Task
+from lifecycle.engine.operations import ActionFailed, operation_get
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,13 @@ def _send(celery_task, object_id: int) -> None:
 
 
 def dispatch_task_begin(task_id: int) -> None:
-    from lifecycle import tasks
+    from lifecycle.engine import tasks
 
     transaction.on_commit(lambda: _send(tasks.task_begin, task_id))
 
 
 def dispatch_action(action_id: int) -> None:
-    from lifecycle import tasks
+    from lifecycle.engine import tasks
 
     transaction.on_commit(lambda: _send(tasks.action_run, action_id))
 
@@ -107,7 +107,7 @@ class ActionContext:
     def secret(self, value: str, *, path: str = "password") -> str:
         """A secret in clear text (a stored-secret reference resolved), blanked from this action's log,
         messages and traceback from now on."""
-        from lifecycle.services import secret_resolve
+        from lifecycle.engine.services import secret_resolve
 
         try:
             clear = secret_resolve(value, path=path)

@@ -6,8 +6,8 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecycle.models import Status
-from lifecycle.operations import operation_title as _operation_title
+from lifecycle.engine.models import Status
+from lifecycle.engine.operations import operation_title as _operation_title
 
 register = template.Library()
 

@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from lifecycle import selectors, services
+from lifecycle.engine import selectors, services
 from lifecycle.errors import NotFound, ServiceError
-from lifecycle.models import Status, Task
-from lifecycle.operations import operation_get, operation_names, operation_title
+from lifecycle.engine.models import Status, Task
+from lifecycle.engine.operations import operation_get, operation_names, operation_title
 
 PAGE_SIZE = 25
 CANCEL_NOTE = "Cancel is not a rollback: what already finished stays done."

@@ -6,9 +6,9 @@ LCM_DATA_DIR. Production: DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis
 import os
 from pathlib import Path
 
-from lifecycle.config import data_dir, database_from_url, env_bool, env_list, secret_key_load
+from lifecycle.project.config import data_dir, database_from_url, env_bool, env_list, secret_key_load
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = data_dir()
 
 SECRET_KEY = secret_key_load(DATA_DIR)
@@ -30,7 +30,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "rest_framework",
     "drf_spectacular",
-    "lifecycle",
+    "lifecycle.engine",
     "datacenters",
     "environments",
     "products",
@@ -48,8 +48,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "lifecycle.urls"
-WSGI_APPLICATION = "lifecycle.wsgi.application"
+ROOT_URLCONF = "lifecycle.project.urls"
+WSGI_APPLICATION = "lifecycle.project.wsgi.application"
 
 TEMPLATES = [
     {
@@ -61,7 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lifecycle.context_processors.version",
+                "lifecycle.project.context_processors.version",
             ],
         },
     },
@@ -97,14 +97,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "lifecycle.api.authentication.BearerTokenAuthentication",
+        "lifecycle.engine.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "lifecycle.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "lifecycle.engine.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "lifecycle.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "lifecycle.engine.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
 }
@@ -120,7 +120,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 LCM_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith(("filesystem://", "lcmfs://"))
 if LCM_EMBEDDED_BROKER:
-    CELERY_BROKER_URL = "lcmfs://"  # the file-system transport, writing messages atomically (lifecycle/broker.py)
+    CELERY_BROKER_URL = "lcmfs://"  # the file-system transport, writing messages atomically (lifecycle/project/broker.py)
     _queue_dir = DATA_DIR / "broker" / "queue"
     _control_dir = DATA_DIR / "broker" / "control"
     _queue_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from lifecycle.errors import NotFound
-from lifecycle.models import Action, Status, Task
+from lifecycle.engine.models import Action, Status, Task
 
 
 def task_list(*, status: str | None = None, operation: str | None = None, target_type: str | None = None,

@@ -3,9 +3,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from lifecycle.models import Action, Status, Task
-from lifecycle.operations import operation_title
-from lifecycle.selectors import task_progress
+from lifecycle.engine.models import Action, Status, Task
+from lifecycle.engine.operations import operation_title
+from lifecycle.engine.selectors import task_progress
 
 
 class SubTaskSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lifecycle.engine import ActionContext
+    from lifecycle.engine.runner import ActionContext
 
 
 class ActionFailed(Exception):

@@ -6,16 +6,16 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from lifecycle import selectors, services
-from lifecycle.api.serializers import (
+from lifecycle.engine import selectors, services
+from lifecycle.engine.api.serializers import (
     TaskAcceptedSerializer,
     TaskDetailSerializer,
     TaskRestartSerializer,
     TaskSerializer,
     task_accepted,
 )
-from lifecycle.models import Status
-from lifecycle.version import version_info
+from lifecycle.engine.models import Status
+from lifecycle.project.version import version_info
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -11,12 +11,12 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
-from lifecycle.engine import dispatch_task_begin, task_advance
+from lifecycle.engine.runner import dispatch_task_begin, task_advance
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.masking import SECRET_KEYS, request_mask, request_unmask
-from lifecycle.models import Action, ApiToken, Status, Task
-from lifecycle.selectors import conflicting_keys, tasks_unfinished_on
-from lifecycle.operations import ActionSpec, operation_get
+from lifecycle.engine.models import Action, ApiToken, Status, Task
+from lifecycle.engine.selectors import conflicting_keys, tasks_unfinished_on
+from lifecycle.engine.operations import ActionSpec, operation_get
 
 
 def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *, attempt: int) -> None:
@@ -86,7 +86,7 @@ def task_cancel(*, task_id: int, user=None) -> Task:
         else:
             task_id_to_release = None
     if task_id_to_release:
-        from lifecycle.engine import task_finished_hook, tasks_waiting_start
+        from lifecycle.engine.runner import task_finished_hook, tasks_waiting_start
 
         task_finished_hook(task_id_to_release)
         tasks_waiting_start(task_id_to_release)
@@ -233,7 +233,7 @@ def secret_resolve(value: str, *, path: str = "password") -> str:
     """A literal secret as it is; a ``ref:password:<ref>`` replaced by the stored value."""
     if not secret_is_ref(value):
         return value
-    from lifecycle.models import StoredSecret
+    from lifecycle.engine.models import StoredSecret
 
     row = StoredSecret.objects.filter(ref=value[len(SECRET_REF_PREFIX):]).first()
     if row is None:
@@ -243,7 +243,7 @@ def secret_resolve(value: str, *, path: str = "password") -> str:
 
 def secret_store(value: str, *, label: str) -> str:
     """Keep a literal secret and return its reference; a reference is returned as it is (after a check)."""
-    from lifecycle.models import StoredSecret
+    from lifecycle.engine.models import StoredSecret
 
     if secret_is_ref(value):
         secret_resolve(value, path=label)

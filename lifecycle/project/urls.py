@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 api_v1 = [
-    path("", include("lifecycle.api.urls")),
+    path("", include("lifecycle.engine.api.urls")),
     path("", include("datacenters.api")),
     path("", include("products.api")),
     path("", include("environments.api")),
@@ -13,7 +13,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", include("lifecycle.urls_pages")),
+    path("", include("lifecycle.engine.urls")),
     path("datacenters/", include("datacenters.urls")),
     path("environments/", include("environments.urls")),
     path("repository/", include("products.urls")),

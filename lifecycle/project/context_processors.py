@@ -1,7 +1,7 @@
 """Template context every page gets: the product's name and version for the footer."""
 from functools import cache
 
-from lifecycle.version import version_info
+from lifecycle.project.version import version_info
 
 
 @cache

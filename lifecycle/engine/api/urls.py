@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lifecycle.api import views
+from lifecycle.engine.api import views
 
 urlpatterns = [
     path("auth/token", views.auth_token, name="api-auth-token"),

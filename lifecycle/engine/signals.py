@@ -1,7 +1,7 @@
 """Worker start-up: every worker sweeps for orphaned actions at start and then periodically."""
 from celery.signals import worker_ready, worker_shutdown
 
-from lifecycle.engine import SweepThread
+from lifecycle.engine.runner import SweepThread
 
 _sweep: SweepThread | None = None
 

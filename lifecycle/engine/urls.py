@@ -1,7 +1,7 @@
 """Pages of tasks (included at "/")."""
 from django.urls import path
 
-from lifecycle import views
+from lifecycle.engine import views
 
 urlpatterns = [
     path("", views.home, name="home"),
