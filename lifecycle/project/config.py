@@ -107,6 +107,20 @@ def database_from_url(url: str | None, directory: Path) -> dict:
     )
 
 
+def embedded_broker_options(directory: Path) -> dict:
+    """CELERY_BROKER_TRANSPORT_OPTIONS of the embedded broker, whose messages are files under directory."""
+    queue, control = directory / "queue", directory / "control"
+    queue.mkdir(parents=True, exist_ok=True)
+    control.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "control_folder": str(control),
+        # The transport polls its folder; the default second would add a second to every action.
+        "polling_interval": 0.1,
+    }
+
+
 def _sqlite(path: Path) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The web process and the workers share the file: WAL lets readers run beside the one writer,

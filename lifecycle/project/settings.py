@@ -6,7 +6,14 @@ LCM_DATA_DIR. Production: DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis
 import os
 from pathlib import Path
 
-from lifecycle.project.config import data_dir, database_from_url, env_bool, env_list, secret_key_load
+from lifecycle.project.config import (
+    data_dir,
+    database_from_url,
+    embedded_broker_options,
+    env_bool,
+    env_list,
+    secret_key_load,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = data_dir()
@@ -121,17 +128,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 LCM_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith(("filesystem://", "lcmfs://"))
 if LCM_EMBEDDED_BROKER:
     CELERY_BROKER_URL = "lcmfs://"  # the file-system transport, writing messages atomically (lifecycle/project/broker.py)
-    _queue_dir = DATA_DIR / "broker" / "queue"
-    _control_dir = DATA_DIR / "broker" / "control"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    _control_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "control_folder": str(_control_dir),
-        # The transport polls its folder; the default second would add a second to every action.
-        "polling_interval": 0.1,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker_options(DATA_DIR / "broker")
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LCM_QUEUE", "lcm")

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from datacenters import services as datacenter_services
 from datacenters import vsphere
@@ -19,13 +20,13 @@ from environments import services as environment_services
 from lifecycle.engine.models import Status, Task
 from products.services import repository_files_scan
 from products.types import product_type_get
-from tests.conftest import QUEUE, TEST_DIR
 from tests.deploy.packages import DOMAIN, PACKAGES, REPO, SUBNET, ova_build
 from tests.fakes.dns import FakeDns
 from tests.helpers import task_story, task_wait
 
+TEST_DIR = settings.LCM_TEST_DIR
 REPOSITORY = TEST_DIR / "deploy-repository"
-DEPLOY_QUEUE = f"{QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
+DEPLOY_QUEUE = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
 EXAMPLES = REPO / "examples" / "environments"
 
 
