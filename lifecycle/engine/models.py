@@ -30,6 +30,11 @@ class Status(models.TextChoices):
     def unfinished(cls) -> tuple[str, ...]:
         return (cls.NOT_STARTED, cls.IN_PROGRESS)
 
+    @classmethod
+    def restartable(cls) -> tuple[str, ...]:
+        """A task in one of these can run again (a new attempt): it failed or was cancelled."""
+        return (cls.ERROR, cls.CANCELLED)
+
 
 STATUS_COLORS = {
     Status.NOT_STARTED: "secondary",
@@ -76,6 +81,16 @@ class Task(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in Status.finished()
+
+    # The questions the page, the API and the services ask before offering or doing a cancel or a
+    # restart: answered here only.
+    @property
+    def is_cancellable(self) -> bool:
+        return not self.is_finished
+
+    @property
+    def is_restartable(self) -> bool:
+        return self.status in Status.restartable()
 
     @property
     def status_color(self) -> str:

@@ -75,7 +75,7 @@ def task_cancel(*, task_id: int, user=None) -> Task:
         task = Task.objects.select_for_update().filter(pk=task_id).first()
         if task is None:
             raise NotFound(f"task {task_id} does not exist")
-        if task.is_finished:
+        if not task.is_cancellable:
             raise Conflict(f"task {task_id} has already ended ({task.get_status_display().lower()}); nothing to cancel")
         Task.objects.filter(pk=task_id).update(cancel_requested=True)
         if task.status == Status.NOT_STARTED:
@@ -109,7 +109,7 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
         task = Task.objects.select_for_update().filter(pk=task_id).first()
         if task is None:
             raise NotFound(f"task {task_id} does not exist")
-        if task.status not in (Status.ERROR, Status.CANCELLED):
+        if not task.is_restartable:
             raise Conflict(f"only a failed or cancelled task can be restarted; task {task_id} is {task.get_status_display().lower()}")
         if mode not in (RESTART_FAILED, RESTART_CHECKPOINT):
             raise ValidationFailed.field("mode", f"must be {RESTART_FAILED} or {RESTART_CHECKPOINT}, not {mode!r}")

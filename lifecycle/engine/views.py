@@ -126,7 +126,6 @@ def _detail_context(task: Task, *, request_form: TaskRequestForm) -> dict:
         "progress": selectors.task_progress(task),
         "current_actions": current,
         "earlier_attempts": earlier,
-        "can_restart": task.status in (Status.ERROR, Status.CANCELLED),
         "has_checkpoint": any(action.checkpoint for action in task.actions.all()),
         "takes_new_input": _takes_new_input(task.operation),
         "request_form": request_form,

@@ -3,7 +3,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from lifecycle.engine.models import Action, Status, Task
+from lifecycle.engine.models import Action, Task
 from lifecycle.engine.operations import operation_title
 from lifecycle.engine.selectors import task_progress
 
@@ -63,10 +63,10 @@ class TaskSerializer(serializers.ModelSerializer):
         return task.created_by.get_username() if task.created_by else None
 
     def get_isCancellable(self, task) -> bool:
-        return not task.is_finished
+        return task.is_cancellable
 
     def get_isRetryable(self, task) -> bool:
-        return task.status in (Status.ERROR, Status.CANCELLED)
+        return task.is_restartable
 
 
 class TaskDetailSerializer(TaskSerializer):
