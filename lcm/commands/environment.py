@@ -10,7 +10,7 @@ from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
 from lcm.output import delete_confirmed, fields, fmt_time, print_json, table
 from lcm.spec import spec_read
-from lcm.tasks import task_accepted
+from lcm.commands.task import task_accepted
 
 SECRET_REF_PREFIX = "ref:password:"
 STATUS_ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from lcm.client import Client
 from lcm.errors import EXIT_OK
 from lcm.output import print_json, table
-from lcm.tasks import task_accepted
+from lcm.commands.task import task_accepted
 
 STATUSES = ("OK", "BROKEN")
 
