@@ -5,20 +5,13 @@ from lifecycle.errors import NotFound
 from lifecycle.engine.models import Action, Status, Task
 
 
-def task_list(*, status: str | None = None, operation: str | None = None, target_type: str | None = None,
-              target_name: str | None = None, target_search: str | None = None) -> QuerySet[Task]:
-    """Tasks, newest first. target_name matches the whole name; target_search a part of it."""
+def task_list(*, target_type: str | None = None, target_name: str | None = None) -> QuerySet[Task]:
+    """Tasks, newest first, of one target if named. The lists people filter pass this through TaskFilterSet."""
     tasks = Task.objects.select_related("created_by")
-    if status:
-        tasks = tasks.filter(status=status)
-    if operation:
-        tasks = tasks.filter(operation=operation)
     if target_type:
         tasks = tasks.filter(target_type=target_type)
     if target_name:
         tasks = tasks.filter(target_name=target_name)
-    if target_search:
-        tasks = tasks.filter(target_name__icontains=target_search)
     return tasks.order_by("-pk")
 
 

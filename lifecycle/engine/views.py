@@ -1,6 +1,7 @@
 """Pages of tasks: the list, one task's timeline (polled with htmx while it runs), cancel and restart.
 
-The two small forms live here rather than in a forms.py of their own: they exist only for these pages.
+The small request form and the filters' layout live here rather than in a forms.py of their own: they
+exist only for these pages.
 """
 import json
 from functools import wraps
@@ -21,33 +22,28 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lifecycle.engine import selectors, services
 from lifecycle.errors import NotFound, ServiceError
-from lifecycle.engine.models import Status, Task
-from lifecycle.engine.operations import operation_get, operation_names, operation_title
+from lifecycle.engine.models import Task
+from lifecycle.engine.filters import TaskFilterSet
+from lifecycle.engine.operations import operation_get
 
 PAGE_SIZE = 25
 CANCEL_NOTE = "Cancel is not a rollback: what already finished stays done."
 
 
-class TaskFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
-    operation = forms.ChoiceField(required=False)
-    target = forms.CharField(required=False, label="Target name")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        titles = sorted((operation_title(name), name) for name in operation_names())
-        self.fields["operation"].choices = [("", "Any operation"), *((name, title) for title, name in titles)]
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Row(
-                Column("status", css_class="col-md-3"),
-                Column("operation", css_class="col-md-4"),
-                Column("target", css_class="col-md-3"),
-                Column(FormActions(Submit("", "Filter", css_class="btn-secondary")), css_class="col-md-2 align-self-end"),
-            )
+def _task_filter_helper() -> FormHelper:
+    """The task list's filters as the page lays them out (the fields are TaskFilterSet's, shared with the API)."""
+    helper = FormHelper()
+    helper.form_method = "get"
+    helper.disable_csrf = True
+    helper.layout = Layout(
+        Row(
+            Column("status", css_class="col-md-3"),
+            Column("operation", css_class="col-md-4"),
+            Column("target", css_class="col-md-3"),
+            Column(FormActions(Submit("", "Filter", css_class="btn-secondary")), css_class="col-md-2 align-self-end"),
         )
+    )
+    return helper
 
 
 class TaskRequestForm(forms.Form):
@@ -142,15 +138,10 @@ def home(request):
 @login_required
 @require_GET
 def task_list(request):
-    form = TaskFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    tasks = selectors.task_list(
-        status=filters.get("status") or None,
-        operation=filters.get("operation") or None,
-        target_search=filters.get("target") or None,
-    )
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "lifecycle/task_list.html", {"form": form, "page_obj": page})
+    filters = TaskFilterSet(request.GET or None, queryset=selectors.task_list())
+    filters.form.helper = _task_filter_helper()
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "lifecycle/task_list.html", {"form": filters.form, "page_obj": page})
 
 
 @_login_required_polled

@@ -55,6 +55,10 @@ def test_task_list_filters(api):
     assert [t["target"]["name"] for t in only_b["results"]] == ["b"]
     bad = api.get("/api/v1/tasks", {"status": "DONE"})
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
+    assert bad.json()["message"].startswith("status: must be one of NOT_STARTED, IN_PROGRESS")
+    # The same filters as the task page: an operation that does not exist is refused, not an empty list.
+    unknown = api.get("/api/v1/tasks", {"operation": "no.such"})
+    assert unknown.status_code == 400 and list(unknown.json()["errors"]) == ["operation"]
 
 
 @pytest.mark.django_db

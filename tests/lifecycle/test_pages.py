@@ -104,6 +104,9 @@ def test_task_list_shows_tasks_and_filters_them(admin_client, django_assert_num_
     assert shown(status="NOT_STARTED", operation="test.steps") == [steps.pk]
     assert shown(target="nobody") == []
     assert "No tasks match these filters" in admin_client.get(reverse("task-list"), {"target": "nobody"}).content.decode()
+    # A wrong value is shown under its field, with what it may be (the API answers 400 with the same words).
+    refused = admin_client.get(reverse("task-list"), {"status": "DONE"})
+    assert refused.status_code == 200 and "must be one of NOT_STARTED, IN_PROGRESS" in refused.content.decode()
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """API endpoints of the engine: login token, about, tasks."""
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.generics import ListAPIView
@@ -14,7 +15,7 @@ from lifecycle.engine.api.serializers import (
     TaskSerializer,
     task_accepted,
 )
-from lifecycle.engine.models import Status
+from lifecycle.engine.filters import TaskFilterSet
 from lifecycle.project.version import version_info
 
 
@@ -53,29 +54,11 @@ def about(request):
 
 class TaskList(ListAPIView):
     serializer_class = TaskSerializer
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", enum=Status.values),
-            OpenApiParameter("operation", str),
-            OpenApiParameter("targetType", str),
-            OpenApiParameter("targetName", str),
-        ]
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilterSet
 
     def get_queryset(self):
-        params = self.request.query_params
-        status_ = params.get("status")
-        if status_ and status_ not in Status.values:
-            raise serializers.ValidationError({"status": [f"must be one of {', '.join(Status.values)}"]})
-        return selectors.task_list(
-            status=status_,
-            operation=params.get("operation"),
-            target_type=params.get("targetType"),
-            target_name=params.get("targetName"),
-        )
+        return selectors.task_list()
 
 
 @extend_schema(responses=TaskDetailSerializer)
