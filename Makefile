@@ -26,7 +26,7 @@ run: $(INSTALLED)
 
 ## worker: one more worker (for a production setup with several machines)
 worker: $(INSTALLED)
-	$(BIN)/celery -A lifecycle worker --loglevel INFO
+	$(BIN)/celery -A lifecycle.project worker --loglevel INFO
 
 vcsim: $(VCSIM)
 $(VCSIM): tools/vcsim/main.go tools/vcsim/build.sh

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(tempfile.mkdtemp(prefix="lcm-bench-"))
 os.environ.setdefault("LCM_DATA_DIR", str(DATA))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecycle.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecycle.project.settings")
 os.environ["LCM_QUEUE"] = f"lcm-bench-{os.getpid()}"
 sys.path.insert(0, str(REPO))
 
@@ -29,7 +29,7 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 import bench.operations  # noqa: E402,F401  (the worker imports it too)
 from bench import die_with_parent  # noqa: E402
-from lifecycle.models import Status, Task  # noqa: E402
+from lifecycle.engine.models import Status, Task  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 
@@ -50,7 +50,7 @@ def vcsim_start(workdir: Path):
 def worker_start() -> subprocess.Popen:
     log = open(DATA / "worker.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "WARNING", "--concurrency", "2",
+        [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "WARNING", "--concurrency", "2",
          "-I", "bench.operations", "--without-mingle", "--without-gossip"],
         cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=log, stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,
@@ -139,7 +139,7 @@ def register_bench(client, simulator) -> None:
         gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(actions, actions[1:])]
         print(f"  engine hand-over between actions: median {statistics.median(gaps) * 1000:.0f} ms")
 
-        from lifecycle.services import task_create
+        from lifecycle.engine.services import task_create
 
         started = time.monotonic()
         noop = task_create(operation="bench.noop", target_type="bench", target_name="noop", target_key="bench:noop",

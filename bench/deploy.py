@@ -22,7 +22,7 @@ def _worker(env: dict, log: Path) -> subprocess.Popen:
     from bench import die_with_parent
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "INFO", "--concurrency", "4",
+        [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO", "--concurrency", "4",
          "--without-mingle", "--without-gossip"],
         cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     deadline = time.monotonic() + 60
@@ -41,7 +41,7 @@ def run(simulator, data: Path, wait) -> None:
     from datacenters import services as datacenter_services
     from datacenters import vsphere
     from environments import services
-    from lifecycle.models import Status, Task
+    from lifecycle.engine.models import Status, Task
     from products.services import repository_files_scan
     from tests.deploy.packages import SUBNET, ova_build
     from tests.fakes.dns import FakeDns

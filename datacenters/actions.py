@@ -7,7 +7,7 @@ from django.conf import settings
 
 from datacenters import nsxt, services, vrops, vsphere
 from datacenters.models import ComponentType, DatacenterComponent
-from lifecycle.operations import ActionFailed
+from lifecycle.engine.operations import ActionFailed
 
 
 def _target(ctx) -> dict:

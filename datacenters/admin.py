@@ -3,7 +3,7 @@ changes go through tasks (and port group settings through the pages and the API)
 from django.contrib import admin
 
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
-from lifecycle.admin import ReadOnlyAdmin
+from lifecycle.engine.admin import ReadOnlyAdmin
 
 
 @admin.register(DatacenterComponent)

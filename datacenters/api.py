@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from datacenters import selectors, services
 from datacenters.models import ComponentType, DatacenterComponent
-from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
+from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import NotFound
 

@@ -1,6 +1,6 @@
 """Datacenter operations as data: the runbook of each, one action per line."""
 from datacenters import actions
-from lifecycle.operations import ActionSpec, Operation, operation_register
+from lifecycle.engine.operations import ActionSpec, Operation, operation_register
 
 VERIFY = ActionSpec("certificate_verify", "Verify the server certificate", actions.certificate_verify)
 LOGIN = ActionSpec("login", "Connect and log in", actions.login)

@@ -16,8 +16,8 @@ from datacenters import vsphere
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, PortGroupSettings
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
-from lifecycle.models import Status, Task
-from lifecycle.services import secret_is_ref, secret_resolve, task_create
+from lifecycle.engine.models import Status, Task
+from lifecycle.engine.services import secret_is_ref, secret_resolve, task_create
 
 # API name → model field, so that model validation errors name the field the user sent.
 SPEC_FIELDS = {

@@ -15,7 +15,7 @@ from datacenters import selectors, services
 from datacenters.forms import TYPE_WORDS, CertificateProbeForm, PortGroupSettingsForm, RegisterForm, UpdateForm
 from datacenters.models import ComponentType, DatacenterComponent
 from lifecycle.errors import NotFound, ServiceError
-from lifecycle.selectors import task_list
+from lifecycle.engine.selectors import task_list
 
 RECENT_TASKS = 10
 

@@ -21,7 +21,7 @@ from environments.models import EnvironmentState, Node, NodeState, Product
 from environments.prechecks import prechecks_run
 from environments.selectors import node_keys_with_vm
 from environments.spec import FAIL
-from lifecycle.operations import ActionFailed
+from lifecycle.engine.operations import ActionFailed
 from products.appliances.base import ApplianceNode, NotReady, SetupFailed
 
 

@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from environments.models import ComponentReference, Environment, Node, Product
-from lifecycle.admin import ReadOnlyAdmin
+from lifecycle.engine.admin import ReadOnlyAdmin
 
 
 class ProductInline(admin.TabularInline):

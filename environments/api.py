@@ -8,8 +8,8 @@ from rest_framework.response import Response
 
 from environments import selectors, services
 from environments.models import Environment, Product
-from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
-from lifecycle.models import Task
+from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
+from lifecycle.engine.models import Task
 
 
 def _flag(request, name: str) -> bool:

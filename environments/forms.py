@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from environments.spec import secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER, SecretUnreadable, secret_decrypt, secret_encrypt
-from lifecycle.services import secret_is_ref
+from lifecycle.engine.services import secret_is_ref
 
 MAX_IMPORT_BYTES = 5 * 2**20  # an environment definition is a few kilobytes
 

@@ -1,6 +1,6 @@
 """Environment operations as data: deploy, delete an environment, delete a product."""
 from environments import actions, services
-from lifecycle.operations import ActionSpec, Operation, operation_register
+from lifecycle.engine.operations import ActionSpec, Operation, operation_register
 
 operation_register(
     Operation(

@@ -17,9 +17,9 @@ from environments.selectors import node_keys_with_vm, nodes_with_vm
 from environments.spec import SpecChecker, secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
-from lifecycle.models import Task
-from lifecycle.selectors import tasks_unfinished_on
-from lifecycle.services import secret_is_ref, secret_store, task_create
+from lifecycle.engine.models import Task
+from lifecycle.engine.selectors import tasks_unfinished_on
+from lifecycle.engine.services import secret_is_ref, secret_store, task_create
 from products.types import product_type_get
 
 ACTIONS = ("CREATE", "VALIDATE", "DEPLOY", "IMPORT")
@@ -284,7 +284,7 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
 def _failed_unless_success(task: Task, state: str) -> None:
     """A task that did not succeed leaves what it was doing (products and environment in `state`) FAILED;
     the nodes keep what they recorded."""
-    from lifecycle.models import Status
+    from lifecycle.engine.models import Status
 
     if task.status == Status.SUCCESS:
         return

@@ -15,7 +15,7 @@ from datacenters.models import ComponentType, DatacenterComponent, InventoryKind
 from django.core.exceptions import ValidationError
 from environments.models import ENVIRONMENT_ID_RE
 from lifecycle.crypto import SECRET_PLACEHOLDER
-from lifecycle.services import SECRET_REF_PREFIX
+from lifecycle.engine.services import SECRET_REF_PREFIX
 from products.types import product_type_codes, product_type_get
 from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, Property, ProductType
 
@@ -211,7 +211,7 @@ class SpecChecker:
             self.fail("schema", path, f"'{SECRET_PLACEHOLDER}' keeps a stored secret only when replacing an "
                                       "existing environment; give the secret or a ref:password:<id> reference")
         elif value.startswith(SECRET_REF_PREFIX):
-            from lifecycle.models import StoredSecret
+            from lifecycle.engine.models import StoredSecret
 
             if not StoredSecret.objects.filter(ref=value[len(SECRET_REF_PREFIX):]).exists():
                 self.fail("schema", path, f"no stored secret {value}")

@@ -21,7 +21,7 @@ from environments.wizard.options import OPTION_FIELDS, inventory_options, port_g
 from environments.wizard.session import Wizard
 from environments.wizard.steps import ALL
 from lifecycle.errors import NotFound, ServiceError
-from lifecycle.selectors import last_tasks, task_list
+from lifecycle.engine.selectors import last_tasks, task_list
 from products.types import product_type_get
 
 RECENT_TASKS = 10

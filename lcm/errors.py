@@ -38,7 +38,3 @@ class ApiError(CliError):
 
 class Unreachable(CliError):
     exit_code = EXIT_UNREACHABLE
-
-
-class TaskFailed(CliError):
-    exit_code = EXIT_FAILED

@@ -9,7 +9,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from lcm import __version__, datacenters, environments, interop, repository, tasks
+from lcm import __version__
+from lcm.commands import datacenter, environment, interop, repository, task
 from lcm.client import Client, server_normalize
 from lcm.config import config_load, config_path, config_save
 from lcm.errors import EXIT_OK, EXIT_REFUSED, CliError, UsageError
@@ -57,11 +58,11 @@ def parser_build() -> argparse.ArgumentParser:
     p = commands.add_parser("about", help="the server's name and versions", parents=[common])
     p.set_defaults(func=cmd_about)
 
-    datacenters.add_parser(commands, common)
-    environments.add_parser(commands, common)
+    datacenter.add_parser(commands, common)
+    environment.add_parser(commands, common)
     interop.add_parser(commands, common)
     repository.add_parser(commands, common)
-    tasks.add_parser(commands, common)
+    task.add_parser(commands, common)
     return parser
 
 

@@ -1,4 +1,1 @@
-"""Provider Lifecycle Manager: settings, URLs, the Celery app and the task engine."""
-from lifecycle.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""Provider Lifecycle Manager: the project's configuration (project/), the task engine (engine/) and what all apps share."""

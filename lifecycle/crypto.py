@@ -5,8 +5,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
-from lifecycle.config import encryption_keys_load
 from lifecycle.errors import ApplicationError
+from lifecycle.project.config import encryption_keys_load
 
 # What the API and the pages show instead of a stored secret; sending it back keeps the stored value.
 SECRET_PLACEHOLDER = "$encrypted$"

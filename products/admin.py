@@ -1,7 +1,7 @@
 """Raw records of the repository and the interop bundles: read-only, since only a scan or an import writes them."""
 from django.contrib import admin
 
-from lifecycle.admin import ReadOnlyAdmin
+from lifecycle.engine.admin import ReadOnlyAdmin
 from products.models import InteropBundle, RepositoryFile
 
 

@@ -2,17 +2,18 @@
 from datetime import datetime, timezone
 
 from django.urls import path, reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from lifecycle.api.serializers import TaskAcceptedSerializer, task_accepted
+from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
 from products import selectors, services
+from products.filters import RepositoryFileFilterSet
 from products.interop import interop_current, interop_import
 from products.models import RepositoryFile
-from products.types import product_type_codes
 
 
 class DeploymentOptionSerializer(serializers.Serializer):
@@ -99,27 +100,11 @@ class RepositoryFileDetailSerializer(RepositoryFileSerializer):
 
 class RepositoryList(ListAPIView):
     serializer_class = RepositoryFileSerializer
-
-    @extend_schema(parameters=[
-        OpenApiParameter("productType", enum=product_type_codes()),
-        OpenApiParameter("status", enum=RepositoryFile.FileStatus.values),
-        OpenApiParameter("kind", enum=RepositoryFile.Kind.values),
-    ])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RepositoryFileFilterSet
 
     def get_queryset(self):
-        params = self.request.query_params
-        filters = {"productType": (product_type_codes(), "product_type"),
-                   "status": (RepositoryFile.FileStatus.values, "status"),
-                   "kind": (RepositoryFile.Kind.values, "kind")}
-        chosen = {}
-        for name, (allowed, argument) in filters.items():
-            value = params.get(name)
-            if value and value not in allowed:
-                raise serializers.ValidationError({name: [f"must be one of {', '.join(allowed)}"]})
-            chosen[argument] = value or None
-        return selectors.repository_list(**chosen)
+        return selectors.repository_list()
 
 
 @extend_schema(responses=RepositoryFileDetailSerializer)

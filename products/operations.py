@@ -1,5 +1,5 @@
 """Repository operations as data: the runbook of a scan."""
-from lifecycle.operations import ActionSpec, Operation, operation_register
+from lifecycle.engine.operations import ActionSpec, Operation, operation_register
 from products import actions
 
 operation_register(

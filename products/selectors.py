@@ -6,7 +6,7 @@ import re
 from django.db.models import QuerySet
 
 from lifecycle.errors import NotFound
-from lifecycle.models import Action, Status, Task
+from lifecycle.engine.models import Action, Status, Task
 from products.models import RepositoryFile
 
 Kind = RepositoryFile.Kind
@@ -18,17 +18,10 @@ def version_key(version: str) -> tuple:
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|[^\d.\-_]+", version))
 
 
-def repository_list(*, product_type: str | None = None, status: str | None = None,
-                    kind: str | None = None) -> QuerySet[RepositoryFile]:
-    """The files the last scan found, without their descriptors (large), by type, version and path."""
-    files = RepositoryFile.objects.defer("descriptor")
-    if product_type:
-        files = files.filter(product_type=product_type)
-    if status:
-        files = files.filter(status=status)
-    if kind:
-        files = files.filter(kind=kind)
-    return files.order_by("product_type", "kind", "version", "path")
+def repository_list() -> QuerySet[RepositoryFile]:
+    """The files the last scan found, without their descriptors (large), by type, version and path.
+    The API filters them with products.filters.RepositoryFileFilterSet."""
+    return RepositoryFile.objects.defer("descriptor").order_by("product_type", "kind", "version", "path")
 
 
 def repository_get(*, file_id: int) -> RepositoryFile:

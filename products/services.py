@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 from django.db import transaction
 from django.utils import timezone
 
+from lifecycle.engine.models import Task
+from lifecycle.engine.services import task_create
 from lifecycle.errors import ApplicationError
-from lifecycle.models import Task
-from lifecycle.services import task_create
 from products import ovf
 from products.models import RepositoryFile
 from products.types import product_types

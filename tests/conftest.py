@@ -4,47 +4,21 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.conf import settings
 
 pytest_plugins = ["tests.vcsim", "tests.fakes.appliances"]
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_DIR = Path(tempfile.mkdtemp(prefix="lcm-test-"))
-QUEUE = f"lcm-test-{os.getpid()}"
-# One key for the test process and its workers (set before anything encrypts).
-os.environ.setdefault("LCM_ENCRYPTION_KEY", Fernet.generate_key().decode())
-
-# Pages link static files by name; the hashed manifest exists only after collectstatic (make run).
-settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-# Celery reads Django's settings lazily, on first use: point it at this session's queue and folders.
-settings.CELERY_TASK_DEFAULT_QUEUE = QUEUE
-if settings.LCM_EMBEDDED_BROKER:
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(TEST_DIR / "broker" / "queue"),
-        "data_folder_out": str(TEST_DIR / "broker" / "queue"),
-        "control_folder": str(TEST_DIR / "broker" / "control"),
-        "polling_interval": 0.1,
-    }
-    for folder in ("queue", "control"):
-        (TEST_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
+# This session's directory and queue come from lifecycle/project/test_settings.py (pyproject's
+# DJANGO_SETTINGS_MODULE), which makes them when pytest-django loads the settings.
 
 
 def _is_sqlite() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings():
-    """A test database of our own, as a file a worker process can open too."""
-    test = settings.DATABASES["default"].setdefault("TEST", {})
-    test["NAME"] = str(TEST_DIR / "test.sqlite3") if _is_sqlite() else f"test_lcm_{os.getpid()}"
 
 
 def worker_env(**overrides) -> dict:
@@ -57,9 +31,12 @@ def worker_env(**overrides) -> dict:
         database_url = f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = dict(os.environ)
     env.update(
+        DJANGO_SETTINGS_MODULE="lifecycle.project.test_settings",
         DATABASE_URL=database_url,
-        LCM_DATA_DIR=str(TEST_DIR),
-        LCM_QUEUE=QUEUE,
+        LCM_TEST_DIR=str(settings.LCM_TEST_DIR),
+        LCM_DATA_DIR=str(settings.LCM_TEST_DIR),
+        LCM_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
+        LCM_REPOSITORY_DIR=str(settings.LCM_REPOSITORY_DIR),
         LCM_HEARTBEAT_INTERVAL="0.5",
         LCM_HEARTBEAT_TIMEOUT="6",
         LCM_SWEEP_INTERVAL="1",
@@ -74,10 +51,10 @@ class Worker:
     """A real `celery worker` process (and its pool children) in its own process group."""
 
     def __init__(self, name: str, concurrency: int = 3, **env):
-        self.log_path = TEST_DIR / f"worker-{name}-{time.monotonic_ns()}.log"
+        self.log_path = settings.LCM_TEST_DIR / f"worker-{name}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "lifecycle", "worker", "--loglevel", "INFO",
+            [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO",
              "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h",
              "--include", "tests.lifecycle.operations", "--without-mingle", "--without-gossip"],
             cwd=REPO, env=worker_env(**env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

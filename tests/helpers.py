@@ -2,7 +2,7 @@
 import time
 from collections.abc import Callable
 
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 
 
 def task_wait(task_id: int, *, timeout: float = 60, status: tuple[str, ...] = Status.finished()) -> Task:
@@ -25,7 +25,7 @@ def task_story(task: Task) -> str:
 def action_wait(task_id: int, name: str, status: "str | Callable", *, timeout: float = 30):
     """The first action of that name in the task's latest attempt that reached `status` (or for which
     `status(action)` holds)."""
-    from lifecycle.models import Action
+    from lifecycle.engine.models import Action
 
     matches = status if callable(status) else (lambda action: action.status == status)
     deadline = time.monotonic() + timeout

@@ -4,9 +4,9 @@ from django.urls import reverse
 
 import tests.lifecycle.operations  # noqa: F401
 from datacenters.models import DatacenterComponent, InventoryObject
-from lifecycle import services
+from lifecycle.engine import services
 from environments.models import ComponentReference, Environment, Node, Product
-from lifecycle.models import Action, ApiToken, StoredSecret, Task
+from lifecycle.engine.models import Action, ApiToken, StoredSecret, Task
 
 
 @pytest.fixture

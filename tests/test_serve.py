@@ -36,7 +36,9 @@ def _wait_http(url: str, process, timeout: float = 60) -> None:
 @pytest.fixture
 def served(tmp_path):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "LCM_QUEUE")}
+    # What `make run` sees: the production settings, not the test session's (pytest-django exported them).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "LCM_QUEUE", "DJANGO_SETTINGS_MODULE")}
     env.update(LCM_DATA_DIR=str(tmp_path / "data"), LCM_BIND=f"127.0.0.1:{port}", LCM_WEB_WORKERS="1",
                LCM_WORKER_CONCURRENCY="2")
     env.pop("LCM_ADMIN_USER", None)

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 import tests.lifecycle.operations  # noqa: F401  (the engine's test operations, known to the worker too)
-from lifecycle import services
-from lifecycle.models import ApiToken, Status
+from lifecycle.engine import services
+from lifecycle.engine.models import ApiToken, Status
 from tests.cli.conftest import PASSWORD
 from tests.helpers import action_wait, task_wait
 

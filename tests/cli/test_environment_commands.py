@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from environments.models import Environment
-from lcm import environments, interop
+from lcm.commands import environment, interop
 from tests.environments.conftest import EXAMPLES, sample, vcsim_inventory, world_committed  # noqa: F401
 
 SECRETS = ("Db-Passw0rd!", "Root-Passw0rd!", "Vc-Passw0rd!", "Admin-Passw0rd!", "Amqp-Passw0rd!", "Tiny-Passw0rd!")
@@ -33,8 +33,8 @@ def test_report_rows_put_failures_first_then_warnings_in_the_servers_order():
               {"check": "network", "status": "FAIL", "path": "a", "message": "1"},
               {"check": "interop", "status": "WARN", "path": "b", "message": "2"},
               {"check": "nodes", "status": "FAIL", "path": "c", "message": "3"}]
-    assert [r[2] for r in environments.report_rows(checks)] == ["a", "c", "b", ""]
-    assert [r[2] for r in environments.report_rows(checks, statuses=("FAIL",))] == ["a", "c"]
+    assert [r[2] for r in environment.report_rows(checks)] == ["a", "c", "b", ""]
+    assert [r[2] for r in environment.report_rows(checks, statuses=("FAIL",))] == ["a", "c"]
 
 
 def test_interop_rows_give_one_line_per_upgrade_path():

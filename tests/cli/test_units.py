@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from lcm import output, tasks
+from lcm import output
+from lcm.commands import task as task_commands
 from lcm.client import server_normalize
 from lcm.config import config_load, config_save
 from lcm.errors import ApiError, UsageError
@@ -137,7 +138,7 @@ def _task(status="IN_PROGRESS", actions=(("SUCCESS", 100, "done"), ("IN_PROGRESS
 
 
 def test_line_view_prints_one_line_per_change_of_the_current_attempt(capsys):
-    view = tasks._Lines()
+    view = task_commands._Lines()
     view.show(_task())
     view.show(_task())  # nothing changed: nothing printed
     view.show(_task(actions=(("SUCCESS", 100, "done"), ("IN_PROGRESS", 80, "copying"))))
@@ -156,7 +157,7 @@ class _Terminal(io.StringIO):
 def test_terminal_view_redraws_in_place(monkeypatch):
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
-    view = tasks._Screen()
+    view = task_commands._Screen()
     view.show(_task())
     first = terminal.getvalue()
     view.show(_task(status="SUCCESS", actions=(("SUCCESS", 100, "done"), ("SUCCESS", 100, "copied"))))
@@ -168,10 +169,10 @@ def test_terminal_view_redraws_in_place(monkeypatch):
 def test_the_end_of_a_failed_task_names_the_failed_action(capsys):
     task = _task(status="ERROR", actions=(("SUCCESS", 100, "done"), ("ERROR", 0, "login refused by vCenter")))
     task["isRetryable"] = True
-    assert tasks.task_end(task, as_json=False) == 1
+    assert task_commands.task_end(task, as_json=False) == 1
     err = capsys.readouterr().err
     assert "task 5 (Test) failed" in err and "Step 2: ERROR" in err and "login refused by vCenter" in err
     assert "lcm task restart 5" in err and "old" not in err
     task = _task(status="SUCCESS")
-    assert tasks.task_end(task, as_json=True) == 0
+    assert task_commands.task_end(task, as_json=True) == 0
     assert json.loads(capsys.readouterr().out)["id"] == 5

@@ -3,7 +3,7 @@ import pytest
 from django.db import connection
 
 from datacenters.models import DatacenterComponent
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
 pytestmark = [pytest.mark.worker, pytest.mark.vcsim]

@@ -3,7 +3,7 @@ import pytest
 from rest_framework.test import APIClient
 
 import tests.lifecycle.operations  # noqa: F401
-from lifecycle import services
+from lifecycle.engine import services
 
 
 @pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_requests_without_a_valid_token_are_refused_with_401():
 
 @pytest.mark.django_db
 def test_expired_tokens_are_refused(api):
-    from lifecycle.models import ApiToken
+    from lifecycle.engine.models import ApiToken
 
     ApiToken.objects.update(expires_at="2000-01-01T00:00:00Z")
     assert api.get("/api/v1/about").status_code == 401
@@ -55,6 +55,10 @@ def test_task_list_filters(api):
     assert [t["target"]["name"] for t in only_b["results"]] == ["b"]
     bad = api.get("/api/v1/tasks", {"status": "DONE"})
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
+    assert bad.json()["message"].startswith("status: must be one of NOT_STARTED, IN_PROGRESS")
+    # The same filters as the task page: an operation that does not exist is refused, not an empty list.
+    unknown = api.get("/api/v1/tasks", {"operation": "no.such"})
+    assert unknown.status_code == 400 and list(unknown.json()["errors"]) == ["operation"]
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from datacenters import services
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
 from environments.models import ComponentReference, Environment, Product
 from lifecycle.errors import Conflict
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
 

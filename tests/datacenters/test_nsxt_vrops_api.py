@@ -3,8 +3,8 @@ against fakes of their documented APIs: register, validate, update, discover and
 import pytest
 
 from datacenters.models import DatacenterComponent
-from lifecycle import services as lifecycle_services
-from lifecycle.models import Status, Task
+from lifecycle.engine import services as lifecycle_services
+from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
 pytestmark = pytest.mark.worker

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from datacenters.models import DatacenterComponent, InventoryObject
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
 # The list: session, user, the components with their inventory counts.

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
-from lifecycle.models import Task
+from lifecycle.engine.models import Task
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

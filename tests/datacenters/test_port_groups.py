@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from datacenters import selectors, services
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
 URL = "/api/v1/datacenters/vc1/networks/"

@@ -13,20 +13,21 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from datacenters import services as datacenter_services
 from datacenters import vsphere
 from environments import services as environment_services
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from products.services import repository_files_scan
 from products.types import product_type_get
-from tests.conftest import QUEUE, TEST_DIR
 from tests.deploy.packages import DOMAIN, PACKAGES, REPO, SUBNET, ova_build
 from tests.fakes.dns import FakeDns
 from tests.helpers import task_story, task_wait
 
+TEST_DIR = settings.LCM_TEST_DIR
 REPOSITORY = TEST_DIR / "deploy-repository"
-DEPLOY_QUEUE = f"{QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
+DEPLOY_QUEUE = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-deploy"  # only the deploy worker consumes it: the session's worker has other settings
 EXAMPLES = REPO / "examples" / "environments"
 
 
@@ -147,7 +148,7 @@ class World:
 
 def appliance_settings(product: dict, node: dict) -> dict:
     """What an appliance fake must accept from this node's deployment (its expected secrets and share)."""
-    from lifecycle.services import secret_resolve
+    from lifecycle.engine.services import secret_resolve
 
     properties = product.get("properties") or {}
     out = {"root_password": secret_resolve(node.get("rootPassword") or ""), "host_name": node["hostName"]}
@@ -161,7 +162,7 @@ def appliance_settings(product: dict, node: dict) -> dict:
 def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_worker, appliances, guests, settings):
     """vc01 = this test's vcsim (inventory read live), port group settings, the repository scanned; this
     test's tasks go to the deploy worker's queue."""
-    from lifecycle import celery_app
+    from lifecycle.project import celery_app
 
     default_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = DEPLOY_QUEUE

@@ -7,7 +7,7 @@ import pytest
 from environments import services
 from environments.models import Environment, EnvironmentState, Node
 from lifecycle.errors import Conflict
-from lifecycle.models import Status
+from lifecycle.engine.models import Status
 from tests.helpers import task_wait
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]

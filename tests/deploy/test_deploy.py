@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from environments.models import Environment, EnvironmentState, Node, NodeState
-from lifecycle.models import Action
+from lifecycle.engine.models import Action
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
 

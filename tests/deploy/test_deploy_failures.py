@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from environments.models import Environment, EnvironmentState, Node, NodeState
-from lifecycle.models import Status
-from lifecycle.services import task_cancel, task_restart
+from lifecycle.engine.models import Status
+from lifecycle.engine.services import task_cancel, task_restart
 from products.types import product_type_get
 from tests.deploy.conftest import REPOSITORY
 from tests.helpers import action_wait, task_story, task_wait
@@ -165,7 +165,7 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
     for node in spec["products"][0]["nodes"]:  # the appliances can mount only the good share
         deploy_world.park[node["nics"][0]["ipAddress"]].nfs_share = good_share
     from environments.services import environment_submit
-    from lifecycle.models import Task
+    from lifecycle.engine.models import Task
 
     _, report = environment_submit(spec=spec, action="DEPLOY")
     task = task_wait(report["taskId"])
@@ -212,7 +212,7 @@ def test_a_worker_killed_mid_upload_leaves_a_vm_the_restart_removes(slow_world, 
                                                                     finished_ok):
     """The hardest failure: nothing could clean up. The node recorded the VM's UUID before the upload, so the
     restart finds and removes the half-made VM, then imports again."""
-    from lifecycle import celery_app
+    from lifecycle.project import celery_app
 
     queue = deploy_worker_env["LCM_QUEUE"] + "-victim"
     celery_app.conf.task_default_queue = queue

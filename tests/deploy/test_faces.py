@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from environments.models import Environment, EnvironmentState, Node
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from tests.cli.conftest import lcm, lcm_env, logged_in, user  # noqa: F401  (the CLI's fixtures)
 from tests.helpers import task_wait
 

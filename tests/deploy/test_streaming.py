@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lifecycle.models import Action, Status
+from lifecycle.engine.models import Action, Status
 from tests.deploy.conftest import REPOSITORY
 from tests.deploy.packages import ova_build
 

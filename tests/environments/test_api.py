@@ -4,7 +4,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from environments.models import ComponentReference, Environment, Node, Product
-from lifecycle.models import StoredSecret
+from lifecycle.engine.models import StoredSecret
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_import_refuses_plainly_and_an_invalid_deploy_stores_nothing(world, api,
     assert answer.json()["errors"] == {"products[0].nodes[0].deployment.clusterName": [
         "no cluster 'Future' in vc01/DC0 (known: DC0_C0)"]}
     assert not Environment.objects.exists()
-    from lifecycle.models import Task
+    from lifecycle.engine.models import Task
 
     assert not Task.objects.exists()
     assert post(api, sample("ova_appliance"), action="EXPLODE").json()["errors"] == {

@@ -2,7 +2,7 @@
 import time
 
 from lifecycle.errors import ValidationFailed
-from lifecycle.operations import ActionFailed, ActionSpec, Operation, Parallel, operation_register
+from lifecycle.engine.operations import ActionFailed, ActionSpec, Operation, Parallel, operation_register
 
 
 def _first(ctx):

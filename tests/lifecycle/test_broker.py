@@ -3,7 +3,7 @@ import threading
 
 from kombu import Connection, Queue
 
-import lifecycle.broker  # noqa: F401
+import lifecycle.project.broker  # noqa: F401
 
 
 def test_concurrent_publish_and_consume_lose_nothing_and_read_no_partial_file(tmp_path):

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, transaction
 
 import tests.lifecycle.operations  # noqa: F401  (registers the test operations in this process too)
-from lifecycle import engine, services
+from lifecycle.engine import runner, services
 from lifecycle.errors import Conflict, ValidationFailed
-from lifecycle.models import Action, Status, Task
+from lifecycle.engine.models import Action, Status, Task
 from tests.helpers import action_wait, task_wait
 
 pytestmark = [pytest.mark.worker]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.worker]
 @pytest.fixture
 def own_queue():
     """Send this test's messages to a queue only its own workers consume (not the session's worker)."""
-    from lifecycle import celery_app
+    from lifecycle.project import celery_app
 
     default = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue = default + "-own"
@@ -185,7 +185,7 @@ def test_a_secret_in_an_unexpected_error_reaches_neither_the_task_nor_the_worker
 
 @pytest.mark.django_db(transaction=True)
 def test_a_redelivered_message_never_runs_an_action_twice(worker):
-    from lifecycle import tasks
+    from lifecycle.engine import tasks
 
     task = _create(sleep=1.0, key="test:dup")
     slow = action_wait(task.pk, "slow", Status.IN_PROGRESS)
@@ -217,7 +217,7 @@ def test_of_two_claims_at_the_same_moment_only_one_wins(own_queue):
     def first_worker():
         try:
             with transaction.atomic():
-                claims["first"] = engine.action_claim(action.pk)
+                claims["first"] = runner.action_claim(action.pk)
                 first_claimed.set()
                 time.sleep(0.5)  # the second claim starts meanwhile and waits for this commit
         finally:
@@ -227,7 +227,7 @@ def test_of_two_claims_at_the_same_moment_only_one_wins(own_queue):
     thread = threading.Thread(target=first_worker)
     thread.start()
     assert first_claimed.wait(10)
-    claims["second"] = engine.action_claim(action.pk)
+    claims["second"] = runner.action_claim(action.pk)
     thread.join()
     assert claims == {"first": True, "second": False}
     assert Action.objects.get(pk=action.pk).status == Status.IN_PROGRESS
@@ -267,13 +267,13 @@ def test_a_claim_and_the_task_ending_take_turns(own_queue, first):
     b = Action.objects.get(task=task, name="node", item="b")
     held, outcome = threading.Event(), {}
     if first == "claim":
-        thread = _holding(lambda: outcome.update(claimed=engine.action_claim(b.pk)), held)
+        thread = _holding(lambda: outcome.update(claimed=runner.action_claim(b.pk)), held)
         assert held.wait(10)
-        engine.task_advance(task.pk)  # waits for the claim to commit, then sees b running
+        runner.task_advance(task.pk)  # waits for the claim to commit, then sees b running
     else:
-        thread = _holding(lambda: engine.task_advance(task.pk), held)
+        thread = _holding(lambda: runner.task_advance(task.pk), held)
         assert held.wait(10)
-        outcome["claimed"] = engine.action_claim(b.pk)  # waits for the ending to commit, then finds the task ended
+        outcome["claimed"] = runner.action_claim(b.pk)  # waits for the ending to commit, then finds the task ended
     thread.join()
     assert not thread.errors
     task.refresh_from_db()
@@ -293,7 +293,7 @@ def test_a_claim_that_finds_its_task_cancelled_leaves_the_action_and_ends_the_ta
     Task.objects.filter(pk=task.pk).update(status=Status.IN_PROGRESS, cancel_requested=True)
     Action.objects.filter(task=task, name__in=["first", "node"], item__in=["", "a"]).update(status=Status.SUCCESS)
     b = Action.objects.get(task=task, name="node", item="b")
-    assert engine.action_claim(b.pk) is False
+    assert runner.action_claim(b.pk) is False
     b.refresh_from_db()
     assert (b.status, b.worker, b.started_at) == (Status.NOT_STARTED, "", None)
     task.refresh_from_db()
@@ -324,9 +324,9 @@ def test_the_engine_locks_tables_in_the_order_a_flush_does(own_queue, step):
     thread = _holding(flush_like, locked, seconds=0)
     assert locked.wait(10)
     if step == "claim":
-        assert engine.action_claim(b.pk)
+        assert runner.action_claim(b.pk)
     else:
-        engine.task_advance(task.pk)  # a and b are pending: it sends them
+        runner.task_advance(task.pk)  # a and b are pending: it sends them
     thread.join()
     assert not thread.errors  # PostgreSQL would have picked one side of a deadlock to fail
     assert Task.objects.get(pk=task.pk).status == Status.IN_PROGRESS
@@ -361,9 +361,9 @@ def test_sweep_marks_silent_actions_of_other_machines_and_spares_live_ones(setti
     old = timezone.now() - timedelta(seconds=settings.LCM_HEARTBEAT_TIMEOUT + 5)
     Action.objects.filter(pk=first.pk).update(status=Status.SUCCESS, finished_at=timezone.now())
     Action.objects.filter(pk=slow.pk).update(status=Status.IN_PROGRESS, worker="elsewhere/abc:4242", heartbeat_at=timezone.now())
-    assert engine.orphans_sweep() == []  # beating recently: alive, wherever it runs
+    assert runner.orphans_sweep() == []  # beating recently: alive, wherever it runs
     Action.objects.filter(pk=slow.pk).update(heartbeat_at=old)
-    assert engine.orphans_sweep() == [slow.pk]
+    assert runner.orphans_sweep() == [slow.pk]
     slow.refresh_from_db()
     task.refresh_from_db()
     assert slow.status == Status.ERROR and "elsewhere/abc:4242" in slow.message

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django_htmx.http import HTMX_STOP_POLLING
 
 import tests.lifecycle.operations  # noqa: F401  (registers the test operations in this process too)
-from lifecycle import services
-from lifecycle.models import Action, Status, Task
-from lifecycle.version import version_info
+from lifecycle.engine import services
+from lifecycle.engine.models import Action, Status, Task
+from lifecycle.project.version import version_info
 from tests.helpers import action_wait, task_wait
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -104,6 +104,9 @@ def test_task_list_shows_tasks_and_filters_them(admin_client, django_assert_num_
     assert shown(status="NOT_STARTED", operation="test.steps") == [steps.pk]
     assert shown(target="nobody") == []
     assert "No tasks match these filters" in admin_client.get(reverse("task-list"), {"target": "nobody"}).content.decode()
+    # A wrong value is shown under its field, with what it may be (the API answers 400 with the same words).
+    refused = admin_client.get(reverse("task-list"), {"status": "DONE"})
+    assert refused.status_code == 200 and "must be one of NOT_STARTED, IN_PROGRESS" in refused.content.decode()
 
 
 @pytest.mark.django_db

@@ -1,9 +1,5 @@
-"""One repository directory for the whole session, seen alike by this process and every worker.
-
-Set before any worker starts (conftests are imported at collection, fixtures run later), so the
-session worker and any `worker_factory` worker read the same LCM_REPOSITORY_DIR as the tests write.
-"""
-import os
+"""The session's repository directory (lifecycle/project/test_settings.py: LCM_REPOSITORY_DIR under the
+session's directory), seen alike by this process and every worker, which are handed it."""
 import shutil
 import subprocess
 
@@ -11,11 +7,8 @@ import pytest
 from django.conf import settings
 
 from products.types import product_types
-from tests.conftest import TEST_DIR
 
-REPOSITORY = TEST_DIR / "repository"
-os.environ["LCM_REPOSITORY_DIR"] = str(REPOSITORY)
-settings.LCM_REPOSITORY_DIR = REPOSITORY
+REPOSITORY = settings.LCM_REPOSITORY_DIR
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lifecycle.models import Status
+from lifecycle.engine.models import Status
 from products import services
 from products.models import RepositoryFile
 from tests.helpers import task_wait

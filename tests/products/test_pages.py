@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from lifecycle.models import Status, Task
+from lifecycle.engine.models import Status, Task
 from products import services
 from products.models import RepositoryFile
 from products.types import product_types

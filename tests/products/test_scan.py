@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from lifecycle.models import Action, Status
+from lifecycle.engine.models import Action, Status
 from products import selectors, services
 from products.models import RepositoryFile
 from tests.helpers import task_wait
