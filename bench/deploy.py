@@ -113,11 +113,11 @@ def run(simulator, data: Path, wait) -> None:
         steps.extend((a.title, (a.finished_at - a.started_at).total_seconds()) for a in actions)
         guest_waits.clear()
         guest_waits.extend(a.finished_at.timestamp() - guests.came_up_at[a.result["ipAddress"]]
-                           for a in actions if a.name == "vm_start")
+                           for a in actions if a.name in ("primary_start", "member_start"))
         return elapsed, [a.result for a in actions if a.name == "vm_import"]
 
     steps: list[tuple[str, float]] = []
-    guest_waits: list[float] = []  # of the last deployment: guest reported up → its vm_start action finished
+    guest_waits: list[float] = []  # of the last deployment: guest reported up → its start action finished
 
     try:
         floors = [_floor(simulator, target) for _ in range(RUNS)]
