@@ -41,7 +41,8 @@ def run(simulator, data: Path, wait) -> None:
     from django.conf import settings
 
     from datacenters import services as datacenter_services
-    from datacenters import vsphere
+    from datacenters.vsphere.connection import connect
+    from datacenters.vsphere.inventory import about_read, inventory_read
     from environments import services
     from lifecycle.models import Status, Task
     from products.services import repository_files_scan
@@ -61,10 +62,10 @@ def run(simulator, data: Path, wait) -> None:
     settings.LCM_REPOSITORY_DIR = repository
     repository_files_scan(root=repository)
 
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
-        about = vsphere.about_read(si)
-        items = [item.to_dict() for item in vsphere.inventory_read(si)]
+    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+        about = about_read(si)
+        items = [item.to_dict() for item in inventory_read(si)]
     spec = {"componentName": "vc-deploy", "datacenterComponentType": "VCENTER", "fqdn": simulator.fqdn,
             "port": simulator.port, "username": simulator.username, "password": simulator.password, "purpose": "",
             "tags": []}
@@ -155,10 +156,10 @@ def _floors_at_once(simulator, ova: Path, count: int) -> float:
     """`count` leases made first, then their POSTs started together: the wall time until all have ended."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from datacenters import vsphere
+    from datacenters.vsphere.connection import connect
 
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
         leases = [_lease(si, simulator, ova) for _ in range(count)]
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=count) as pool:
@@ -171,10 +172,10 @@ def _floors_at_once(simulator, ova: Path, count: int) -> float:
 
 def _floor(simulator, ova: Path) -> float:
     """ImportVApp by hand, then one requests POST streaming the disk straight out of the OVA; the POST's time."""
-    from datacenters import vsphere
+    from datacenters.vsphere.connection import connect
 
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
         post, finish = _lease(si, simulator, ova)
         started = time.monotonic()
         post()
@@ -187,17 +188,19 @@ def _lease(si, simulator, ova: Path):
     """A ready import lease for the OVA: (post the disk, complete the lease and remove the VM)."""
     import requests
 
-    from datacenters import vsphere, vsphere_vms
-    from datacenters.rest import PinnedAdapter
+    from datacenters.pinned_http import PinnedAdapter
+    from datacenters.vsphere import ovf_import, vms
+    from datacenters.vsphere.connection import pinned_context
+    from datacenters.vsphere.placement import placement_resolve
     from products import ovf
 
     package = ovf.ova_read(ova)
-    files = vsphere_vms.package_files(ova, kind="OVA")
-    placement = vsphere_vms.placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
-                                              networks=["DC0_DVPG0"])
-    spec = vsphere_vms.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
-                                          entity_name=f"floor-{time.monotonic_ns()}",
-                                          network_mapping={"Management": "DC0_DVPG0"}, properties={})
+    files = ovf_import.package_files(ova, kind="OVA")
+    placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
+                                  networks=["DC0_DVPG0"])
+    spec = ovf_import.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
+                                         entity_name=f"floor-{time.monotonic_ns()}",
+                                         network_mapping={"Management": "DC0_DVPG0"}, properties={})
     lease = placement.pool.ImportVApp(spec.spec, placement.folder, None)
     while lease.state != "ready":
         time.sleep(0.02)
@@ -207,7 +210,7 @@ def _lease(si, simulator, ova: Path):
     url = url.replace("*", f"{simulator.fqdn}:{simulator.port}")
     source = files[item.path]
     session = requests.Session()
-    session.mount("https://", PinnedAdapter(vsphere.pinned_context(certificate_pem=simulator.certificate.pem)))
+    session.mount("https://", PinnedAdapter(pinned_context(certificate_pem=simulator.certificate.pem)))
 
     class Body:
         def __len__(self):
@@ -222,6 +225,6 @@ def _lease(si, simulator, ova: Path):
 
     def finish() -> None:
         lease.HttpNfcLeaseComplete()
-        vsphere_vms.vm_destroy(si, moref=vm._moId)
+        vms.vm_destroy(si, moref=vm._moId)
 
     return post, finish

@@ -5,7 +5,11 @@ from collections import Counter
 
 from django.conf import settings
 
-from datacenters import nsxt, services, vrops, vsphere
+from datacenters import nsxt, services, vrops
+from datacenters.vsphere.connection import certificate_probe, connect
+from datacenters.vsphere.errors import VSphereError
+from datacenters.vsphere.inventory import about_read as vcenter_about_read
+from datacenters.vsphere.inventory import inventory_read
 from datacenters.models import ComponentType, DatacenterComponent
 from lifecycle.operations import ActionFailed
 
@@ -30,8 +34,8 @@ def certificate_verify(ctx) -> dict:
     accepted = target["content"]["certificate"]["thumbprint"]
     ctx.log(f"fetching the certificate of {target['fqdn']}:{target['port']}")
     try:
-        presented = vsphere.certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
-    except vsphere.VSphereError as exc:
+        presented = certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
+    except VSphereError as exc:
         raise ActionFailed(exc.message) from None
     if not services.thumbprints_equal(presented.thumbprint, accepted):
         raise ActionFailed(
@@ -45,7 +49,7 @@ def certificate_verify(ctx) -> dict:
 def _connect(ctx):
     target = _target(ctx)
     pem = ctx.result_of("certificate_verify")["pem"]
-    return vsphere.connect(
+    return connect(
         fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
         certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
     ), target
@@ -57,7 +61,7 @@ def login(ctx) -> dict:
         with connection as si:
             session = si.RetrieveContent().sessionManager.currentSession
             user = session.userName if session else target["username"]
-    except vsphere.VSphereError as exc:
+    except VSphereError as exc:
         raise ActionFailed(exc.message) from None
     ctx.log(f"logged in to {target['fqdn']}:{target['port']} as {user}")
     return {"userName": user}
@@ -67,8 +71,8 @@ def about_read(ctx) -> dict:
     connection, target = _connect(ctx)
     try:
         with connection as si:
-            about = vsphere.about_read(si)
-    except vsphere.VSphereError as exc:
+            about = vcenter_about_read(si)
+    except VSphereError as exc:
         raise ActionFailed(exc.message) from None
     if about.get("apiType") != "VirtualCenter":
         raise ActionFailed(
@@ -84,8 +88,8 @@ def inventory_discover(ctx) -> dict:
     try:
         with connection as si:
             ctx.check_cancel()
-            items = [item.to_dict() for item in vsphere.inventory_read(si)]
-    except vsphere.VSphereError as exc:
+            items = [item.to_dict() for item in inventory_read(si)]
+    except VSphereError as exc:
         raise ActionFailed(exc.message) from None
     counts = Counter(item["kind"] for item in items)
     summary = ", ".join(f"{n} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items()))
@@ -111,7 +115,7 @@ def _rest_login(ctx, client) -> dict:
     try:
         with connection as session:
             user = client.user_read(session)
-    except vsphere.VSphereError as exc:
+    except VSphereError as exc:
         raise ActionFailed(exc.message) from None
     roles = f" (roles: {', '.join(user['roles'])})" if user.get("roles") else ""
     ctx.log(f"logged in to {target['fqdn']}:{target['port']} as {user['userName']}{roles}")
@@ -123,7 +127,7 @@ def _rest_about_read(ctx, client, identity: tuple[str, ...]) -> dict:
     try:
         with connection as session:
             about = client.about_read(session)
-    except vsphere.VSphereError as exc:
+    except VSphereError as exc:
         raise ActionFailed(exc.message) from None
     facts = ", ".join(f"{key} {about[key]}" for key in identity if about.get(key))
     ctx.log(f"{about['fullName']}" + (f" (build {about['build']})" if about.get("build") else "") + (f"; {facts}" if facts else ""))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pyVmomi import vim, vmodl
 
-from datacenters.vsphere import connect
+from datacenters.vsphere.connection import connect
 
 if TYPE_CHECKING:
     from tests.fakes.appliances import AppliancePark

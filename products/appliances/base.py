@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import certificate_probe
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.connection import certificate_probe
 
 
 class NotReady(Exception):

@@ -19,8 +19,8 @@ import contextlib
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import Unreachable
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.errors import Unreachable
 from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
 
 PRODUCT = "RabbitMQ management API"

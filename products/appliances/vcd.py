@@ -27,8 +27,8 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import Unreachable
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.errors import Unreachable
 from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
 
 PRODUCT = "VMware Cloud Director appliance"

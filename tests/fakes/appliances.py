@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from datacenters.vsphere import ServerCertificate
+from datacenters.vsphere.connection import ServerCertificate
 from tests.fakes.server import FakeHandler, FakeServer
 from tests.vcsim import TlsFiles
 
