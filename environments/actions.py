@@ -6,7 +6,6 @@ is recorded on its Node row as it happens, so that a restart or a delete knows w
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from environments.prechecks import prechecks_run
 from environments.selectors import node_keys_with_vm
 from environments.spec import FAIL
 from lifecycle.operations import ActionFailed
+from lifecycle.waits import WaitTimedOut, duration_text, polling, wait_until
 from products.appliances.base import ApplianceNode, NotReady, SetupFailed
 
 
@@ -111,28 +111,8 @@ def _mib(n: float) -> str:
     return f"{n / (1 << 20):.1f}"
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
-
-
-def _wait(ctx, *, timeout: float, what: str, probe: Callable[[], str | None]) -> None:
-    """Call probe until it returns None (done); it returns what it still waits for. Fails at timeout."""
-    started = time.monotonic()
-    deadline = started + timeout
-    while True:
-        ctx.check_cancel()
-        waiting = probe()
-        if waiting is None:
-            return
-        now = time.monotonic()
-        if now >= deadline:
-            raise ActionFailed(f"{what} did not happen within {_duration(timeout)}: {waiting}")
-        ctx.progress(100 * (now - started) / timeout, f"waiting for {what}: {waiting} ({_duration(now - started)} "
-                                                      f"of at most {_duration(timeout)})")
-        time.sleep(min(settings.LCM_POLL_INTERVAL, max(0.0, deadline - now)))
+def _timed_out(timed_out: WaitTimedOut) -> ActionFailed:
+    return ActionFailed(timed_out.message)
 
 
 # --- deploy -----------------------------------------------------------------------------------------
@@ -220,7 +200,7 @@ def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
     def report(upload: ovf_import.Upload) -> None:
         ctx.progress(upload.percent, f"uploaded {_mib(upload.done)} of {_mib(upload.total)} MiB "
                                      f"({upload.percent:.0f} %), {_mib(upload.rate)} MiB/s, "
-                                     f"{_duration(upload.eta)} left")
+                                     f"{duration_text(upload.eta)} left")
 
     try:
         imported = ovf_import.ovf_import(
@@ -271,20 +251,22 @@ def vm_start(ctx) -> dict:
                 ctx.log(f"powered on {moref}")
             _node_update(node, vm_moref=moref, power_state="poweredOn")
             seen: dict = {}
+            with vms.vm_guest_watch(si, moref=moref) as reported:
 
-            def guest() -> str | None:
-                seen.update(vms.vm_read(si, moref))
-                if seen["toolsRunningStatus"] != "guestToolsRunning":
-                    return f"VMware Tools are {seen['toolsRunningStatus'] or 'not running'}"
-                if not seen["ipAddress"]:
-                    return "the guest reports no IP address yet"
-                return None
+                def guest() -> str | None:
+                    seen.update(reported.values)
+                    if seen.get("toolsRunningStatus") != "guestToolsRunning":
+                        return f"VMware Tools are {seen.get('toolsRunningStatus') or 'not running'}"
+                    if not seen.get("ipAddress"):
+                        return "the guest reports no IP address yet"
+                    return None
 
-            _wait(ctx, timeout=timeout, what="the guest (VMware Tools and its IP)", probe=guest)
+                wait_until(guest, what="the guest (VMware Tools and its IP)", timeout=timeout, pause=reported.pause,
+                           check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
     except VSphereError as exc:
         raise _failed(exc) from None
     ip = seen["ipAddress"]
-    _node_update(node, ip_address=ip, power_state=seen["powerState"], deploy_state=NodeState.STARTED)
+    _node_update(node, ip_address=ip, power_state=str(seen.get("powerState") or ""), deploy_state=NodeState.STARTED)
     if expected and ip != expected:
         raise ActionFailed(f"the guest came up with IP {ip}, not the configured {expected}: the appliance did not "
                            "take its network settings; check the OVF properties in the log of its import")
@@ -351,8 +333,9 @@ def appliance_ready(ctx) -> dict:
         return None
 
     try:
-        _wait(ctx, timeout=ref.product_type.timeout("ready"), what=f"the {ref.product_type.title} appliance at "
-                                                                   f"{appliance.ip} to answer", probe=ready)
+        wait_until(ready, what=f"the {ref.product_type.title} appliance at {appliance.ip} to answer",
+                   timeout=ref.product_type.timeout("ready"), pause=polling(settings.LCM_POLL_INTERVAL),
+                   check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
     finally:
         _certificates_keep(ctx, appliance, ctx.item)
     _node_update(_node(ctx), deploy_state=NodeState.READY)

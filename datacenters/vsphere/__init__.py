@@ -6,5 +6,5 @@ alike; every failure is one of our errors (errors.py).
 - placement: the managed objects a definition's placement names
 - ovf_import: the package's files, the import spec, the lease and the upload
 - vms: a VM once it exists: find, read, hardware, power, its guest, destroy
-- waits: waiting on vCenter, e.g. for a task to end
+- waits: waiting on vCenter without polling (WaitForUpdatesEx), e.g. for a task to end
 """

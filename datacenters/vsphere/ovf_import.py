@@ -25,6 +25,8 @@ from datacenters.vsphere.connection import errors_translated, pinned_context
 from datacenters.vsphere.errors import VSphereError, fault_text
 from datacenters.vsphere.placement import Placement
 from datacenters.vsphere.vms import vm_destroy, vm_read
+from datacenters.vsphere.waits import watch
+from lifecycle.waits import wait_until
 
 CHUNK = 1 << 20  # bytes per read and send while streaming a file
 LEASE_PROGRESS_EVERY = 5.0  # seconds between HttpNfcLeaseProgress calls (vCenter times a silent lease out)
@@ -213,21 +215,22 @@ def ovf_import(
 
 
 def _lease_wait_ready(lease, check: Callable[[], None], timeout: float = 300) -> Any:
-    deadline = time.monotonic() + timeout
-    pause = 0.02  # a lease is often ready at once; a real vCenter may take seconds (then poll calmly)
-    while True:
-        state = lease.state
-        if state == vim.HttpNfcLease.State.ready:
-            return lease.info
-        if state == vim.HttpNfcLease.State.error:
-            raise ImportFailed(f"vCenter could not start the import: {fault_text(lease.error)}")
-        if state == vim.HttpNfcLease.State.done:
-            raise ImportFailed("the import lease ended before the upload started")
-        if time.monotonic() > deadline:
-            raise ImportFailed(f"the import lease was not ready after {timeout:.0f} s")
-        check()
-        time.sleep(pause)
-        pause = min(pause * 2, 1.0)
+    """The lease's info once vCenter reports it ready (often at once; a real vCenter may take seconds)."""
+    with watch(lease, names={"state": "state", "error": "error"}) as current:
+
+        def ready() -> str | None:
+            state = current.values.get("state")
+            if state == vim.HttpNfcLease.State.ready:
+                return None
+            if state == vim.HttpNfcLease.State.error:
+                raise ImportFailed(f"vCenter could not start the import: {fault_text(current.values.get('error'))}")
+            if state == vim.HttpNfcLease.State.done:
+                raise ImportFailed("the import lease ended before the upload started")
+            return f"the import lease is {state or 'not readable'}"
+
+        wait_until(ready, what="the import lease", timeout=timeout, pause=current.pause, check=check,
+                   gave_up=lambda _: ImportFailed(f"the import lease was not ready after {timeout:.0f} s"))
+    return lease.info
 
 
 def _vm_instance_uuid(si: vim.ServiceInstance, vm: vim.VirtualMachine) -> str:

@@ -5,13 +5,15 @@ name alone; reads go through the PropertyCollector.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from pyVmomi import vim, vmodl
 
 from datacenters.vsphere.errors import VSphereError
 from datacenters.vsphere.inventory import PropertyCollector, objects_read
-from datacenters.vsphere.waits import task_wait
+from datacenters.vsphere.waits import Watch, task_wait, watch
 
 
 class VmGone(VSphereError):
@@ -88,3 +90,18 @@ def vm_destroy(si: vim.ServiceInstance, *, moref: str) -> None:
     if vm_read(si, moref)["powerState"] == "poweredOn":
         task_wait(vm.PowerOffVM_Task(), what=f"powering off {moref}")
     task_wait(vm.Destroy_Task(), what=f"destroying {moref}")
+
+
+# What vCenter reports of a guest coming up, and our names for it (those of vm_read).
+GUEST = {"runtime.powerState": "powerState", "guest.toolsRunningStatus": "toolsRunningStatus",
+         "guest.ipAddress": "ipAddress"}
+
+
+@contextlib.contextmanager
+def vm_guest_watch(si: vim.ServiceInstance, *, moref: str) -> Iterator[Watch]:
+    """The VM's powerState, toolsRunningStatus and ipAddress as vCenter reports them, kept up to date while
+    a wait (lifecycle/waits.wait_until with the watch's pause) waits for the guest. Raises VmGone when the
+    VM does not exist or is destroyed meanwhile."""
+    with watch(vim.VirtualMachine(moref, si._stub), names=GUEST,
+               gone=lambda: VmGone(f"VM {moref} no longer exists")) as current:
+        yield current

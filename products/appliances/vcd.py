@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 
 from datacenters.pinned_http import RestClient, error_text, status_text
 from datacenters.vsphere.errors import Unreachable
-from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits, wait_for
+from lifecycle.waits import polling, wait_until
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, setup_waits
 
 PRODUCT = "VMware Cloud Director appliance"
 APPLIANCE_PORT, CELL_PORT = 5480, 443
@@ -187,9 +188,10 @@ def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeou
             return None
         return f"GET {VERSIONS} answered {status_text(response)}"
 
-    wait_for(node, attempt, timeout=max(0.0, deadline - time.monotonic()), poll=poll,
-             gave_up=lambda last: f"{node.ip}: the cell did not come up within {timeout:g} s of the {node.role} "
-                                  f"setup (last: {last})")
+    wait_until(attempt, what=f"the cell of {node.ip}", timeout=max(0.0, deadline - time.monotonic()),
+               pause=polling(poll), check=node.check,
+               gave_up=lambda last: SetupFailed(f"{node.ip}: the cell did not come up within {timeout:g} s of the "
+                                                f"{node.role} setup (last: {last.waiting})"))
 
 
 def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, poll: float) -> None:
@@ -202,8 +204,9 @@ def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, pol
             return None
         return status or "not readable"
 
-    wait_for(node, attempt, timeout=timeout, poll=poll,
-             gave_up=lambda last: f"{node.ip}: {what} did not end within {timeout:g} s (its task {task} is {last})")
+    wait_until(attempt, what=what, timeout=timeout, pause=polling(poll), check=node.check,
+               gave_up=lambda last: SetupFailed(f"{node.ip}: {what} did not end within {timeout:g} s "
+                                                f"(its task {task} is {last.waiting})"))
 
 
 def _task_failure(node: ApplianceNode, task: str) -> str | None:
