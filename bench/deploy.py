@@ -1,8 +1,10 @@
 """Deployment figures against vcsim: one node with a 200 MB disk next to the floor (a plain streaming
 HTTP POST of the same bytes to a vcsim lease), and a 3-node deployment next to a 1-node one.
 
-Called by bench/__main__.py once Django is set up; it starts its own worker (with the
-repository, DNS and poll settings a deployment needs) and a guest simulator that brings vcsim's guests up.
+Called by bench/__main__.py once Django is set up; it starts its own worker (with the repository and
+DNS a deployment needs, and the default poll interval, as a new user has it) and a guest simulator that
+brings vcsim's guests up; "guest reported → action done" is the time from the simulator reporting a guest's
+IP and VMware Tools to vCenter until the node's start action has finished.
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ def run(simulator, data: Path, wait) -> None:
     from django.conf import settings
 
     from datacenters import services as datacenter_services
-    from datacenters import vsphere
+    from datacenters.vsphere.connection import connect
+    from datacenters.vsphere.inventory import about_read, inventory_read
     from environments import services
     from lifecycle.engine.models import Status, Task
     from products.services import repository_files_scan
@@ -59,10 +62,10 @@ def run(simulator, data: Path, wait) -> None:
     settings.LCM_REPOSITORY_DIR = repository
     repository_files_scan(root=repository)
 
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
-        about = vsphere.about_read(si)
-        items = [item.to_dict() for item in vsphere.inventory_read(si)]
+    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+        about = about_read(si)
+        items = [item.to_dict() for item in inventory_read(si)]
     spec = {"componentName": "vc-deploy", "datacenterComponentType": "VCENTER", "fqdn": simulator.fqdn,
             "port": simulator.port, "username": simulator.username, "password": simulator.password, "purpose": "",
             "tags": []}
@@ -77,7 +80,7 @@ def run(simulator, data: Path, wait) -> None:
     guests.start()
     # The bench's queue (the registration part's worker has stopped): this worker's settings are a deployment's.
     env = dict(os.environ, PYTHONPATH=str(REPO), LCM_REPOSITORY_DIR=str(repository),
-               LCM_DNS_NAMESERVERS=dns.address, LCM_POLL_INTERVAL="0.05")
+               LCM_DNS_NAMESERVERS=dns.address)
     worker = _worker(env, data / "deploy-worker.log")
     counter = iter(range(10, 250))
 
@@ -109,19 +112,24 @@ def run(simulator, data: Path, wait) -> None:
         actions = list(Task.objects.get(pk=task.pk).actions.order_by("position"))
         steps.clear()
         steps.extend((a.title, (a.finished_at - a.started_at).total_seconds()) for a in actions)
+        guest_waits.clear()
+        guest_waits.extend(a.finished_at.timestamp() - guests.came_up_at[a.result["ipAddress"]]
+                           for a in actions if a.name in ("primary_start", "member_start"))
         return elapsed, [a.result for a in actions if a.name == "vm_import"]
 
     steps: list[tuple[str, float]] = []
+    guest_waits: list[float] = []  # of the last deployment: guest reported up → its start action finished
 
     try:
         floors = [_floor(simulator, target) for _ in range(RUNS)]
         floors3 = [_floors_at_once(simulator, target, 3) for _ in range(RUNS)]
         deploy(1)  # warm-up: the worker's first deployment
-        ones, uploads, threes = [], [], []
+        ones, uploads, threes, guest_ups = [], [], [], []
         for _ in range(RUNS):
             elapsed, imports = deploy(1)
             ones.append(elapsed)
             uploads.append(imports[0]["seconds"])
+            guest_ups.extend(guest_waits)
             elapsed, _ = deploy(3)
             threes.append(elapsed)
         size = target.stat().st_size
@@ -130,7 +138,10 @@ def run(simulator, data: Path, wait) -> None:
         print(f"deploy: three such POSTs at once, to three leases (the floor of 3 nodes): {_median(floors3)}")
         print(f"deploy: 1 node, the import action's upload (lease to complete): {_median(uploads)}, "
               f"{size / 2**20 / statistics.median(uploads):.0f} MiB/s")
-        print(f"deploy: 1 node, DEPLOY to SUCCESS (pre-checks, import, power on, guest up, records): {_median(ones)}")
+        print(f"deploy: 1 node, DEPLOY to SUCCESS (pre-checks, import, power on, guest up, records): {_median(ones)} "
+              f"(LCM_POLL_INTERVAL={settings.LCM_POLL_INTERVAL:g} s)")
+        print(f"deploy: 1 node, guest reported → action done (the guest's IP and VMware Tools reported to vCenter "
+              f"until the start action finished): {_median(guest_ups)}")
         print("deploy: the last 3-node deployment's actions: " + "; ".join(f"{t} {d:.2f} s" for t, d in steps))
         print(f"deploy: 3 nodes, DEPLOY to SUCCESS: {_median(threes)}; "
               f"{statistics.median(threes) / statistics.median(ones):.2f}× one node")
@@ -145,10 +156,10 @@ def _floors_at_once(simulator, ova: Path, count: int) -> float:
     """`count` leases made first, then their POSTs started together: the wall time until all have ended."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from datacenters import vsphere
+    from datacenters.vsphere.connection import connect
 
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
         leases = [_lease(si, simulator, ova) for _ in range(count)]
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=count) as pool:
@@ -161,10 +172,10 @@ def _floors_at_once(simulator, ova: Path, count: int) -> float:
 
 def _floor(simulator, ova: Path) -> float:
     """ImportVApp by hand, then one requests POST streaming the disk straight out of the OVA; the POST's time."""
-    from datacenters import vsphere
+    from datacenters.vsphere.connection import connect
 
-    with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                         password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
+                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
         post, finish = _lease(si, simulator, ova)
         started = time.monotonic()
         post()
@@ -177,17 +188,19 @@ def _lease(si, simulator, ova: Path):
     """A ready import lease for the OVA: (post the disk, complete the lease and remove the VM)."""
     import requests
 
-    from datacenters import vsphere, vsphere_vms
-    from datacenters.rest import PinnedAdapter
+    from datacenters.pinned_http import PinnedAdapter
+    from datacenters.vsphere import ovf_import, vms
+    from datacenters.vsphere.connection import pinned_context
+    from datacenters.vsphere.placement import placement_resolve
     from products import ovf
 
     package = ovf.ova_read(ova)
-    files = vsphere_vms.package_files(ova, kind="OVA")
-    placement = vsphere_vms.placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
-                                              networks=["DC0_DVPG0"])
-    spec = vsphere_vms.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
-                                          entity_name=f"floor-{time.monotonic_ns()}",
-                                          network_mapping={"Management": "DC0_DVPG0"}, properties={})
+    files = ovf_import.package_files(ova, kind="OVA")
+    placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
+                                  networks=["DC0_DVPG0"])
+    spec = ovf_import.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
+                                         entity_name=f"floor-{time.monotonic_ns()}",
+                                         network_mapping={"Management": "DC0_DVPG0"}, properties={})
     lease = placement.pool.ImportVApp(spec.spec, placement.folder, None)
     while lease.state != "ready":
         time.sleep(0.02)
@@ -197,7 +210,7 @@ def _lease(si, simulator, ova: Path):
     url = url.replace("*", f"{simulator.fqdn}:{simulator.port}")
     source = files[item.path]
     session = requests.Session()
-    session.mount("https://", PinnedAdapter(vsphere.pinned_context(certificate_pem=simulator.certificate.pem)))
+    session.mount("https://", PinnedAdapter(pinned_context(certificate_pem=simulator.certificate.pem)))
 
     class Body:
         def __len__(self):
@@ -212,6 +225,6 @@ def _lease(si, simulator, ova: Path):
 
     def finish() -> None:
         lease.HttpNfcLeaseComplete()
-        vsphere_vms.vm_destroy(si, moref=vm._moId)
+        vms.vm_destroy(si, moref=vm._moId)
 
     return post, finish

@@ -5,7 +5,10 @@ from collections import Counter
 
 from django.conf import settings
 
-from datacenters import nsxt, services, vrops, vsphere
+from datacenters import nsxt, services, vrops
+from datacenters.vsphere.connection import certificate_probe, connect
+from datacenters.vsphere.inventory import about_read as vcenter_about_read
+from datacenters.vsphere.inventory import inventory_read
 from datacenters.models import ComponentType, DatacenterComponent
 from lifecycle.engine.operations import ActionFailed
 
@@ -29,7 +32,7 @@ def certificate_verify(ctx) -> dict:
     target = _target(ctx)
     accepted = target["content"]["certificate"]["thumbprint"]
     ctx.log(f"fetching the certificate of {target['fqdn']}:{target['port']}")
-    presented = vsphere.certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
+    presented = certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
     if not services.thumbprints_equal(presented.thumbprint, accepted):
         raise ActionFailed(
             f"the certificate presented by {target['fqdn']}:{target['port']} has changed: it now presents SHA-256 "
@@ -42,7 +45,7 @@ def certificate_verify(ctx) -> dict:
 def _connect(ctx):
     target = _target(ctx)
     pem = ctx.result_of("certificate_verify")["pem"]
-    return vsphere.connect(
+    return connect(
         fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
         certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
     ), target
@@ -60,7 +63,7 @@ def login(ctx) -> dict:
 def about_read(ctx) -> dict:
     connection, target = _connect(ctx)
     with connection as si:
-        about = vsphere.about_read(si)
+        about = vcenter_about_read(si)
     if about.get("apiType") != "VirtualCenter":
         raise ActionFailed(
             f"{target['fqdn']} is not a vCenter Server (it reports {about.get('fullName')}, API type {about.get('apiType')})"
@@ -74,7 +77,7 @@ def inventory_discover(ctx) -> dict:
     connection, target = _connect(ctx)
     with connection as si:
         ctx.check_cancel()
-        items = [item.to_dict() for item in vsphere.inventory_read(si)]
+        items = [item.to_dict() for item in inventory_read(si)]
     counts = Counter(item["kind"] for item in items)
     summary = ", ".join(f"{n} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items()))
     ctx.log(f"found {summary}")

@@ -1,7 +1,7 @@
 """The product's one door to NSX-T Manager: log in and read its version and identity over the REST API.
 
 HTTP basic authentication on every request (NSX-T answers 403 to wrong credentials), the accepted
-certificate pinned as for vCenter. Plain Python (no Django); errors are those of datacenters.vsphere.
+certificate pinned as for vCenter. Plain Python (no Django); errors are those of datacenters/vsphere/errors.py.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import LoginRefused, VSphereError, WrongServer
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.errors import LoginRefused, VSphereError, WrongServer
 
 PRODUCT = "NSX-T Manager"
 USER_INFO = "/api/v1/aaa/user-info"

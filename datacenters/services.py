@@ -12,7 +12,8 @@ import ipaddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from datacenters import vsphere
+from datacenters.vsphere import connection
+from datacenters.vsphere.errors import VSphereError
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, PortGroupSettings
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
@@ -47,18 +48,18 @@ def target_key(component_name: str) -> str:
     return f"datacenter:{component_name}"
 
 
-def certificate_probe(*, fqdn: str, port: int = 443) -> vsphere.ServerCertificate:
+def certificate_probe(*, fqdn: str, port: int = 443) -> connection.ServerCertificate:
     """The certificate a server presents, for the user to accept (trust on first use)."""
     errors = _address_errors(fqdn, port)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     try:
-        return vsphere.certificate_probe(fqdn=fqdn, port=port, timeout=PROBE_TIMEOUT)
-    except vsphere.VSphereError as exc:
+        return connection.certificate_probe(fqdn=fqdn, port=port, timeout=PROBE_TIMEOUT)
+    except VSphereError as exc:
         raise ValidationFailed.field("fqdn", exc.message) from None
 
 
-def certificate_check(*, component_name: str) -> tuple[vsphere.ServerCertificate, bool]:
+def certificate_check(*, component_name: str) -> tuple[connection.ServerCertificate, bool]:
     """The certificate a registered component presents now, and whether it differs from the accepted one."""
     component = _component(component_name)
     presented = certificate_probe(fqdn=component.fqdn, port=component.port)
@@ -181,8 +182,8 @@ def _thumbprint_check(spec: dict) -> None:
     accepted = ((spec.get("content") or {}).get("certificate") or {}).get("thumbprint")
     path = "content.certificate.thumbprint"
     try:
-        presented = vsphere.certificate_probe(fqdn=spec["fqdn"], port=spec["port"], timeout=PROBE_TIMEOUT)
-    except vsphere.VSphereError as exc:
+        presented = connection.certificate_probe(fqdn=spec["fqdn"], port=spec["port"], timeout=PROBE_TIMEOUT)
+    except VSphereError as exc:
         if not accepted:
             raise ValidationFailed.field(
                 path, f"required: accept the server's certificate first (it could not be fetched: {exc.message})"

@@ -2,7 +2,7 @@
 over the Suite API (/suite-api/api).
 
 A token is acquired with the user name and password, sent as ``Authorization: vRealizeOpsToken …``,
-and released at the end. Plain Python (no Django); errors are those of datacenters.vsphere.
+and released at the end. Plain Python (no Django); errors are those of datacenters/vsphere/errors.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import LoginRefused, VSphereError, WrongServer
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.errors import LoginRefused, VSphereError, WrongServer
 
 logger = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ is recorded on its Node row as it happens, so that a restart or a delete knows w
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 
-from datacenters import vsphere, vsphere_vms
+from datacenters.vsphere import ovf_import, vms
+from datacenters.vsphere.errors import Unreachable
 from environments import services
 from environments.deployment import (NodeRef, deployment_option, disk_provisioning, network_mapping, node_get, nodes_of,
                                      ovf_properties, package_for, placement_of, vcenter_component,
@@ -22,7 +22,8 @@ from environments.prechecks import prechecks_run
 from environments.selectors import node_keys_with_vm
 from environments.spec import FAIL
 from lifecycle.engine.operations import ActionFailed
-from products.appliances.base import ApplianceNode, NotReady, SetupFailed
+from lifecycle.waits import WaitTimedOut, duration_text, polling, wait_until
+from products.appliances.base import ApplianceNode, NotReady
 
 
 def environment_remove(ctx) -> dict:
@@ -102,36 +103,13 @@ def _vcenter(name: str):
     return component
 
 
-def _failed(exc: vsphere.VSphereError) -> ActionFailed:
-    return ActionFailed(exc.message)
-
 
 def _mib(n: float) -> str:
     return f"{n / (1 << 20):.1f}"
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
-
-
-def _wait(ctx, *, timeout: float, what: str, probe: Callable[[], str | None]) -> None:
-    """Call probe until it returns None (done); it returns what it still waits for. Fails at timeout."""
-    started = time.monotonic()
-    deadline = started + timeout
-    while True:
-        ctx.check_cancel()
-        waiting = probe()
-        if waiting is None:
-            return
-        now = time.monotonic()
-        if now >= deadline:
-            raise ActionFailed(f"{what} did not happen within {_duration(timeout)}: {waiting}")
-        ctx.progress(100 * (now - started) / timeout, f"waiting for {what}: {waiting} ({_duration(now - started)} "
-                                                      f"of at most {_duration(timeout)})")
-        time.sleep(min(settings.LCM_POLL_INTERVAL, max(0.0, deadline - now)))
+def _timed_out(timed_out: WaitTimedOut) -> ActionFailed:
+    return ActionFailed(timed_out.message)
 
 
 # --- deploy -----------------------------------------------------------------------------------------
@@ -160,34 +138,31 @@ def vm_import(ctx) -> dict:
     package = package_for(ref)
     if package is None:
         raise ActionFailed(f"the repository has no usable OVA of {ref.product_type.code} {ref.product['version']}")
-    try:
-        with vcenter_connect(component) as si:
-            if node.instance_uuid:
-                done = _import_earlier(ctx, si, node)
-                if done:
-                    return done
-            return _import(ctx, si, ref, node, component, package)
-    except vsphere.VSphereError as exc:
-        raise _failed(exc) from None
+    with vcenter_connect(component) as si:
+        if node.instance_uuid:
+            done = _import_earlier(ctx, si, node)
+            if done:
+                return done
+        return _import(ctx, si, ref, node, component, package)
 
 
 def _import_earlier(ctx, si, node: Node) -> dict | None:
     """A VM recorded for this node: kept when its import completed, removed when it did not."""
-    moref = vsphere_vms.vm_find_by_uuid(si, node.instance_uuid)
+    moref = vms.vm_find_by_uuid(si, node.instance_uuid)
     if moref and node.deploy_state not in (NodeState.IMPORTING, NodeState.DEFINED, NodeState.DELETED):
         ctx.log(f"the VM of this node ({moref}, instance UUID {node.instance_uuid}) was imported by an earlier run; "
                 "it is kept")
         return {"moref": moref, "instanceUuid": node.instance_uuid, "bytes": 0, "seconds": 0, "kept": True}
     if moref:
         ctx.log(f"removing the half-made VM {moref} (instance UUID {node.instance_uuid}) an earlier run left")
-        vsphere_vms.vm_destroy(si, moref=moref)
+        vms.vm_destroy(si, moref=moref)
     _vm_forget(node)
     return None
 
 
 def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
     placement = placement_of(si, ref)
-    existing = vsphere_vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
+    existing = vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
         raise ActionFailed(f"a VM named '{ref.node['vmName']}' ({existing}) is already in folder {placement.folder.name} "
                            "and it is not one this system made; rename or remove it, or choose another vmName")
@@ -197,14 +172,14 @@ def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
     mapping = network_mapping(ref, package)
     ctx.log("networks: " + (", ".join(f"{k} → {v}" for k, v in mapping.items()) or "none"))
     option = deployment_option(ref)
-    spec = vsphere_vms.import_spec_create(
+    spec = ovf_import.import_spec_create(
         si, descriptor=package.descriptor, placement=placement, entity_name=ref.node["vmName"],
         deployment_option=option, network_mapping=mapping, properties=properties,
         disk_provisioning=disk_provisioning(ref))
     for warning in spec.warnings:
         ctx.log(f"vCenter warning: {warning}")
     path = Path(settings.LCM_REPOSITORY_DIR) / package.path
-    files = vsphere_vms.package_files(
+    files = ovf_import.package_files(
         path, kind=package.kind, files=[str(Path(f).relative_to(Path(package.path).parent)) for f in package.files])
     deployment = ref.deployment
     ctx.log(f"importing {package.path} as {ref.node['vmName']} into {deployment['datacenterName']}/"
@@ -216,13 +191,13 @@ def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
         _node_update(node, vm_moref=moref, instance_uuid=uuid, vcenter_name=component.component_name,
                      power_state="poweredOff", deploy_state=NodeState.IMPORTING)
 
-    def report(upload: vsphere_vms.Upload) -> None:
+    def report(upload: ovf_import.Upload) -> None:
         ctx.progress(upload.percent, f"uploaded {_mib(upload.done)} of {_mib(upload.total)} MiB "
                                      f"({upload.percent:.0f} %), {_mib(upload.rate)} MiB/s, "
-                                     f"{_duration(upload.eta)} left")
+                                     f"{duration_text(upload.eta)} left")
 
     try:
-        imported = vsphere_vms.ovf_import(
+        imported = ovf_import.ovf_import(
             si, connected_to=(component.fqdn, component.port), certificate_pem=component.certificate_pem, spec=spec,
             placement=placement, files=files, on_created=created, report=report, check=ctx.check_cancel, log=ctx.log)
     except BaseException:
@@ -242,7 +217,7 @@ def _forget_if_gone(si, node: Node) -> None:
     if not node.instance_uuid:
         return
     try:
-        if vsphere_vms.vm_find_by_uuid(si, node.instance_uuid) is None:
+        if vms.vm_find_by_uuid(si, node.instance_uuid) is None:
             _vm_forget(node)
     except Exception:  # vCenter unreachable now: the record stays, and a restart removes the VM first
         pass
@@ -253,37 +228,36 @@ def vm_start(ctx) -> dict:
     component = _vcenter(node.vcenter_name or ref.deployment["vcenterName"])
     expected = (ref.node.get("nics") or [{}])[0].get("ipAddress")
     timeout = ref.product_type.timeout("guest")
-    try:
-        with vcenter_connect(component) as si:
-            moref = vsphere_vms.vm_find_by_uuid(si, node.instance_uuid) if node.instance_uuid else None
-            if moref is None:
-                raise ActionFailed(f"the VM of node {ctx.item} (instance UUID {node.instance_uuid or 'not recorded'}) "
-                                   "does not exist; restart the deployment from its import")
-            state = vsphere_vms.vm_read(si, moref)
-            cpus, memory = ref.node.get("cpuNum"), ref.node.get("ramMemory")
-            if (cpus or memory) and state["powerState"] != "poweredOn" and (
-                    (cpus and cpus != state["numCPU"]) or (memory and memory != state["memoryMB"])):
-                vsphere_vms.vm_hardware_set(si, moref=moref, cpus=cpus, memory_mb=memory)
-                ctx.log(f"set {cpus or state['numCPU']} vCPU and {memory or state['memoryMB']} MB of memory")
-            if state["powerState"] != "poweredOn":
-                vsphere_vms.vm_power_on(si, moref=moref)
-                ctx.log(f"powered on {moref}")
-            _node_update(node, vm_moref=moref, power_state="poweredOn")
-            seen: dict = {}
+    with vcenter_connect(component) as si:
+        moref = vms.vm_find_by_uuid(si, node.instance_uuid) if node.instance_uuid else None
+        if moref is None:
+            raise ActionFailed(f"the VM of node {ctx.item} (instance UUID {node.instance_uuid or 'not recorded'}) "
+                               "does not exist; restart the deployment from its import")
+        state = vms.vm_read(si, moref)
+        cpus, memory = ref.node.get("cpuNum"), ref.node.get("ramMemory")
+        if (cpus or memory) and state["powerState"] != "poweredOn" and (
+                (cpus and cpus != state["numCPU"]) or (memory and memory != state["memoryMB"])):
+            vms.vm_hardware_set(si, moref=moref, cpus=cpus, memory_mb=memory)
+            ctx.log(f"set {cpus or state['numCPU']} vCPU and {memory or state['memoryMB']} MB of memory")
+        if state["powerState"] != "poweredOn":
+            vms.vm_power_on(si, moref=moref)
+            ctx.log(f"powered on {moref}")
+        _node_update(node, vm_moref=moref, power_state="poweredOn")
+        seen: dict = {}
+        with vms.vm_guest_watch(si, moref=moref) as reported:
 
             def guest() -> str | None:
-                seen.update(vsphere_vms.vm_read(si, moref))
-                if seen["toolsRunningStatus"] != "guestToolsRunning":
-                    return f"VMware Tools are {seen['toolsRunningStatus'] or 'not running'}"
-                if not seen["ipAddress"]:
+                seen.update(reported.values)
+                if seen.get("toolsRunningStatus") != "guestToolsRunning":
+                    return f"VMware Tools are {seen.get('toolsRunningStatus') or 'not running'}"
+                if not seen.get("ipAddress"):
                     return "the guest reports no IP address yet"
                 return None
 
-            _wait(ctx, timeout=timeout, what="the guest (VMware Tools and its IP)", probe=guest)
-    except vsphere.VSphereError as exc:
-        raise _failed(exc) from None
+            wait_until(guest, what="the guest (VMware Tools and its IP)", timeout=timeout, pause=reported.pause,
+                       check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
     ip = seen["ipAddress"]
-    _node_update(node, ip_address=ip, power_state=seen["powerState"], deploy_state=NodeState.STARTED)
+    _node_update(node, ip_address=ip, power_state=str(seen.get("powerState") or ""), deploy_state=NodeState.STARTED)
     if expected and ip != expected:
         raise ActionFailed(f"the guest came up with IP {ip}, not the configured {expected}: the appliance did not "
                            "take its network settings; check the OVF properties in the log of its import")
@@ -341,17 +315,14 @@ def appliance_ready(ctx) -> dict:
             api.ready(appliance)
         except NotReady as exc:
             return exc.message
-        except vsphere.Unreachable as exc:
+        except Unreachable as exc:
             return exc.message
-        except SetupFailed as exc:
-            raise ActionFailed(exc.message) from None
-        except vsphere.VSphereError as exc:
-            raise _failed(exc) from None
         return None
 
     try:
-        _wait(ctx, timeout=ref.product_type.timeout("ready"), what=f"the {ref.product_type.title} appliance at "
-                                                                   f"{appliance.ip} to answer", probe=ready)
+        wait_until(ready, what=f"the {ref.product_type.title} appliance at {appliance.ip} to answer",
+                   timeout=ref.product_type.timeout("ready"), pause=polling(settings.LCM_POLL_INTERVAL),
+                   check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
     finally:
         _certificates_keep(ctx, appliance, ctx.item)
     _node_update(_node(ctx), deploy_state=NodeState.READY)
@@ -360,14 +331,10 @@ def appliance_ready(ctx) -> dict:
 
 
 def _appliance_call(ctx, appliance: ApplianceNode, item: str, step: Callable[[ApplianceNode], None]) -> None:
-    """One product step against the appliance; its refusals become the action's failure, and the
-    certificates it trusted on first use are kept on the node either way."""
+    """One product step against the appliance (its refusals are the action's failure); the certificates
+    it trusted on first use are kept on the node either way."""
     try:
         step(appliance)
-    except SetupFailed as exc:
-        raise ActionFailed(exc.message) from None
-    except vsphere.VSphereError as exc:
-        raise _failed(exc) from None
     finally:
         _certificates_keep(ctx, appliance, item)
 
@@ -410,15 +377,12 @@ def vm_destroy(ctx) -> dict:
         ctx.log("this node has no VM of ours recorded; nothing to remove")
         return {"removed": False}
     component = _vcenter(node.vcenter_name)
-    try:
-        with vcenter_connect(component) as si:
-            moref = vsphere_vms.vm_find_by_uuid(si, node.instance_uuid)
-            if moref is None:
-                ctx.log(f"no VM with instance UUID {node.instance_uuid} in {component.component_name}: already gone")
-            else:
-                vsphere_vms.vm_destroy(si, moref=moref)
-                ctx.log(f"powered off and destroyed {moref} (instance UUID {node.instance_uuid})")
-    except vsphere.VSphereError as exc:
-        raise _failed(exc) from None
+    with vcenter_connect(component) as si:
+        moref = vms.vm_find_by_uuid(si, node.instance_uuid)
+        if moref is None:
+            ctx.log(f"no VM with instance UUID {node.instance_uuid} in {component.component_name}: already gone")
+        else:
+            vms.vm_destroy(si, moref=moref)
+            ctx.log(f"powered off and destroyed {moref} (instance UUID {node.instance_uuid})")
     _vm_forget(node, NodeState.DELETED)
     return {"removed": moref is not None, "moref": moref}

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
-from datacenters import vsphere, vsphere_vms
+from datacenters.vsphere.connection import connect
+from datacenters.vsphere.placement import Placement, placement_resolve
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.selectors import port_group_settings
 from environments.spec import OVA_SECRET_KEY
@@ -99,19 +100,19 @@ def vcenter_component(name: str) -> DatacenterComponent | None:
 @contextlib.contextmanager
 def vcenter_connect(component: DatacenterComponent) -> Iterator[Any]:
     """A session with the registered vCenter, trusting only its accepted certificate."""
-    with vsphere.connect(fqdn=component.fqdn, port=component.port, username=component.username,
-                         password=component.password, certificate_pem=component.certificate_pem,
-                         timeout=settings.LCM_VCENTER_TIMEOUT) as si:
+    with connect(fqdn=component.fqdn, port=component.port, username=component.username,
+                 password=component.password, certificate_pem=component.certificate_pem,
+                 timeout=settings.LCM_VCENTER_TIMEOUT) as si:
         yield si
 
 
 # --- the import spec's inputs ----------------------------------------------------------------------
 
 
-def placement_of(si, ref: NodeRef) -> vsphere_vms.Placement:
+def placement_of(si, ref: NodeRef) -> Placement:
     """The node's placement (datacenter … datastore, port groups), read live; PlacementMissing names what is not there."""
     deployment = ref.deployment
-    return vsphere_vms.placement_resolve(
+    return placement_resolve(
         si, datacenter=deployment["datacenterName"], cluster=deployment.get("clusterName"),
         resource_pool=deployment.get("resourcePool"), folder=deployment.get("vmFolder"),
         datastore=deployment["datastoreNames"][0], host=deployment.get("esxiHost"),

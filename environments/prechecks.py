@@ -14,7 +14,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from datacenters import vsphere, vsphere_vms
+from datacenters.vsphere.errors import VSphereError
+from datacenters.vsphere.placement import PlacementMissing, datastore_free_bytes
+from datacenters.vsphere.vms import vm_named_in_folder
 from environments import network_checks
 from environments.deployment import (NodeRef, deployment_option, disk_bytes_needed, disk_provisioning, nodes_of,
                                      network_settings, package_for, placement_of, vcenter_component,
@@ -117,7 +119,7 @@ def _vcenter(name: str, component, refs: list[tuple[NodeRef, object]]) -> list[C
                     where.setdefault(key, (f"{ref.path}.deployment.datastoreNames[0]", placement.datastore))
             for key, needed in need.items():
                 path, datastore = where[key]
-                free = vsphere_vms.datastore_free_bytes(datastore)
+                free = datastore_free_bytes(datastore)
                 name_ds = datastore.name
                 if free < needed:
                     checks.append(Check("datastore", FAIL, path, f"datastore {name_ds} has {_gib(free)} free; the "
@@ -125,7 +127,7 @@ def _vcenter(name: str, component, refs: list[tuple[NodeRef, object]]) -> list[C
                 else:
                     checks.append(Check("datastore", PASS, path, f"datastore {name_ds} has {_gib(free)} free; "
                                                                  f"{_gib(needed)} needed"))
-    except vsphere.VSphereError as exc:
+    except VSphereError as exc:
         checks.append(Check("vcenter", FAIL, first, f"{name}: {exc.message}"))
     return checks
 
@@ -134,12 +136,12 @@ def _placement(si, ref: NodeRef, checks: list[Check]):
     path = f"{ref.path}.deployment"
     try:
         placement = placement_of(si, ref)
-    except vsphere_vms.PlacementMissing as exc:
+    except PlacementMissing as exc:
         checks.append(Check("placement", FAIL, path, exc.message))
         return None
     checks.append(Check("placement", PASS, path, f"datacenter, cluster, pool, folder, datastore and port group(s) "
                                                  f"{', '.join(placement.networks)} exist in vCenter"))
-    existing = vsphere_vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
+    existing = vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
         checks.append(Check("vm", FAIL, f"{ref.path}.vmName", f"a VM named '{ref.node['vmName']}' ({existing}) is "
                                                               f"already in folder {placement.folder.name}"))

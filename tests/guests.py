@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pyVmomi import vim, vmodl
 
-from datacenters.vsphere import connect
+from datacenters.vsphere.connection import connect
 
 if TYPE_CHECKING:
     from tests.fakes.appliances import AppliancePark
@@ -48,6 +48,7 @@ class GuestSimulator(threading.Thread):
         self.vcsim, self.park, self.delay, self.interval = vcsim, park, delay, interval
         self.paused: set[str] = set()  # VM names or IPs whose guest stays down until resumed
         self.came_up: list[str] = []  # IPs of the guests brought up, in order
+        self.came_up_at: dict[str, float] = {}  # IP → time.time() just before its guest was reported up
         self.errors: list[str] = []  # what went wrong on the way (vcsim away, a fake that cannot listen …)
         self._stop_event = threading.Event()
         # Keyed by the VM's instance UUID: a restarted vcsim hands out the same morefs to other VMs.
@@ -110,6 +111,7 @@ class GuestSimulator(threading.Thread):
                 continue
             if now - self._powered_on_seen.setdefault(key, now) < self.delay:
                 continue
+            self.came_up_at[ip] = time.time()
             _reconfigure(vm["obj"], {"SET.guest.ipAddress": ip, **GUEST_UP})
             self.came_up.append(ip)
             self._booted(key, ip, vm)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from datacenters.vsphere import ServerCertificate, certificate_probe
+from datacenters.vsphere.connection import ServerCertificate, certificate_probe
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO / "tools" / "vcsim" / "build.sh"

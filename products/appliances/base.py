@@ -12,13 +12,12 @@ later call, in this action or a later one, trusts exactly that certificate.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import certificate_probe
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.connection import certificate_probe
 from lifecycle.errors import ApplicationError
 
 
@@ -91,23 +90,6 @@ def setup_waits(product_type_code: str) -> tuple[float, float]:
     from products.types import product_type_get
 
     return product_type_get(product_type_code).timeout("setup"), float(settings.LCM_POLL_INTERVAL)
-
-
-def wait_for(node: ApplianceNode, attempt: Callable[[], str | None], *, timeout: float, poll: float,
-             gave_up: Callable[[str], str]) -> None:
-    """Call attempt() every `poll` seconds until it returns None (done). Otherwise it returns what it saw,
-    or raises SetupFailed to stop at once. After `timeout` seconds: SetupFailed(gave_up(what it saw last)).
-    The node's check (the deployment's cancel) runs between attempts."""
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = attempt()
-        if seen is None:
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SetupFailed(gave_up(seen))
-        node.check()
-        time.sleep(min(poll, remaining))
 
 
 def version_answers(node: ApplianceNode, *, product_type: str, port_name: str, path: str, product: str) -> None:

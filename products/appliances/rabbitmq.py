@@ -19,10 +19,10 @@ import contextlib
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import Unreachable
-from products.appliances.base import (ApplianceApi, ApplianceNode, NotReady, SetupFailed, appliance_port, setup_waits,
-                                      wait_for)
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.errors import Unreachable
+from lifecycle.waits import polling, wait_until
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, appliance_port, setup_waits
 
 PRODUCT = "RabbitMQ management API"
 OVERVIEW = "/api/overview"
@@ -105,10 +105,10 @@ def _joined_wait(node: ApplianceNode) -> None:
                               f"{_said(response)}")
         return f"GET {NODES} on {primary.ip} answered {status_text(response)}{_said(response)}"
 
-    wait_for(node, attempt, timeout=timeout, poll=poll,
-             gave_up=lambda last: f"{node.ip}: {name} did not join the cluster of {node_name(primary)} within "
-                                  f"{timeout:g} s ({last}); check the erlang cookie and that the nodes resolve "
-                                  "each other's host names")
+    wait_until(attempt, what=f"{name} to join the cluster", timeout=timeout, pause=polling(poll), check=node.check,
+               gave_up=lambda last: SetupFailed(f"{node.ip}: {name} did not join the cluster of {node_name(primary)} "
+                                                f"within {timeout:g} s ({last.waiting}); check the erlang cookie and "
+                                                "that the nodes resolve each other's host names"))
 
 
 def _check(node: ApplianceNode, response, what: str) -> None:

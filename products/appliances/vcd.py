@@ -27,10 +27,10 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from datacenters.rest import RestClient, error_text, status_text
-from datacenters.vsphere import Unreachable
-from products.appliances.base import (ApplianceApi, ApplianceNode, NotReady, SetupFailed, appliance_port, setup_waits,
-                                      wait_for)
+from datacenters.pinned_http import RestClient, error_text, status_text
+from datacenters.vsphere.errors import Unreachable
+from lifecycle.waits import polling, wait_until
+from products.appliances.base import ApplianceApi, ApplianceNode, NotReady, SetupFailed, appliance_port, setup_waits
 
 PRODUCT = "VMware Cloud Director appliance"
 API_VERSION = "36.0"
@@ -189,9 +189,10 @@ def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeou
             return None
         return f"GET {VERSIONS} answered {status_text(response)}"
 
-    wait_for(node, attempt, timeout=max(0.0, deadline - time.monotonic()), poll=poll,
-             gave_up=lambda last: f"{node.ip}: the cell did not come up within {timeout:g} s of the {node.role} "
-                                  f"setup (last: {last})")
+    wait_until(attempt, what=f"the cell of {node.ip}", timeout=max(0.0, deadline - time.monotonic()),
+               pause=polling(poll), check=node.check,
+               gave_up=lambda last: SetupFailed(f"{node.ip}: the cell did not come up within {timeout:g} s of the "
+                                                f"{node.role} setup (last: {last.waiting})"))
 
 
 def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, poll: float) -> None:
@@ -204,8 +205,9 @@ def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, pol
             return None
         return status or "not readable"
 
-    wait_for(node, attempt, timeout=timeout, poll=poll,
-             gave_up=lambda last: f"{node.ip}: {what} did not end within {timeout:g} s (its task {task} is {last})")
+    wait_until(attempt, what=what, timeout=timeout, pause=polling(poll), check=node.check,
+               gave_up=lambda last: SetupFailed(f"{node.ip}: {what} did not end within {timeout:g} s "
+                                                f"(its task {task} is {last.waiting})"))
 
 
 def _task_failure(node: ApplianceNode, task: str) -> str | None:

@@ -7,9 +7,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from datacenters import nsxt as nsxt_client
-from datacenters import rest
+from datacenters import pinned_http
 from datacenters import vrops as vrops_client
-from datacenters.vsphere import CertificateChanged, LoginRefused, Unreachable, WrongServer
+from datacenters.vsphere.errors import CertificateChanged, LoginRefused, Unreachable, WrongServer
 
 
 def _nsxt(fake, **overrides):
@@ -138,7 +138,7 @@ def test_the_pinned_session_trusts_only_the_accepted_certificate(nsxt, monkeypat
     bundle = tmp_path / "bundle.pem"
     bundle.write_text(nsxt.certificate.pem)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    client = rest.RestClient(fqdn=nsxt.fqdn, port=nsxt.port, certificate_pem=nsxt.certificate.pem, timeout=5,
+    client = pinned_http.RestClient(fqdn=nsxt.fqdn, port=nsxt.port, certificate_pem=nsxt.certificate.pem, timeout=5,
                              product="NSX-T Manager")
     adapter = client.session.get_adapter(client.base_url)
     assert client.request("GET", "/api/v1/node").status_code == 403  # no credentials; TLS went through

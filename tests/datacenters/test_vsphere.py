@@ -1,4 +1,4 @@
-"""datacenters.vsphere against a real vCenter API (vcsim): certificate trust, login, errors, inventory."""
+"""datacenters/vsphere (connection, inventory) against a real vCenter API (vcsim): certificate trust, login, errors, inventory."""
 
 import json
 import pickle
@@ -13,17 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pyVmomi import vim
 
-from datacenters.vsphere import (
-    CertificateChanged,
-    CertificateInvalid,
-    LoginRefused,
-    NotAVCenter,
-    Unreachable,
-    about_read,
-    certificate_probe,
-    connect,
-    inventory_read,
-)
+from datacenters.vsphere.connection import certificate_probe, connect
+from datacenters.vsphere.errors import CertificateChanged, CertificateInvalid, LoginRefused, NotAVCenter, Unreachable
+from datacenters.vsphere.inventory import about_read, inventory_read
 from tests.vcsim import Vcsim, tls_files_create
 
 pytestmark = pytest.mark.vcsim

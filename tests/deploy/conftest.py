@@ -16,7 +16,8 @@ import pytest
 from django.conf import settings
 
 from datacenters import services as datacenter_services
-from datacenters import vsphere
+from datacenters.vsphere.connection import connect
+from datacenters.vsphere.inventory import about_read, inventory_read
 from environments import services as environment_services
 from lifecycle.engine.models import Status, Task
 from products.services import repository_files_scan
@@ -75,8 +76,8 @@ class World:
         self._next_ip = 10
 
     def connect(self):
-        return vsphere.connect(fqdn=self.vcsim.fqdn, port=self.vcsim.port, username=self.vcsim.username,
-                               password=self.vcsim.password, certificate_pem=self.vcsim.certificate.pem)
+        return connect(fqdn=self.vcsim.fqdn, port=self.vcsim.port, username=self.vcsim.username,
+                       password=self.vcsim.password, certificate_pem=self.vcsim.certificate.pem)
 
     def definition(self, code: str, *, nodes: int = 1, environment_id: str | None = None) -> dict:
         """A definition of one product of this type with `nodes` nodes on fresh 127.0.1.x addresses,
@@ -168,10 +169,10 @@ def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_
     celery_app.conf.task_default_queue = DEPLOY_QUEUE
     settings.LCM_REPOSITORY_DIR = deploy_repository
     settings.LCM_DNS_NAMESERVERS = [deploy_dns.address]
-    with vsphere.connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                         certificate_pem=vcsim.certificate.pem) as si:
-        about = vsphere.about_read(si)
-        items = [item.to_dict() for item in vsphere.inventory_read(si)]
+    with connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
+                 certificate_pem=vcsim.certificate.pem) as si:
+        about = about_read(si)
+        items = [item.to_dict() for item in inventory_read(si)]
     spec = {"componentName": "vc01", "datacenterComponentType": "VCENTER", "fqdn": vcsim.fqdn, "port": vcsim.port,
             "username": vcsim.username, "password": vcsim.password, "purpose": "", "tags": []}
     certificate = vcsim.certificate

@@ -63,9 +63,9 @@ def test_a_vm_already_gone_is_said_so_and_a_running_task_blocks_delete(deploy_wo
     finished_ok(deploy_world.deploy(spec))
     node = Node.objects.filter(product__environment__environment_id=spec["environmentId"]).first()
     with deploy_world.connect() as si:  # someone removed one VM by hand
-        from datacenters import vsphere_vms
+        from datacenters.vsphere import vms
 
-        vsphere_vms.vm_destroy(si, moref=node.vm_moref)
+        vms.vm_destroy(si, moref=node.vm_moref)
     task = services.environment_delete(environment_id=spec["environmentId"])
     with pytest.raises(Conflict, match=f"task {task.pk} .* is running on {spec['environmentId']}"):
         services.environment_delete(environment_id=spec["environmentId"])

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from datacenters import services as datacenter_services
-from datacenters import vsphere
+from datacenters.vsphere.connection import connect
+from datacenters.vsphere.inventory import about_read, inventory_read
 from datacenters.models import ComponentType, DatacenterComponent
 from products.models import RepositoryFile
 
@@ -28,10 +29,10 @@ def vcsim_inventory(vcsim_binary, vcsim_tls, vcsim_tls_factory, tmp_path_factory
                       new_tls=vcsim_tls_factory, username=USERNAME, password="world-password", flags={})
     simulator.start()
     try:
-        with vsphere.connect(fqdn=simulator.fqdn, port=simulator.port, username=USERNAME, password="world-password",
-                             certificate_pem=simulator.certificate.pem) as si:
-            about = vsphere.about_read(si)
-            items = [item.to_dict() for item in vsphere.inventory_read(si)]
+        with connect(fqdn=simulator.fqdn, port=simulator.port, username=USERNAME, password="world-password",
+                     certificate_pem=simulator.certificate.pem) as si:
+            about = about_read(si)
+            items = [item.to_dict() for item in inventory_read(si)]
         return simulator.certificate, about, items
     finally:
         simulator.stop()

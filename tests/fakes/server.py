@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from datacenters.vsphere import ServerCertificate
+from datacenters.vsphere.connection import ServerCertificate
 from tests.vcsim import TlsFiles
 
 

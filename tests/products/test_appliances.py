@@ -5,7 +5,8 @@ import time
 import pytest
 from pyVmomi import vim
 
-from datacenters.vsphere import CertificateChanged, Unreachable, connect
+from datacenters.vsphere.connection import connect
+from datacenters.vsphere.errors import CertificateChanged, Unreachable
 from products.appliances import rabbitmq, usage_meter, vcd, vrops_tenant_app
 from products.appliances.base import ApplianceNode, NotReady, SetupFailed
 from tests.guests import GuestSimulator, _vms_read

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from datacenters.vsphere import ServerCertificate
+from datacenters.vsphere.connection import ServerCertificate
 from products.types import product_type_get
 from tests.fakes.server import FakeHandler, FakeServer
 from tests.vcsim import TlsFiles

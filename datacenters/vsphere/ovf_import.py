@@ -1,12 +1,10 @@
-"""vSphere's virtual machines: place, import an OVF, start, watch the guest, and destroy.
+"""Importing an OVF or OVA into vCenter: the package's files, the import spec, the lease, and the upload.
 
-The same flow govc, Ansible and Terraform use (REFERENCE §7): CreateImportSpec → ImportVApp → lease →
-stream every file straight out of the package to its device URL → HttpNfcLeaseProgress →
-HttpNfcLeaseComplete, and on any failure HttpNfcLeaseAbort and removal of the half-made VM.
-
-Plain Python (no Django), like vsphere.py, whose connection and errors it shares. Reads go through the
-PropertyCollector; a VM is identified by its instance UUID, never by its name alone.
+The same flow govc, Ansible and Terraform use: CreateImportSpec → ImportVApp → lease → stream every file
+straight out of the package to its device URL → HttpNfcLeaseProgress → HttpNfcLeaseComplete, and on any
+failure HttpNfcLeaseAbort and removal of the half-made VM.
 """
+
 from __future__ import annotations
 
 import ssl
@@ -22,162 +20,20 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from pyVmomi import vim, vmodl
 
-from datacenters.rest import PinnedAdapter, error_cause
-from datacenters.vsphere import PropertyCollector, VSphereError, errors_translated, pinned_context
+from datacenters.pinned_http import PinnedAdapter, error_cause
+from datacenters.vsphere.connection import errors_translated, pinned_context
+from datacenters.vsphere.errors import VSphereError, fault_text
+from datacenters.vsphere.placement import Placement
+from datacenters.vsphere.vms import vm_destroy, vm_read
+from datacenters.vsphere.waits import watch
+from lifecycle.waits import wait_until
 
 CHUNK = 1 << 20  # bytes per read and send while streaming a file
 LEASE_PROGRESS_EVERY = 5.0  # seconds between HttpNfcLeaseProgress calls (vCenter times a silent lease out)
 
 
-class PlacementMissing(VSphereError):
-    """A datacenter, cluster, pool, folder, host, datastore or network named in the definition is not there."""
-
-
 class ImportFailed(VSphereError):
     """vCenter refused the import spec, the lease, or an upload."""
-
-
-class VmTaskFailed(VSphereError):
-    """A vCenter task (power on, reconfigure, destroy …) ended in error."""
-
-
-# --- finding things -------------------------------------------------------------------------------
-
-
-def _properties(si: vim.ServiceInstance, obj_type: type, paths: list[str], *, root=None) -> list[dict[str, Any]]:
-    """[{"obj": managed object, path: value …}] for every object of a type under root, in one round trip."""
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(root or content.rootFolder, [obj_type], True)
-    try:
-        spec = PropertyCollector.FilterSpec(
-            objectSet=[PropertyCollector.ObjectSpec(
-                obj=view, skip=True,
-                selectSet=[PropertyCollector.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)],
-            )],
-            propSet=[PropertyCollector.PropertySpec(type=obj_type, pathSet=paths)],
-        )
-        result = content.propertyCollector.RetrieveProperties([spec])
-    finally:
-        view.Destroy()
-    rows = []
-    for item in result:
-        row = {"obj": item.obj}
-        row.update({prop.name: prop.val for prop in item.propSet})
-        rows.append(row)
-    return rows
-
-
-@dataclass
-class Placement:
-    """Where a VM goes, as managed objects."""
-
-    datacenter: vim.Datacenter
-    pool: vim.ResourcePool
-    folder: vim.Folder
-    datastore: vim.Datastore
-    host: vim.HostSystem | None = None
-    cluster: vim.ClusterComputeResource | None = None
-    networks: dict[str, vim.Network] = field(default_factory=dict)  # port group name → network
-
-
-def placement_resolve(
-    si: vim.ServiceInstance, *, datacenter: str, cluster: str | None = None, resource_pool: str | None = None,
-    folder: str | None = None, datastore: str, host: str | None = None, networks: list[str] = (),
-) -> Placement:
-    """Find the named objects (names as discovered: a pool or folder may be a path "a/b"). Raises
-    PlacementMissing naming the first missing one and what exists instead.
-
-    Every kind of object is read in one PropertyCollector round trip, however many there are."""
-    dcs = _properties(si, vim.Datacenter, ["name", "hostFolder", "vmFolder", "datastore", "network"])
-    dc_row = next((r for r in dcs if r["name"] == datacenter), None)
-    if dc_row is None:
-        names = sorted(r["name"] for r in dcs)
-        raise PlacementMissing(f"datacenter '{datacenter}' does not exist in vCenter (it has: {', '.join(names) or 'none'})")
-    compute = _properties(si, vim.ComputeResource, ["name", "resourcePool", "host"], root=dc_row["hostFolder"])
-    cluster_obj = root_pool = None
-    if cluster:
-        row = next((r for r in compute if r["name"] == cluster), None)
-        if row is None:
-            raise PlacementMissing(f"cluster '{cluster}' does not exist in datacenter {datacenter} "
-                                   f"(it has: {', '.join(r['name'] for r in compute) or 'none'})")
-        cluster_obj, root_pool = row["obj"], row["resourcePool"]
-    host_obj = None
-    if host:
-        host_rows = _properties(si, vim.HostSystem, ["name"], root=cluster_obj or dc_row["hostFolder"])
-        host_obj = next((r["obj"] for r in host_rows if r["name"] == host), None)
-        if host_obj is None:
-            raise PlacementMissing(f"host '{host}' does not exist in {cluster or datacenter}")
-        if root_pool is None:
-            root_pool = next(r["resourcePool"] for r in compute if host_obj in (r.get("host") or []))
-    if root_pool is None:
-        raise PlacementMissing("a cluster or a host is needed to place the VM")
-    pool = _child_by_path(si, vim.ResourcePool, root_pool, resource_pool, what="resource pool",
-                          none_left="no child pools")
-    folder_obj = _child_by_path(si, vim.Folder, dc_row["vmFolder"], folder, what="VM folder")
-    named = _names(si, [*dc_row.get("datastore", []), *dc_row.get("network", [])])
-    datastores = {named[ds]: ds for ds in dc_row.get("datastore", [])}
-    ds = datastores.get(datastore)
-    if ds is None:
-        raise PlacementMissing(f"datastore '{datastore}' does not exist in datacenter {datacenter} "
-                               f"(it has: {', '.join(sorted(datastores)) or 'none'})")
-    found_networks = {named[net]: net for net in dc_row.get("network", [])}
-    missing = [n for n in networks if n not in found_networks]
-    if missing:
-        raise PlacementMissing(f"port group '{missing[0]}' does not exist in datacenter {datacenter} "
-                               f"(it has: {', '.join(sorted(found_networks)) or 'none'})")
-    return Placement(datacenter=dc_row["obj"], pool=pool, folder=folder_obj, datastore=ds, host=host_obj,
-                     cluster=cluster_obj, networks={n: found_networks[n] for n in networks})
-
-
-def _names(si: vim.ServiceInstance, objects: list[Any]) -> dict[Any, str]:
-    """The name of each managed object, in one round trip."""
-    if not objects:
-        return {}
-    spec = PropertyCollector.FilterSpec(
-        objectSet=[PropertyCollector.ObjectSpec(obj=obj, skip=False) for obj in objects],
-        propSet=[PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=["name"])],
-    )
-    result = si.RetrieveContent().propertyCollector.RetrieveProperties([spec])
-    return {item.obj: item.propSet[0].val for item in result}
-
-
-def _child_by_path(si: vim.ServiceInstance, kind: type, root: Any, path: str | None, *, what: str,
-                   none_left: str | None = None) -> Any:
-    """Below `root` (the cluster's root pool, the datacenter's VM folder), the object at path "a/b"; the
-    root itself for "" or its own name ("Resources", "vm"). Read in two round trips, however deep.
-    `none_left`: say what the parent has when the part is missing (with this text when it has nothing)."""
-    rows = _properties(si, kind, ["name", "parent"], root=root)
-    root_name = _names(si, [root])[root]
-    parts = [p for p in (path or "").split("/") if p]
-    if parts and parts[0] == root_name:
-        parts = parts[1:]
-    current, current_name = root, root_name
-    for part in parts:
-        children = [r for r in rows if r.get("parent") == current]
-        child = next((r for r in children if r["name"] == part), None)
-        if child is None:
-            listing = ""
-            if none_left is not None:
-                listing = f"; it has: {', '.join(sorted(r['name'] for r in children)) or none_left}"
-            raise PlacementMissing(f"{what} '{path}' does not exist (no '{part}' under '{current_name}'{listing})")
-        current, current_name = child["obj"], part
-    return current
-
-
-def vm_named_in_folder(si: vim.ServiceInstance, *, folder: vim.Folder, name: str) -> str | None:
-    """The moref of a VM of that name directly in the folder, if there is one (one round trip)."""
-    for row in _properties(si, vim.VirtualMachine, ["name", "parent"], root=folder):
-        if row.get("name") == name and row.get("parent") == folder:
-            return row["obj"]._moId
-    return None
-
-
-def datastore_free_bytes(ds: vim.Datastore) -> int:
-    summary = ds.summary
-    return int(summary.freeSpace or 0)
-
-
-# --- the package's files --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -217,9 +73,6 @@ def package_files(path: Path, *, kind: str, files: list[str] = ()) -> dict[str, 
     return {name: PackageFile(name, folder / name, 0, (folder / name).stat().st_size) for name in files}
 
 
-# --- importing ------------------------------------------------------------------------------------
-
-
 @dataclass
 class ImportSpec:
     spec: Any  # vim.ImportSpec
@@ -245,15 +98,11 @@ def import_spec_create(
     if placement.host is not None:
         params.hostSystem = placement.host
     result = content.ovfManager.CreateImportSpec(descriptor, placement.pool, placement.datastore, params)
-    errors = [_fault_text(e) for e in (result.error or [])]
+    errors = [fault_text(e) for e in (result.error or [])]
     if errors:
         raise ImportFailed("vCenter refused the import spec: " + "; ".join(errors))
     return ImportSpec(spec=result.importSpec, file_items=list(result.fileItem or []),
-                      warnings=[_fault_text(w) for w in (result.warning or [])])
-
-
-def _fault_text(fault: Any) -> str:
-    return getattr(fault, "msg", None) or getattr(fault, "localizedMessage", None) or type(fault).__name__
+                      warnings=[fault_text(w) for w in (result.warning or [])])
 
 
 @dataclass
@@ -366,21 +215,22 @@ def ovf_import(
 
 
 def _lease_wait_ready(lease, check: Callable[[], None], timeout: float = 300) -> Any:
-    deadline = time.monotonic() + timeout
-    pause = 0.02  # a lease is often ready at once; a real vCenter may take seconds (then poll calmly)
-    while True:
-        state = lease.state
-        if state == vim.HttpNfcLease.State.ready:
-            return lease.info
-        if state == vim.HttpNfcLease.State.error:
-            raise ImportFailed(f"vCenter could not start the import: {_fault_text(lease.error)}")
-        if state == vim.HttpNfcLease.State.done:
-            raise ImportFailed("the import lease ended before the upload started")
-        if time.monotonic() > deadline:
-            raise ImportFailed(f"the import lease was not ready after {timeout:.0f} s")
-        check()
-        time.sleep(pause)
-        pause = min(pause * 2, 1.0)
+    """The lease's info once vCenter reports it ready (often at once; a real vCenter may take seconds)."""
+    with watch(lease, names={"state": "state", "error": "error"}) as current:
+
+        def ready() -> str | None:
+            state = current.values.get("state")
+            if state == vim.HttpNfcLease.State.ready:
+                return None
+            if state == vim.HttpNfcLease.State.error:
+                raise ImportFailed(f"vCenter could not start the import: {fault_text(current.values.get('error'))}")
+            if state == vim.HttpNfcLease.State.done:
+                raise ImportFailed("the import lease ended before the upload started")
+            return f"the import lease is {state or 'not readable'}"
+
+        wait_until(ready, what="the import lease", timeout=timeout, pause=current.pause, check=check,
+                   gave_up=lambda _: ImportFailed(f"the import lease was not ready after {timeout:.0f} s"))
+    return lease.info
 
 
 def _vm_instance_uuid(si: vim.ServiceInstance, vm: vim.VirtualMachine) -> str:
@@ -520,93 +370,3 @@ def _error_text(exc: BaseException) -> str:
 
 def _size(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB"
-
-
-# --- running VMs -----------------------------------------------------------------------------------
-
-
-VM_PATHS = ["name", "config.instanceUuid", "runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress",
-            "config.hardware.numCPU", "config.hardware.memoryMB", "parent", "resourcePool", "datastore"]
-
-
-def vm_read(si: vim.ServiceInstance, moref: str) -> dict[str, Any]:
-    """What we track of a VM, in one PropertyCollector round trip: name, instanceUuid, powerState,
-    toolsRunningStatus, ipAddress, numCPU, memoryMB. Raises VmGone when it does not exist."""
-    vm = vim.VirtualMachine(moref, si._stub)
-    spec = PropertyCollector.FilterSpec(
-        objectSet=[PropertyCollector.ObjectSpec(obj=vm, skip=False)],
-        propSet=[PropertyCollector.PropertySpec(type=vim.VirtualMachine, pathSet=VM_PATHS)],
-    )
-    try:
-        result = si.RetrieveContent().propertyCollector.RetrieveProperties([spec])
-    except vmodl.fault.ManagedObjectNotFound:
-        raise VmGone(f"VM {moref} no longer exists") from None
-    if not result:
-        raise VmGone(f"VM {moref} no longer exists")
-    values = {prop.name: prop.val for prop in result[0].propSet}
-    return {
-        "moref": moref,
-        "name": values.get("name"),
-        "instanceUuid": values.get("config.instanceUuid") or "",
-        "powerState": str(values.get("runtime.powerState") or ""),
-        "toolsRunningStatus": values.get("guest.toolsRunningStatus") or "",
-        "ipAddress": values.get("guest.ipAddress") or "",
-        "numCPU": values.get("config.hardware.numCPU"),
-        "memoryMB": values.get("config.hardware.memoryMB"),
-        "folder": values["parent"]._moId if values.get("parent") else "",
-        "pool": values["resourcePool"]._moId if values.get("resourcePool") else "",
-        "datastores": [ds._moId for ds in values.get("datastore") or []],
-    }
-
-
-class VmGone(VSphereError):
-    """The VM is not (or no longer) in vCenter."""
-
-
-def vm_find_by_uuid(si: vim.ServiceInstance, instance_uuid: str) -> str | None:
-    """The moref of the VM with this instance UUID (the identity we recorded), or None."""
-    vm = si.RetrieveContent().searchIndex.FindByUuid(None, instance_uuid, True, True)
-    return vm._moId if vm is not None else None
-
-
-def task_wait(task: vim.Task, *, what: str, check: Callable[[], None] | None = None, timeout: float = 600) -> Any:
-    deadline = time.monotonic() + timeout
-    pause = 0.02  # short tasks end in milliseconds; long ones are polled at most once a second
-    while True:
-        info = task.info
-        if info.state == vim.TaskInfo.State.success:
-            return info.result
-        if info.state == vim.TaskInfo.State.error:
-            raise VmTaskFailed(f"{what} failed: {_fault_text(info.error)}")
-        if time.monotonic() > deadline:
-            raise VmTaskFailed(f"{what} did not finish in {timeout:.0f} s")
-        if check:
-            check()
-        time.sleep(pause)
-        pause = min(pause * 2, 1.0)
-
-
-def vm_hardware_set(si: vim.ServiceInstance, *, moref: str, cpus: int | None, memory_mb: int | None) -> None:
-    vm = vim.VirtualMachine(moref, si._stub)
-    spec = vim.vm.ConfigSpec()
-    if cpus:
-        spec.numCPUs = cpus
-    if memory_mb:
-        spec.memoryMB = memory_mb
-    task_wait(vm.ReconfigVM_Task(spec), what=f"changing CPU/memory of {moref}")
-
-
-def vm_power_on(si: vim.ServiceInstance, *, moref: str) -> None:
-    vm = vim.VirtualMachine(moref, si._stub)
-    if vm_read(si, moref)["powerState"] != "poweredOn":
-        task_wait(vm.PowerOnVM_Task(), what=f"powering on {moref}")
-
-
-def vm_destroy(si: vim.ServiceInstance, *, moref: str) -> None:
-    """Power off (hard) if needed, then destroy."""
-    vm = vim.VirtualMachine(moref, si._stub)
-    if vm_read(si, moref)["powerState"] == "poweredOn":
-        task_wait(vm.PowerOffVM_Task(), what=f"powering off {moref}")
-    task_wait(vm.Destroy_Task(), what=f"destroying {moref}")
-
-

@@ -1,4 +1,4 @@
-"""vsphere_vms without the engine: placement errors against a real vcsim, the package's files, and an
+"""Placement and OVF import (datacenters/vsphere) without the engine: placement errors against a real vcsim, the package's files, and an
 upload to an ESXi-style device URL trusted by the SHA-1 thumbprint the lease gives."""
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from datacenters import vsphere, vsphere_vms
+from datacenters.vsphere import ovf_import
+from datacenters.vsphere.connection import connect
+from datacenters.vsphere.placement import PlacementMissing, placement_resolve
 from tests.fakes.server import FakeHandler, FakeServer
 
 
 @pytest.fixture
 def si(vcsim):
-    with vsphere.connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                         certificate_pem=vcsim.certificate.pem) as connection:
+    with connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
+                 certificate_pem=vcsim.certificate.pem) as connection:
         yield connection
 
 
@@ -32,8 +34,8 @@ def si(vcsim):
 def test_each_missing_placement_object_is_named(si, override, message):
     where = {"datacenter": "DC0", "cluster": "DC0_C0", "resource_pool": "Resources", "folder": "vm",
              "datastore": "LocalDS_0", "networks": ["DC0_DVPG0"], **override}
-    with pytest.raises(vsphere_vms.PlacementMissing) as missing:
-        vsphere_vms.placement_resolve(si, **where)
+    with pytest.raises(PlacementMissing) as missing:
+        placement_resolve(si, **where)
     assert missing.value.message.startswith(message)
 
 
@@ -50,7 +52,7 @@ def test_placement_on_a_host_and_nested_pool(si):
         memoryAllocation=vim.ResourceAllocationInfo(limit=-1, reservation=0, expandableReservation=True,
                                                     shares=vim.SharesInfo(level="normal"))))
     host = cluster.host[0].name
-    placement = vsphere_vms.placement_resolve(si, datacenter="DC0", cluster="DC0_C0", resource_pool="Resources/gold",
+    placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", resource_pool="Resources/gold",
                                               folder="vm", datastore="LocalDS_0", host=host, networks=["DC0_DVPG0"])
     assert placement.pool.name == "gold" and placement.host.name == host
     assert list(placement.networks) == ["DC0_DVPG0"]
@@ -64,11 +66,11 @@ def test_package_files_are_byte_ranges_of_the_ova(tmp_path):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, __import__("io").BytesIO(data))
-    files = vsphere_vms.package_files(ova, kind="OVA")
+    files = ovf_import.package_files(ova, kind="OVA")
     assert {name: b"".join(f.chunks(chunk=1000)) for name, f in files.items()} == members
     (tmp_path / "b.ovf").write_bytes(b"<Envelope/>")
     (tmp_path / "b-disk1.vmdk").write_bytes(b"disk")
-    files = vsphere_vms.package_files(tmp_path / "b.ovf", kind="OVF", files=["b.ovf", "b-disk1.vmdk"])
+    files = ovf_import.package_files(tmp_path / "b.ovf", kind="OVF", files=["b.ovf", "b-disk1.vmdk"])
     assert b"".join(files["b-disk1.vmdk"].chunks()) == b"disk"
 
 
@@ -108,17 +110,17 @@ def test_an_upload_to_a_host_is_trusted_by_the_leases_thumbprint_only(nfc, tmp_p
 
     disk = tmp_path / "disk.vmdk"
     disk.write_bytes(b"x" * 3_000_000)
-    source = vsphere_vms.PackageFile("disk.vmdk", disk, 0, disk.stat().st_size)
+    source = ovf_import.PackageFile("disk.vmdk", disk, 0, disk.stat().st_size)
     url = f"https://127.0.0.1:{nfc.port}/nfc/52ab/disk-0.vmdk"
     item = SimpleNamespace(path="disk.vmdk", create=False, sslThumbprint=_sha1(nfc.certificate.pem))
-    upload = vsphere_vms.Upload(total=source.size, report=lambda u: None)
-    vsphere_vms._upload_one(requests.Session(), url, item, source, upload, lambda: None, ("vc.example.com", 443))
+    upload = ovf_import.Upload(total=source.size, report=lambda u: None)
+    ovf_import._upload_one(requests.Session(), url, item, source, upload, lambda: None, ("vc.example.com", 443))
     assert nfc.received == [("POST", "/nfc/52ab/disk-0.vmdk", "application/x-vnd.vmware-streamVmdk", b"x" * 3_000_000)]
     assert upload.done == source.size
 
     item.sslThumbprint = "00:" * 19 + "00"  # the host presents another certificate than vCenter said
-    with pytest.raises(vsphere_vms.ImportFailed, match="presents a certificate other than the one vCenter named"):
-        vsphere_vms._upload_one(requests.Session(), url, item, source, vsphere_vms.Upload(total=source.size,
+    with pytest.raises(ovf_import.ImportFailed, match="presents a certificate other than the one vCenter named"):
+        ovf_import._upload_one(requests.Session(), url, item, source, ovf_import.Upload(total=source.size,
                                                                                           report=lambda u: None),
                                 lambda: None, ("vc.example.com", 443))
     assert len(nfc.received) == 1

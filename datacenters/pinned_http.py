@@ -1,7 +1,8 @@
-"""HTTPS to the components that speak REST (NSX-T Manager, vRealize Operations Manager): a requests
-session that trusts exactly the accepted certificate, with network and TLS failures as our own errors.
+"""HTTPS that trusts exactly one accepted certificate: a requests session for the servers that speak REST
+(NSX-T Manager, vRealize Operations Manager, the deployed appliances), with network and TLS failures as our
+own errors.
 
-Plain Python (no Django), like vsphere.py, whose certificate pinning and errors it reuses.
+Plain Python (no Django), like datacenters/vsphere, whose certificate pinning and errors it reuses.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from datacenters.vsphere import VSphereError, WrongServer, errors_translated, pinned_context
+from datacenters.vsphere.connection import errors_translated, pinned_context
+from datacenters.vsphere.errors import VSphereError, WrongServer
 
 
 class PinnedAdapter(HTTPAdapter):
