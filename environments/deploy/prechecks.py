@@ -15,10 +15,10 @@ from pathlib import Path
 from django.conf import settings
 
 from datacenters import vsphere, vsphere_vms
-from environments import network_checks
-from environments.deployment import (NodeRef, deployment_option, disk_bytes_needed, disk_provisioning, nodes_of,
-                                     network_settings, package_for, placement_of, vcenter_component,
-                                     vcenter_connect)
+from environments.deploy import network_checks
+from environments.deploy.inputs import (deployment_option, disk_bytes_needed, disk_provisioning, network_settings,
+                                        package_for, placement_of, vcenter_component, vcenter_connect)
+from environments.deploy.plan import NodeRef, nodes_of
 from environments.spec import FAIL, PASS, WARN, Check
 
 # Nodes already deployed are not checked for a free name or a silent IP: they are ours.
