@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from environments.deploy.operations import VM_DESTROY  # noqa: F401  (the operations are registered)
 from lifecycle.operations import operation_get
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"
