@@ -7,16 +7,13 @@ ENVIRONMENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class EnvironmentState(models.TextChoices):
+    """The state of an environment or a product; its transitions are written in environments.deploy.states."""
+
     DEFINED = "DEFINED", "Defined"
     DEPLOYING = "DEPLOYING", "Deploying"
     DEPLOYED = "DEPLOYED", "Deployed"
     FAILED = "FAILED", "Failed"
     DELETING = "DELETING", "Deleting"
-
-    @classmethod
-    def deployable(cls) -> tuple[str, ...]:
-        """The states a product can be deployed from: never deployed, or failed."""
-        return cls.DEFINED, cls.FAILED
 
     @property
     def color(self) -> str:

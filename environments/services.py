@@ -11,13 +11,15 @@ from typing import Any
 
 from django.db import transaction
 
+from environments.deploy import states
+from environments.deploy.prechecks import prechecks_run
 from environments.models import ComponentReference, Environment, EnvironmentState, Node, Product
-from environments.prechecks import prechecks_run
 from environments.selectors import node_keys_with_vm, nodes_with_vm
 from environments.spec import SpecChecker, secret_paths
 from lifecycle.crypto import SECRET_PLACEHOLDER
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
-from lifecycle.engine.models import Task
+from lifecycle.engine.models import Status, Task
+from lifecycle.engine.operations import operation_get
 from lifecycle.engine.selectors import tasks_unfinished_on
 from lifecycle.engine.services import secret_is_ref, secret_store, task_create
 from products.types import product_type_get
@@ -31,7 +33,7 @@ def target_key(environment_id: str) -> str:
 
 def environment_validate(*, spec: Any, prechecks: bool = True) -> dict:
     """The full report for a definition; stores nothing. When the definition itself is valid, the
-    deployment pre-checks (vCenter, datastores, DNS, addresses: environments.prechecks) are added."""
+    deployment pre-checks (vCenter, datastores, DNS, addresses: environments.deploy.prechecks) are added."""
     existing = _environment_id_of(spec)
     checker = SpecChecker(spec, environment_id=existing).run()
     if prechecks and checker.valid:
@@ -112,8 +114,10 @@ def environment_create(*, spec: Any, replace_existing: bool = False, ignore_vali
                                       created_by=user if user is not None and user.is_authenticated else None)
         environment.environment_name = spec["environmentName"]
         environment.properties = spec.get("properties", {})
-        environment.state = EnvironmentState.DEFINED
-        environment.save()
+        if environment.pk is None:
+            environment.save()  # a new environment is DEFINED; a replaced one was (see _replace_allowed)
+        else:
+            environment.save(update_fields=["environment_name", "properties", "updated_at"])
         environment.products.all().delete()
         for position, product in enumerate(products):
             _product_store(environment, product, position)
@@ -125,7 +129,7 @@ def _replace_allowed(environment: Environment) -> None:
     if running:
         raise Conflict(f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
                        "replace the definition when it has ended")
-    if environment.state != EnvironmentState.DEFINED:
+    if not states.environment_replaceable(environment):
         raise Conflict(f"environment {environment.environment_id} is {environment.get_state_display().lower()}: "
                        "only a definition that was never deployed can be replaced")
 
@@ -220,15 +224,13 @@ def environment_deploy(*, environment_id: str, product_ids: list[str] | None = N
         unknown = sorted(set(product_ids or []) - {p.product_id for p in products})
         if unknown:
             raise ValidationFailed.field("productIds", f"environment {environment_id} has no product {unknown[0]}")
-        chosen = [p for p in products if (product_ids is None or p.product_id in product_ids)
-                  and p.state in EnvironmentState.deployable()]
+        chosen = states.products_deployable(p for p in products if product_ids is None or p.product_id in product_ids)
         if not chosen:
             raise Conflict(f"nothing to deploy in {environment_id}: its products are deployed already")
         definition = environment_export(environment_id=environment_id)
         ids = [p.product_id for p in chosen]
-        Product.objects.filter(pk__in=[p.pk for p in chosen]).update(state=EnvironmentState.DEPLOYING)
-        environment.state = EnvironmentState.DEPLOYING
-        environment.save(update_fields=["state", "updated_at"])
+        states.products_transition(environment_id=environment_id, event="deploy", product_ids=ids)
+        states.environment_transition(environment_id=environment_id, event="deploy")
         return task_create(operation="environment.deploy", target_type="environment", target_name=environment_id,
                            target_key=target_key(environment_id),
                            request={"environmentId": environment_id, "productIds": ids, "definition": definition},
@@ -281,60 +283,62 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
             "definition": environment_export(environment_id=environment_id)}
 
 
-def _failed_unless_success(task: Task, state: str) -> None:
-    """A task that did not succeed leaves what it was doing (products and environment in `state`) FAILED;
-    the nodes keep what they recorded."""
-    from lifecycle.engine.models import Status
-
+def _failed_unless_success(task: Task) -> None:
+    """A task that did not succeed leaves what it was doing (products and environment DEPLOYING or
+    DELETING) FAILED; the nodes keep what they recorded. Idempotent: the sweep may call it again."""
     if task.status == Status.SUCCESS:
         return
     environment_id = task.request["environmentId"]
-    Product.objects.filter(environment__environment_id=environment_id, state=state).update(
-        state=EnvironmentState.FAILED)
-    Environment.objects.filter(environment_id=environment_id, state=state).update(state=EnvironmentState.FAILED)
+    states.products_transition(environment_id=environment_id, event="failed", required=False)
+    states.environment_transition(environment_id=environment_id, event="failed", required=False)
 
 
 def deployment_finished(*, task: Task) -> None:
-    _failed_unless_success(task, EnvironmentState.DEPLOYING)
+    """A deploy ended. Success was recorded by its last actions (product_finish, deployment_finish)."""
+    _failed_unless_success(task)
 
 
 def deployment_restarted(*, task: Task) -> None:
-    """A deployment runs again: its products (and the environment) are deploying again."""
+    """A deployment runs again: its failed products (and the environment) are deploying again."""
     environment_id = task.request["environmentId"]
-    Product.objects.filter(environment__environment_id=environment_id, product_id__in=task.request["productIds"],
-                           state=EnvironmentState.FAILED).update(state=EnvironmentState.DEPLOYING)
-    Environment.objects.filter(environment_id=environment_id).update(state=EnvironmentState.DEPLOYING)
+    states.products_transition(environment_id=environment_id, event="redeploy", product_ids=task.request["productIds"],
+                               required=False)
+    states.environment_transition(environment_id=environment_id, event="redeploy")
 
 
 def delete_restarted(*, task: Task) -> None:
     """A delete runs again: what it deletes is being deleted again."""
     environment_id = task.request["environmentId"]
-    products = Product.objects.filter(environment__environment_id=environment_id)
     if task.operation == "product.delete":
-        products.filter(product_id=task.request["productId"]).update(state=EnvironmentState.DELETING)
+        states.products_transition(environment_id=environment_id, event="delete", product_ids=[task.request["productId"]])
     else:
-        products.update(state=EnvironmentState.DELETING)
-        Environment.objects.filter(environment_id=environment_id).update(state=EnvironmentState.DELETING)
+        states.products_transition(environment_id=environment_id, event="delete")
+        states.environment_transition(environment_id=environment_id, event="delete")
 
 
 def delete_finished(*, task: Task) -> None:
-    _failed_unless_success(task, EnvironmentState.DELETING)  # some VMs may be gone already
+    _failed_unless_success(task)  # some VMs may be gone already
 
 
-def environment_state_settle(*, environment_id: str) -> str:
-    """The environment's state from its products': DEPLOYED when all are, else FAILED or DEFINED."""
-    with transaction.atomic():
-        environment = Environment.objects.select_for_update().get(environment_id=environment_id)
-        states = set(environment.products.values_list("state", flat=True))
-        if states == {EnvironmentState.DEPLOYED}:
-            state = EnvironmentState.DEPLOYED
-        elif EnvironmentState.FAILED in states or EnvironmentState.DEPLOYED in states:
-            state = EnvironmentState.FAILED
-        else:
-            state = EnvironmentState.DEFINED
-        environment.state = state
-        environment.save(update_fields=["state", "updated_at"])
-    return state
+def environments_settle() -> list[str]:
+    """The orphan sweep's hook: an environment (or product) still DEPLOYING or DELETING whose latest task
+    has ended is settled as that task's ending hook would have (when that hook failed, say). Returns the
+    ids of the environments it looked at."""
+    ids = set(Environment.objects.filter(state__in=states.BUSY).values_list("environment_id", flat=True))
+    ids |= set(Product.objects.filter(state__in=states.BUSY).values_list("environment__environment_id", flat=True))
+    settled = []
+    for environment_id in sorted(ids):
+        with transaction.atomic():  # the environment's row held: a restart waits, or is seen running
+            if not Environment.objects.select_for_update().filter(environment_id=environment_id).exists():
+                continue
+            task = Task.objects.filter(target_key=target_key(environment_id)).order_by("-created_at", "-pk").first()
+            if task is None or task.status in Status.unfinished():
+                continue
+            finished = operation_get(task.operation).finished
+            if finished is not None:
+                finished(task=task)
+                settled.append(environment_id)
+    return settled
 
 
 def environment_delete(*, environment_id: str, user=None) -> Task:
@@ -344,9 +348,8 @@ def environment_delete(*, environment_id: str, user=None) -> Task:
         environment = _environment(environment_id, for_update=True)
         _idle(environment, "delete it")
         vms = _vm_items(environment_id=environment_id)
-        environment.state = EnvironmentState.DELETING
-        environment.save(update_fields=["state", "updated_at"])
-        environment.products.update(state=EnvironmentState.DELETING)
+        states.environment_transition(environment_id=environment_id, event="delete")
+        states.products_transition(environment_id=environment_id, event="delete")
         return task_create(operation="environment.delete", target_type="environment", target_name=environment_id,
                            target_key=target_key(environment_id),
                            request={"environmentId": environment_id, "vms": vms}, user=user)
@@ -366,8 +369,7 @@ def product_delete(*, environment_id: str, product_id: str, user=None) -> Task:
         if users:
             raise Conflict(f"product {product_id} is integrated with {', '.join(users)}; remove that integration first")
         vms = _vm_items(environment_id=environment_id, product_id=product_id)
-        product.state = EnvironmentState.DELETING
-        product.save(update_fields=["state"])
+        states.products_transition(environment_id=environment_id, event="delete", product_ids=[product_id])
         return task_create(operation="product.delete", target_type="environment", target_name=environment_id,
                            target_key=target_key(environment_id),
                            request={"environmentId": environment_id, "productId": product_id, "vms": vms}, user=user)
@@ -384,10 +386,7 @@ def product_remove(*, environment_id: str, product_id: str) -> None:
         if left:
             raise Conflict(f"{left} VM(s) of product {product_id} are still recorded; they were not removed")
         product.delete()
-    if Product.objects.filter(environment__environment_id=environment_id).exists():
-        environment_state_settle(environment_id=environment_id)
-    else:
-        Environment.objects.filter(environment_id=environment_id).update(state=EnvironmentState.DEFINED)
+    states.environment_settle(environment_id=environment_id)  # no product left: DEFINED
 
 
 def environment_remove(*, environment_id: str) -> None:

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from environments import selectors, services
+from environments.deploy import states
 from environments.forms import ImportForm, import_secrets_hide, import_secrets_restore
-from environments.models import Environment, EnvironmentState, Product
+from environments.models import Environment, Product
 from environments.spec import secret_paths
 from environments.wizard.options import OPTION_FIELDS, inventory_options, port_group_settings, version_options
 from environments.wizard.session import Wizard
@@ -66,7 +67,7 @@ def _flatten(value, path: str, name: str, secrets: set[str], rows: list) -> None
         rows.append({"name": name, "value": value if isinstance(value, str) else json.dumps(value), "secret": False})
 
 
-def _product_view(product: Product) -> dict:
+def _product_view(product: Product, *, busy: bool) -> dict:
     """What the page shows of a product: its fields and properties (secrets only as "stored secret"),
     its nodes with their placement, its integrations and the components it uses."""
     spec = product.spec
@@ -107,6 +108,7 @@ def _product_view(product: Product) -> dict:
                      "username": i.get("integrationUsername", ""), "password": bool(i.get("integrationPassword"))}
                     for i in spec.get("integrations") or []]
     return {"product": product, "title": product_type.title if product_type else product.product_type,
+            "deployable": not busy and states.product_deployable(product),
             "fields": fields, "properties": properties, "nodes": nodes, "integrations": integrations,
             "references": list(product.component_references.all())}
 
@@ -114,12 +116,11 @@ def _product_view(product: Product) -> dict:
 def _detail_context(environment: Environment, **extra) -> dict:
     tasks = task_list(target_type="environment", target_name=environment.environment_id)
     products = list(environment.products.all())
-    busy = environment.state in (EnvironmentState.DEPLOYING, EnvironmentState.DELETING)
+    busy = states.environment_busy(environment)
     return {
         "environment": environment,
-        "busy": busy,
-        "deployable": not busy and any(p.state in EnvironmentState.deployable() for p in products),
-        "products": [_product_view(p) for p in environment.products.all()],
+        "deployable": states.environment_deployable(environment, products),
+        "products": [_product_view(p, busy=busy) for p in products],
         "tasks": tasks[:RECENT_TASKS],
         **extra,
     }

@@ -56,7 +56,8 @@ class Operation:
     input_update: Callable[..., dict] | None = None
     secret_keys: frozenset[str] = field(default_factory=frozenset)
     # Called once when a run of the task ends (SUCCESS, ERROR or CANCELLED), after the task row says so:
-    # ``finished(task=task)``. For what must follow any ending, e.g. marking a deployment FAILED.
+    # ``finished(task=task)``. For what must follow any ending, e.g. marking a deployment FAILED. An app's
+    # sweep hook may call it again for a target it left unsettled: it must be idempotent.
     finished: Callable[..., None] | None = None
     # Called in the transaction that restarts a failed or cancelled run: ``restarted(task=task)``, e.g. to
     # mark a deployment as deploying again.
@@ -106,3 +107,16 @@ def operation_title(name: str) -> str:
     return operation.title if operation else name
 
 
+# What the orphan sweep also runs, each time: an app's hook that settles what a task's ending left
+# undone (its ``finished`` hook failed, say). Called with no argument; it must be idempotent.
+_SWEEP_HOOKS: list[Callable[[], None]] = []
+
+
+def sweep_hook_register(hook: Callable[[], None]) -> Callable[[], None]:
+    if hook not in _SWEEP_HOOKS:
+        _SWEEP_HOOKS.append(hook)
+    return hook
+
+
+def sweep_hooks() -> list[Callable[[], None]]:
+    return list(_SWEEP_HOOKS)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from lifecycle.errors import ApplicationError
 from lifecycle.masking import request_unmask, text_redact
 from lifecycle.engine.models import Action, Status, Task
-from lifecycle.engine.operations import ActionFailed, operation_get
+from lifecycle.engine.operations import ActionFailed, operation_get, sweep_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -347,7 +347,7 @@ def _process_alive(pid: int) -> bool:
 
 
 def orphans_sweep() -> list[int]:
-    """Mark actions whose worker is gone as ERROR and nudge tasks whose message was lost.
+    """Mark actions whose worker is gone as ERROR, nudge tasks whose message was lost, run the sweep hooks.
 
     An action is orphaned when its heartbeat is older than LCM_HEARTBEAT_TIMEOUT, or at once when it
     was claimed on this machine by a process that no longer exists. Returns the orphaned action ids.
@@ -371,6 +371,11 @@ def orphans_sweep() -> list[int]:
             orphans.append(action["pk"])
             task_advance(action["task_id"])
     _stalled_nudge(stale)
+    for hook in sweep_hooks():  # e.g. a target its task's ending hook left half-settled
+        try:
+            hook()
+        except Exception:
+            logger.exception("the sweep hook %s failed", getattr(hook, "__qualname__", hook))
     return orphans
 
 

@@ -2,7 +2,7 @@
 
 A product type declares an ``ApplianceApi`` (``ProductType.appliance``): three plain functions of an
 ``ApplianceNode`` that speak the appliance's documented API through requests. The deployment actions
-(environments/actions.py) call them; nothing here knows about tasks or vSphere (the long waits read
+(environments/deploy/actions.py) call them; nothing here knows about tasks or vSphere (the long waits read
 their timeout and poll interval from Django's settings).
 
 Certificates: an appliance makes its own self-signed certificate at first boot, so the first contact

@@ -6,6 +6,7 @@ interop bundle (``products/interop.py``), not from here.
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -76,11 +77,14 @@ class ProductType:
     # Node setting → OVF property key (per nic index where "{n}" appears).
     ovf_node_keys: dict[str, str] = field(default_factory=dict)
     help: str = ""
-    # Deployment: how the appliance is set up after boot (None: nothing after the guest is up), and how
-    # long to wait (seconds; each can be overridden with LCM_TIMEOUTS, e.g. "VCD.guest=1800,VCD.ready=1200").
-    # Every node's OVF is imported at once; the primary is then started and set up first, and the other
-    # nodes after it, all at the same time.
-    appliance: "ApplianceApi | None" = None
+    # Deployment: the module whose ``appliance`` (an ApplianceApi) sets the appliance up after boot ("":
+    # nothing after the guest is up), the steps that API has (ready, setup, finish), and how long to wait
+    # (seconds; each can be overridden with LCM_TIMEOUTS, e.g. "VCD.guest=1800,VCD.ready=1200").
+    # The module is imported on first use: the registry, and a task's plan (which reads the steps), load no
+    # HTTP or vSphere client. Every node's OVF is imported at once; the primary is then started and set up
+    # first, and the other nodes after it, all at the same time.
+    appliance_module: str = ""
+    appliance_steps: frozenset[str] = frozenset()
     # The appliance's own TCP ports by name, as the product listens in production ({"cell": 443}). The
     # appliance API code reads them through port(); LCM_APPLIANCE_PORTS can point them elsewhere.
     ports: dict[str, int] = field(default_factory=dict)
@@ -106,6 +110,17 @@ class ProductType:
 
         override = settings.LCM_APPLIANCE_PORTS.get(f"{self.code}.{name}")
         return int(override) if override is not None else self.ports[name]
+
+    @property
+    def appliance(self) -> ApplianceApi | None:
+        if not self.appliance_module:
+            return None
+        api = importlib.import_module(self.appliance_module).appliance
+        steps = frozenset(step for step in ("ready", "setup", "finish") if getattr(api, step))
+        if steps != self.appliance_steps:
+            raise ValueError(f"product type {self.code} declares the appliance steps {sorted(self.appliance_steps)}, "
+                             f"but {self.appliance_module} has {sorted(steps)}")
+        return api
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)

@@ -2,7 +2,6 @@
 
 Its property set is not published; these are what a cluster needs: a user, a vhost, an Erlang cookie.
 """
-from products.appliances.rabbitmq import appliance
 from products.types.base import INTEGER, NodeRole, Property, ProductType, STRING, product_type_register
 
 product_type_register(
@@ -18,7 +17,8 @@ product_type_register(
             NodeRole("member", "Member node", 0, 6),
         ),
         node_role_of=lambda node: "primary" if node.get("isPrimary") else "member",
-        appliance=appliance,
+        appliance_module="products.appliances.rabbitmq",
+        appliance_steps=frozenset({"ready", "setup"}),
         ports={"management": 15672},  # the management HTTP API
         # A member joins the primary's cluster at boot (with the shared erlang cookie).
         member_ovf=lambda primary: {"rabbitmq_cluster_join": f"rabbit@{primary['hostName'].split('.')[0]}"},

@@ -2,7 +2,6 @@
 
 Its property set is not published; these are the settings its OVA asks for at deployment.
 """
-from products.appliances.usage_meter import appliance
 from products.types.base import BOOLEAN, Integration, NodeRole, Property, ProductType, STRING, product_type_register
 
 product_type_register(
@@ -12,7 +11,8 @@ product_type_register(
         repository_dir="usage_meter",
         help="One appliance.",
         node_roles=(NodeRole("appliance", "Appliance", 1, 1, primary=True),),
-        appliance=appliance,
+        appliance_module="products.appliances.usage_meter",
+        appliance_steps=frozenset({"ready"}),
         ports={"https": 8443},  # the web application
         ready_timeout=1200,  # its first boot initializes its database before the web application starts
         ovf_node_keys={

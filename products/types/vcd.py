@@ -1,5 +1,4 @@
 """VMware Cloud Director: a primary cell, up to two standby cells (database HA) and more cells."""
-from products.appliances.vcd import appliance
 from products.types.base import (BOOLEAN, INTEGER, OBJECT, STRING, Integration, NodeRole, Property, ProductType,
                                  product_type_register)
 
@@ -31,7 +30,8 @@ product_type_register(
         ),
         node_role_of=_role,
         admin_password_required=True,  # the system administrator the primary's setup creates
-        appliance=appliance,
+        appliance_module="products.appliances.vcd",
+        appliance_steps=frozenset({"ready", "setup", "finish"}),
         ports={"appliance": 5480, "cell": 443},  # the appliance API (VAMI) and the cell (VCD API)
         ovf_node_keys={
             "hostName": "vami.hostname" + SUFFIX,

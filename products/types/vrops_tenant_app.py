@@ -1,5 +1,4 @@
 """vRealize Operations Tenant App for VMware Cloud Director: one appliance between VCD and vROps."""
-from products.appliances.vrops_tenant_app import appliance
 from products.types.base import Integration, NodeRole, Property, ProductType, STRING, product_type_register
 
 product_type_register(
@@ -9,7 +8,8 @@ product_type_register(
         repository_dir="vrops_tenant_app",
         help="One appliance, connected to a VCD and a vRealize Operations Manager.",
         node_roles=(NodeRole("appliance", "Appliance", 1, 1, primary=True),),
-        appliance=appliance,
+        appliance_module="products.appliances.vrops_tenant_app",
+        appliance_steps=frozenset({"ready"}),
         ports={"https": 443},
         ovf_node_keys={
             "hostName": "hostname",

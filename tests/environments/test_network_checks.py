@@ -7,8 +7,8 @@ from functools import partial
 
 import pytest
 
-from environments import network_checks
-from environments.network_checks import FAIL, PASS, WARN, NetworkCheck, address_in_use, checks_run, dns_check
+from environments.deploy import network_checks
+from environments.deploy.network_checks import FAIL, PASS, WARN, NetworkCheck, address_in_use, checks_run, dns_check
 from tests.fakes.dns import FakeDns, fake_dns  # noqa: F401
 
 HOST = "vcd-01.lab.example.com"

@@ -1,6 +1,11 @@
-"""Environment operations as data: deploy, delete an environment, delete a product."""
-from environments import actions, services
-from lifecycle.engine.operations import ActionSpec, Operation, operation_register
+"""Environment operations as data: deploy, delete an environment, delete a product.
+
+Imported by the environments app at start-up (EnvironmentsConfig.ready).
+"""
+from environments import services
+from environments.deploy import actions
+from environments.deploy.plan import items_products, items_vms, nodes_for
+from lifecycle.engine.operations import ActionSpec, Operation, operation_register, sweep_hook_register
 
 operation_register(
     Operation(
@@ -11,20 +16,20 @@ operation_register(
         # started and set up, then the product's other nodes, all at once; then each product finishes.
         stages=(
             ActionSpec("prechecks", "Pre-checks", actions.prechecks),
-            ActionSpec("vm_import", "Deploy the OVF", actions.vm_import, for_each=actions.nodes_for(), checkpoint=True),
+            ActionSpec("vm_import", "Deploy the OVF", actions.vm_import, for_each=nodes_for(), checkpoint=True),
             ActionSpec("primary_start", "Power on, wait for the guest", actions.vm_start,
-                       for_each=actions.nodes_for(primary=True)),
+                       for_each=nodes_for(primary=True)),
             ActionSpec("primary_ready", "Wait for the appliance", actions.appliance_ready,
-                       for_each=actions.nodes_for(primary=True, step="ready")),
+                       for_each=nodes_for(primary=True, step="ready")),
             ActionSpec("primary_setup", "Set up the primary", actions.appliance_setup,
-                       for_each=actions.nodes_for(primary=True, step="setup"), checkpoint=True),
+                       for_each=nodes_for(primary=True, step="setup"), checkpoint=True),
             ActionSpec("member_start", "Power on, wait for the guest", actions.vm_start,
-                       for_each=actions.nodes_for(primary=False)),
+                       for_each=nodes_for(primary=False)),
             ActionSpec("member_ready", "Wait for the appliance", actions.appliance_ready,
-                       for_each=actions.nodes_for(primary=False, step="ready")),
+                       for_each=nodes_for(primary=False, step="ready")),
             ActionSpec("member_setup", "Set up and join", actions.appliance_setup,
-                       for_each=actions.nodes_for(primary=False, step="setup"), checkpoint=True),
-            ActionSpec("product_finish", "Finish the product", actions.product_finish, for_each=actions.items_products),
+                       for_each=nodes_for(primary=False, step="setup"), checkpoint=True),
+            ActionSpec("product_finish", "Finish the product", actions.product_finish, for_each=items_products),
             ActionSpec("deployment_finish", "Record the deployment", actions.deployment_finish),
         ),
         input_update=services.deployment_input_update,
@@ -34,7 +39,7 @@ operation_register(
 )
 
 # The first step of both deletes: each VM recorded with an instance UUID (the request's "vms").
-VM_DESTROY = ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=actions.items_vms)
+VM_DESTROY = ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=items_vms)
 
 operation_register(
     Operation(
@@ -63,3 +68,7 @@ operation_register(
         restarted=services.delete_restarted,
     )
 )
+
+# A deploy or delete whose ending hook did not run to its end (the worker died, the database refused)
+# would leave its environment DEPLOYING or DELETING for ever: the orphan sweep settles it.
+sweep_hook_register(services.environments_settle)

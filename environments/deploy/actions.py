@@ -14,11 +14,12 @@ from django.conf import settings
 from datacenters.vsphere import ovf_import, vms
 from datacenters.vsphere.errors import Unreachable
 from environments import services
-from environments.deployment import (NodeRef, deployment_option, disk_provisioning, network_mapping, node_get, nodes_of,
-                                     ovf_properties, package_for, placement_of, vcenter_component,
-                                     vcenter_connect)
-from environments.models import EnvironmentState, Node, NodeState, Product
-from environments.prechecks import prechecks_run
+from environments.deploy import states
+from environments.deploy.inputs import (deployment_option, disk_provisioning, network_mapping, ovf_properties,
+                                        package_for, placement_of, vcenter_component, vcenter_connect)
+from environments.deploy.plan import NodeRef, node_get, nodes_of
+from environments.deploy.prechecks import prechecks_run
+from environments.models import Node, NodeState, Product
 from environments.selectors import node_keys_with_vm
 from environments.spec import FAIL
 from lifecycle.engine.operations import ActionFailed
@@ -40,35 +41,6 @@ def product_remove(ctx) -> dict:
     return {"productId": request["productId"]}
 
 
-# --- which nodes an action runs for (the operation's for_each) ----------------------------------------
-
-
-def _refs(request: dict) -> list[NodeRef]:
-    return nodes_of(request["definition"], request.get("productIds"))
-
-
-def nodes_for(*, primary: bool | None = None, step: str | None = None) -> Callable[[dict], list[str]]:
-    """An operation's for_each: the nodes being deployed ("productId/nodeId"), only the primaries or only
-    the others, and only those whose product type's appliance API has `step` (ready, setup)."""
-
-    def items(request: dict) -> list[str]:
-        return [ref.item for ref in _refs(request)
-                if (primary is None or ref.is_primary == primary)
-                and (step is None or (ref.product_type.appliance and getattr(ref.product_type.appliance, step)))]
-
-    return items
-
-
-def items_products(request: dict) -> list[str]:
-    return [p["productId"] for p in request["definition"]["products"]
-            if request.get("productIds") is None or p["productId"] in request["productIds"]]
-
-
-def items_vms(request: dict) -> list[str]:
-    """Nodes with a VM of ours to destroy (recorded when the delete was asked for)."""
-    return list(request.get("vms", []))
-
-
 # --- helpers ----------------------------------------------------------------------------------------
 
 
@@ -83,17 +55,6 @@ def _node(ctx, item: str | None = None) -> Node:
     if node is None:
         raise ActionFailed(f"node {item or ctx.item} is no longer in environment {ctx.request['environmentId']}")
     return node
-
-
-def _node_update(node: Node, **values) -> None:
-    for key, value in values.items():
-        setattr(node, key, value)
-    node.save(update_fields=[*values, "updated_at"])
-
-
-def _vm_forget(node: Node, state: str = NodeState.DEFINED) -> None:
-    """The node's VM is gone (removed, or never completed): nothing of it stays recorded."""
-    _node_update(node, vm_moref="", instance_uuid="", power_state="", ip_address="", deploy_state=state)
 
 
 def _vcenter(name: str):
@@ -156,7 +117,7 @@ def _import_earlier(ctx, si, node: Node) -> dict | None:
     if moref:
         ctx.log(f"removing the half-made VM {moref} (instance UUID {node.instance_uuid}) an earlier run left")
         vms.vm_destroy(si, moref=moref)
-    _vm_forget(node)
+    states.vm_forgotten(node)
     return None
 
 
@@ -188,8 +149,7 @@ def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
             + (f", deployment option {option}" if option else "") + f", {disk_provisioning(ref)} disks")
 
     def created(moref: str, uuid: str) -> None:
-        _node_update(node, vm_moref=moref, instance_uuid=uuid, vcenter_name=component.component_name,
-                     power_state="poweredOff", deploy_state=NodeState.IMPORTING)
+        states.vm_recorded(node, moref=moref, instance_uuid=uuid, vcenter_name=component.component_name)
 
     def report(upload: ovf_import.Upload) -> None:
         ctx.progress(upload.percent, f"uploaded {_mib(upload.done)} of {_mib(upload.total)} MiB "
@@ -203,7 +163,7 @@ def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
     except BaseException:
         _forget_if_gone(si, node)
         raise
-    _node_update(node, deploy_state=NodeState.IMPORTED)
+    states.vm_imported(node)
     rate = imported.bytes_sent / imported.seconds if imported.seconds else 0
     ctx.log(f"imported {imported.moref} (instance UUID {imported.instance_uuid}): {_mib(imported.bytes_sent)} MiB in "
             f"{imported.seconds:.1f} s ({_mib(rate)} MiB/s)")
@@ -218,7 +178,7 @@ def _forget_if_gone(si, node: Node) -> None:
         return
     try:
         if vms.vm_find_by_uuid(si, node.instance_uuid) is None:
-            _vm_forget(node)
+            states.vm_forgotten(node)
     except Exception:  # vCenter unreachable now: the record stays, and a restart removes the VM first
         pass
 
@@ -242,7 +202,7 @@ def vm_start(ctx) -> dict:
         if state["powerState"] != "poweredOn":
             vms.vm_power_on(si, moref=moref)
             ctx.log(f"powered on {moref}")
-        _node_update(node, vm_moref=moref, power_state="poweredOn")
+        states.vm_powered_on(node, moref=moref)
         seen: dict = {}
         with vms.vm_guest_watch(si, moref=moref) as reported:
 
@@ -257,7 +217,7 @@ def vm_start(ctx) -> dict:
             wait_until(guest, what="the guest (VMware Tools and its IP)", timeout=timeout, pause=reported.pause,
                        check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
     ip = seen["ipAddress"]
-    _node_update(node, ip_address=ip, power_state=str(seen.get("powerState") or ""), deploy_state=NodeState.STARTED)
+    states.guest_up(node, ip_address=ip, power_state=str(seen.get("powerState") or ""))
     if expected and ip != expected:
         raise ActionFailed(f"the guest came up with IP {ip}, not the configured {expected}: the appliance did not "
                            "take its network settings; check the OVF properties in the log of its import")
@@ -302,7 +262,7 @@ def _appliance_nodes(ctx, ref: NodeRef) -> dict[str, ApplianceNode]:
 def _certificates_keep(ctx, appliance: ApplianceNode, item: str) -> None:
     node = _node(ctx, item)
     if node.certificates != appliance.certificates:
-        _node_update(node, certificates=appliance.certificates)
+        states.certificates_kept(node, appliance.certificates)
 
 
 def appliance_ready(ctx) -> dict:
@@ -325,7 +285,7 @@ def appliance_ready(ctx) -> dict:
                    check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
     finally:
         _certificates_keep(ctx, appliance, ctx.item)
-    _node_update(_node(ctx), deploy_state=NodeState.READY)
+    states.appliance_answered(_node(ctx))
     ctx.log(f"the {ref.product_type.title} appliance at {appliance.ip} answers")
     return {"ipAddress": appliance.ip}
 
@@ -343,7 +303,7 @@ def appliance_setup(ctx) -> dict:
     ref = _ref(ctx)
     appliance = _appliance_nodes(ctx, ref)[ref.node_id]
     _appliance_call(ctx, appliance, ctx.item, ref.product_type.appliance.setup)
-    _node_update(_node(ctx), deploy_state=NodeState.SET_UP)
+    states.appliance_set_up(_node(ctx))
     ctx.log(f"{ref.product_type.title} {appliance.role} {appliance.host_name} is set up")
     return {"role": appliance.role}
 
@@ -356,14 +316,13 @@ def product_finish(ctx) -> dict:
     if api and api.finish:
         primary = next(r for r in refs if r.is_primary)
         _appliance_call(ctx, _appliance_nodes(ctx, primary)[primary.node_id], primary.item, api.finish)
-    Product.objects.filter(environment__environment_id=ctx.request["environmentId"], product_id=product_id).update(
-        state=EnvironmentState.DEPLOYED)
+    states.products_transition(environment_id=ctx.request["environmentId"], event="deployed", product_ids=[product_id])
     ctx.log(f"{product_type.title} {product_id} is deployed ({len(refs)} node(s))")
     return {"productId": product_id}
 
 
 def deployment_finish(ctx) -> dict:
-    state = services.environment_state_settle(environment_id=ctx.request["environmentId"])
+    state = states.environment_settle(environment_id=ctx.request["environmentId"])
     ctx.log(f"environment {ctx.request['environmentId']} is {state.lower()}")
     return {"environmentState": state}
 
@@ -384,5 +343,5 @@ def vm_destroy(ctx) -> dict:
         else:
             vms.vm_destroy(si, moref=moref)
             ctx.log(f"powered off and destroyed {moref} (instance UUID {node.instance_uuid})")
-    _vm_forget(node, NodeState.DELETED)
+    states.vm_destroyed(node)
     return {"removed": moref is not None, "moref": moref}

@@ -17,10 +17,10 @@ from django.conf import settings
 from datacenters.vsphere.errors import VSphereError
 from datacenters.vsphere.placement import PlacementMissing, datastore_free_bytes
 from datacenters.vsphere.vms import vm_named_in_folder
-from environments import network_checks
-from environments.deployment import (NodeRef, deployment_option, disk_bytes_needed, disk_provisioning, nodes_of,
-                                     network_settings, package_for, placement_of, vcenter_component,
-                                     vcenter_connect)
+from environments.deploy import network_checks
+from environments.deploy.inputs import (deployment_option, disk_bytes_needed, disk_provisioning, network_settings,
+                                        package_for, placement_of, vcenter_component, vcenter_connect)
+from environments.deploy.plan import NodeRef, nodes_of
 from environments.spec import FAIL, PASS, WARN, Check
 from products.types import appliance_ports
 

@@ -1,5 +1,6 @@
-"""What a deployment makes of a definition: its nodes in order, each node's OVF settings, and the
-vCenter a node goes to. Used by the pre-checks and by the deployment actions alike.
+"""What a deployment sends for a node of a definition: its package, OVF values, network mapping,
+deployment option, disk provisioning and placement, and the vCenter it goes to. Used by the pre-checks
+and by the deployment actions alike.
 
 The definition here is the stored one (secrets as stored-secret references); values are resolved only
 where they are sent (``secret`` is the caller's resolver, so an action can blank them in its log).
@@ -17,73 +18,10 @@ from datacenters.vsphere.connection import connect
 from datacenters.vsphere.placement import Placement, placement_resolve
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.selectors import port_group_settings
+from environments.deploy.plan import NodeRef
 from environments.spec import OVA_SECRET_KEY
 from products.models import RepositoryFile
 from products.selectors import repository_file_for
-from products.types import product_type_get
-from products.types.base import ProductType
-
-
-@dataclass(frozen=True)
-class NodeRef:
-    """One node of one product of a definition, with where it sits in the JSON."""
-
-    product: dict
-    product_index: int
-    node: dict
-    node_index: int
-    product_type: ProductType
-
-    @property
-    def product_id(self) -> str:
-        return self.product["productId"]
-
-    @property
-    def node_id(self) -> str:
-        return self.node.get("nodeId") or self.node["vmName"]
-
-    @property
-    def item(self) -> str:
-        """The action item that names this node on a task: "productId/nodeId"."""
-        return f"{self.product_id}/{self.node_id}"
-
-    @property
-    def path(self) -> str:
-        return f"products[{self.product_index}].nodes[{self.node_index}]"
-
-    @property
-    def is_primary(self) -> bool:
-        primary_roles = {r.name for r in self.product_type.node_roles if r.primary}
-        return self.product_type.role_of(self.node) in primary_roles
-
-    @property
-    def role(self) -> str:
-        return self.product_type.role_of(self.node)
-
-    @property
-    def deployment(self) -> dict:
-        return self.node["deployment"]
-
-
-def products_to_deploy(definition: dict, product_ids: list[str] | None) -> list[tuple[int, dict]]:
-    return [(i, p) for i, p in enumerate(definition["products"]) if product_ids is None or p["productId"] in product_ids]
-
-
-def nodes_of(definition: dict, product_ids: list[str] | None = None) -> list[NodeRef]:
-    """Every node of the products being deployed, in definition order."""
-    refs = []
-    for p, product in products_to_deploy(definition, product_ids):
-        product_type = product_type_get(product["productType"])
-        for n, node in enumerate(product["nodes"]):
-            refs.append(NodeRef(product, p, node, n, product_type))
-    return refs
-
-
-def node_get(definition: dict, item: str) -> NodeRef:
-    for ref in nodes_of(definition):
-        if ref.item == item:
-            return ref
-    raise LookupError(f"the definition has no node {item}")
 
 
 def package_for(ref: NodeRef) -> RepositoryFile | None:
