@@ -1,7 +1,7 @@
 """A definition as the nodes a deployment runs for: node references and an operation's fan-out items.
 
 Pure functions of the request and its definition, with the product types as their only reference:
-a task's plan (lifecycle.operations.Operation.plan, through ``for_each``) imports no vCenter or
+a task's plan (lifecycle.engine.operations.Operation.plan, through ``for_each``) imports no vCenter or
 appliance client.
 """
 from __future__ import annotations

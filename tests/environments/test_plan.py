@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lifecycle.operations import operation_get
+from lifecycle.engine.operations import operation_get
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"
 

@@ -8,8 +8,8 @@ import pytest
 from environments import services
 from environments.deploy import states
 from environments.models import Environment, EnvironmentState, Node, NodeState, Product
-from lifecycle import engine
-from lifecycle.models import Action, Status
+from lifecycle.engine import runner as engine
+from lifecycle.engine.models import Action, Status
 
 E = EnvironmentState
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"
