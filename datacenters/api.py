@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from datacenters import selectors, services
 from datacenters.models import ComponentType, DatacenterComponent
 from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
-from lifecycle.crypto import SECRET_PLACEHOLDER
+from lifecycle.secrets import PLACEHOLDER, REF_PREFIX
 from lifecycle.errors import NotFound
 
 
@@ -51,7 +51,7 @@ class ComponentSerializer(serializers.ModelSerializer):
         return reverse("api-datacenter-detail", args=[component.component_name])
 
     def get_password(self, component) -> str:
-        return SECRET_PLACEHOLDER
+        return PLACEHOLDER
 
     def get_content(self, component) -> dict:
         content = {"certificate": certificate_dict(component)}
@@ -118,7 +118,7 @@ class ComponentSpecSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(
         write_only=True,
-        help_text=f"'{SECRET_PLACEHOLDER}' keeps the stored password on update; 'ref:password:<ref>' takes a stored secret",
+        help_text=f"'{PLACEHOLDER}' keeps the stored password on update; '{REF_PREFIX}<ref>' takes a stored secret",
     )
     purpose = serializers.CharField(required=False)
     tags = serializers.ListField(child=serializers.CharField(), required=False)

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 
 from datacenters.models import ComponentType
-from lifecycle.crypto import SECRET_PLACEHOLDER
+from lifecycle.secrets import PLACEHOLDER
 from lifecycle.errors import ServiceError
 
 THUMBPRINT_PATH = "content.certificate.thumbprint"
@@ -214,7 +214,7 @@ class UpdateForm(ServiceErrorsMixin, forms.Form):
             "fqdn": data["fqdn"],
             "port": data["port"],
             "username": data["username"],
-            "password": data["password"] or SECRET_PLACEHOLDER,
+            "password": data["password"] or PLACEHOLDER,
             "purpose": data["purpose"],
             "tags": _tags(data["tags"]),
             "content": {"certificate": {"thumbprint": data["thumbprint"].strip()}},

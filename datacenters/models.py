@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from lifecycle.crypto import EncryptedTextField
+from lifecycle.secrets import EncryptedTextField
 
 COMPONENT_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -28,6 +28,15 @@ class ComponentType(models.TextChoices):
     VCENTER = "VCENTER", "vCenter Server"
     NSXT = "NSXT", "NSX-T Manager"
     VROPS = "VROPS", "vRealize Operations Manager"
+
+
+# The fields of a component's spec (every kind's) that hold secrets: its credentials.
+COMPONENT_SECRETS = ("password",)
+
+
+def component_secrets(spec: dict) -> tuple[str, ...]:
+    """The secret paths of a component's spec, or of a task's request about one (lifecycle.secrets)."""
+    return COMPONENT_SECRETS
 
 
 class DatacenterComponent(models.Model):

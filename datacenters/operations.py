@@ -1,5 +1,6 @@
 """Datacenter operations as data: the runbook of each, one action per line."""
 from datacenters import actions
+from datacenters.models import component_secrets
 from lifecycle.engine.operations import ActionSpec, Operation, operation_register
 
 VERIFY = ActionSpec("certificate_verify", "Verify the server certificate", actions.certificate_verify)
@@ -34,6 +35,7 @@ operation_register(
         name="datacenter.register",
         title="Register vCenter Server",
         target_type="datacenter",
+        secrets=component_secrets,
         stages=(VERIFY, LOGIN, ABOUT, DISCOVER,
                 ActionSpec("component_create", "Store the component and its inventory", actions.component_create)),
         input_update=_input_update,
@@ -45,6 +47,7 @@ operation_register(
         name="datacenter.validate",
         title="Validate vCenter Server",
         target_type="datacenter",
+        secrets=component_secrets,
         stages=(VERIFY, LOGIN, ABOUT, DISCOVER),
         input_update=_input_update,
     )
@@ -55,6 +58,7 @@ operation_register(
         name="datacenter.update",
         title="Update vCenter Server",
         target_type="datacenter",
+        secrets=component_secrets,
         stages=(VERIFY, LOGIN, ABOUT, DISCOVER,
                 ActionSpec("component_update", "Store the new settings and the inventory", actions.component_update)),
     )
@@ -65,6 +69,7 @@ operation_register(
         name="datacenter.discover",
         title="Discover vCenter Server inventory",
         target_type="datacenter",
+        secrets=component_secrets,
         stages=(VERIFY, LOGIN, ABOUT, DISCOVER,
                 ActionSpec("component_update", "Store the inventory", actions.component_update)),
     )
@@ -75,6 +80,7 @@ operation_register(
         name="datacenter.delete",
         title="Delete datacenter component",
         target_type="datacenter",
+        secrets=component_secrets,
         stages=(ActionSpec("component_remove", "Check that no product uses it, then remove the component, its "
                                                "inventory and port group settings", actions.component_remove),),
     )
@@ -102,4 +108,4 @@ for prefix, product, login, about in REST_PRODUCTS:
          None),
     ):
         operation_register(Operation(name=f"{prefix}.{verb}", title=title, target_type="datacenter", stages=stages,
-                                     input_update=input_update))
+                                     input_update=input_update, secrets=component_secrets))

@@ -15,10 +15,10 @@ from django.db import transaction
 from datacenters.vsphere import connection
 from datacenters.vsphere.errors import VSphereError
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, PortGroupSettings
-from lifecycle.crypto import SECRET_PLACEHOLDER
+from lifecycle.secrets import PLACEHOLDER, secret_is_ref, secret_resolve
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.engine.models import Status, Task
-from lifecycle.engine.services import secret_is_ref, secret_resolve, task_create
+from lifecycle.engine.services import task_create
 
 # API name → model field, so that model validation errors name the field the user sent.
 SPEC_FIELDS = {
@@ -107,12 +107,12 @@ def spec_normalize(spec: dict, *, existing: DatacenterComponent | None = None) -
     merged.setdefault("port", 443)
     merged.setdefault("purpose", "")
     merged.setdefault("tags", [])
-    if existing and merged.get("password") in (None, SECRET_PLACEHOLDER):
+    if existing and merged.get("password") in (None, PLACEHOLDER):
         merged["password"] = existing.password
     if existing and merged.get("componentName") != existing.component_name:
         errors["componentName"] = [f"cannot be changed (it is '{existing.component_name}')"]
     for key in REQUIRED:
-        if merged.get(key) in (None, "", SECRET_PLACEHOLDER):
+        if merged.get(key) in (None, "", PLACEHOLDER):
             errors.setdefault(key, []).append("this field is required")
     for key in ("componentName", "fqdn", "username", "password", "purpose", "datacenterComponentType"):
         if merged.get(key) is not None and not isinstance(merged[key], str):
@@ -170,7 +170,7 @@ def spec_from_component(component: DatacenterComponent) -> dict:
         "fqdn": component.fqdn,
         "port": component.port,
         "username": component.username,
-        "password": SECRET_PLACEHOLDER,
+        "password": PLACEHOLDER,
         "purpose": component.purpose,
         "tags": list(component.tags),
         "content": {"certificate": {"thumbprint": component.certificate_thumbprint}},

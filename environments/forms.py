@@ -3,16 +3,14 @@ keeps its secrets. The wizard's step forms are in environments/wizard/forms.py. 
 into an EnvironmentSpec; every rule is environment_validate's (environments/spec.py).
 """
 import json
-import re
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.core.exceptions import ValidationError
 
-from environments.spec import secret_paths
-from lifecycle.crypto import SECRET_PLACEHOLDER, SecretUnreadable, secret_decrypt, secret_encrypt
-from lifecycle.engine.services import secret_is_ref
+from lifecycle.secrets import MASK, PLACEHOLDER, SecretUnreadable, path_set, secret_decrypt, secret_encrypt, secret_is_ref
+from products.types import product_secrets
 
 MAX_IMPORT_BYTES = 5 * 2**20  # an environment definition is a few kilobytes
 
@@ -68,24 +66,12 @@ class ImportForm(forms.Form):
         return data
 
 
-MASK = "********"
-
-
-def path_set(obj, path: str, value) -> None:
-    """Set the value at a JSON path like nodes[0].rootPassword."""
-    keys = [int(index) if index else name for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path)]
-    for key in keys[:-1]:
-        obj = obj[key]
-    obj[keys[-1]] = value
-
-
 def spec_secrets(spec) -> list[tuple[str, object]]:
     """(JSON path in the environment, value) of every secret of an environment spec, as the service sees them."""
     found = []
     products = spec.get("products") if isinstance(spec, dict) else None
     for index, product in enumerate(products if isinstance(products, list) else []):
-        if isinstance(product, dict) and isinstance(product.get("productType", ""), str):
-            found.extend((f"products[{index}].{path}", value) for path, value in secret_paths(product))
+        found.extend((f"products[{index}].{path}", value) for path, value in product_secrets(product))
     return found
 
 
@@ -94,7 +80,7 @@ def import_secrets_hide(spec, text: str, kept: dict[str, str]) -> tuple[str, dic
     sealed by JSON path, so that the next try sends them again without a page ever showing one."""
     sealed = {}
     for path, value in spec_secrets(spec):
-        if not isinstance(value, str) or not value or secret_is_ref(value) or value == SECRET_PLACEHOLDER:
+        if not isinstance(value, str) or not value or secret_is_ref(value) or value == PLACEHOLDER:
             continue
         if value == MASK:
             if path in kept:

@@ -6,7 +6,6 @@ kept as a stored-secret reference, so that exports and task requests never carry
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from django.db import transaction
@@ -15,14 +14,14 @@ from environments.deploy import states
 from environments.deploy.prechecks import prechecks_run
 from environments.models import ComponentReference, Environment, EnvironmentState, Node, Product
 from environments.selectors import node_keys_with_vm, nodes_with_vm
-from environments.spec import SpecChecker, secret_paths
-from lifecycle.crypto import SECRET_PLACEHOLDER
+from environments.spec import SpecChecker
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
 from lifecycle.engine.models import Status, Task
 from lifecycle.engine.operations import operation_get
 from lifecycle.engine.selectors import tasks_unfinished_on
-from lifecycle.engine.services import secret_is_ref, secret_store, task_create
-from products.types import product_type_get
+from lifecycle.engine.services import task_create
+from lifecycle.secrets import PLACEHOLDER, path_set, secret_is_ref, secret_store
+from products.types import product_secrets, product_type_get
 
 ACTIONS = ("CREATE", "VALIDATE", "DEPLOY", "IMPORT")
 
@@ -136,29 +135,19 @@ def _replace_allowed(environment: Environment) -> None:
 
 def _secrets_stored(product: dict, environment_id: str, old: dict | None, index: int) -> dict:
     """Every literal secret becomes a stored secret reference; the placeholder keeps the old reference."""
-    old_values = dict(secret_paths(old)) if old else {}
-    for path, value in secret_paths(product):
+    old_values = dict(product_secrets(old)) if old else {}
+    for path, value in product_secrets(product):
         if not isinstance(value, str) or value == "" or secret_is_ref(value):
             continue
-        if value == SECRET_PLACEHOLDER:
+        if value == PLACEHOLDER:
             previous = old_values.get(path)
             if not secret_is_ref(previous):
                 raise ValidationFailed.field(f"products[{index}].{path}",
-                                             f"'{SECRET_PLACEHOLDER}' keeps a stored secret, but there is none here")
-            _path_set(product, path, previous)
+                                             f"'{PLACEHOLDER}' keeps a stored secret, but there is none here")
+            path_set(product, path, previous)
         else:
-            _path_set(product, path, secret_store(value, label=f"{environment_id}/{product['productId']}/{path}"))
+            path_set(product, path, secret_store(value, label=f"{environment_id}/{product['productId']}/{path}"))
     return product
-
-
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _path_set(obj: Any, path: str, value: Any) -> None:
-    keys = [int(index) if index else name for name, index in _TOKEN.findall(path)]
-    for key in keys[:-1]:
-        obj = obj[key]
-    obj[keys[-1]] = value
 
 
 def _product_store(environment: Environment, spec: dict, position: int) -> Product:

@@ -14,8 +14,7 @@ from typing import Any
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, validate_fqdn
 from django.core.exceptions import ValidationError
 from environments.models import ENVIRONMENT_ID_RE
-from lifecycle.crypto import SECRET_PLACEHOLDER
-from lifecycle.engine.services import SECRET_REF_PREFIX
+from lifecycle.secrets import MASK, PLACEHOLDER, secret_is_ref, secret_ref_exists
 from products.types import product_type_codes, product_type_get
 from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, Property, ProductType
 
@@ -32,7 +31,6 @@ DEPLOYMENT_FIELDS = {"vcenterName", "datacenterName", "clusterName", "resourcePo
 NIC_FIELDS = {"ipAddress", "networkName", "staticRoutes"}
 INTEGRATION_FIELDS = {"integrationId", "ref", "integrationUsername", "integrationPassword", "status", "properties"}
 CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", "validFrom", "validTo"}
-OVA_SECRET_KEY = re.compile(r"pass(word|wd)|secret", re.IGNORECASE)
 
 
 @dataclass
@@ -44,43 +42,6 @@ class Check:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def secret_paths(product: dict) -> list[tuple[str, Any]]:
-    """(JSON path inside the product, value) of every secret a product spec carries."""
-    found = []
-    if "adminPassword" in product:
-        found.append(("adminPassword", product["adminPassword"]))
-    for name, cert in (product.get("certificate") or {}).items() if isinstance(product.get("certificate"), dict) else []:
-        for key in ("privateKey", "keyPassword"):
-            if isinstance(cert, dict) and key in cert:
-                found.append((f"certificate.{name}.{key}", cert[key]))
-    for i, integration in enumerate(product.get("integrations") or []) if isinstance(product.get("integrations"), list) else []:
-        if isinstance(integration, dict) and "integrationPassword" in integration:
-            found.append((f"integrations[{i}].integrationPassword", integration["integrationPassword"]))
-    for i, node in enumerate(product.get("nodes") or []) if isinstance(product.get("nodes"), list) else []:
-        if isinstance(node, dict) and "rootPassword" in node:
-            found.append((f"nodes[{i}].rootPassword", node["rootPassword"]))
-    product_type = product_type_get(product.get("productType"))
-    properties = product.get("properties")
-    if product_type and isinstance(properties, dict):
-        found.extend(_property_secrets(product_type.properties, properties, "properties"))
-        ovf = properties.get("ovfProperties")
-        if product_type.code == "OVA_APPLIANCE" and isinstance(ovf, dict):
-            found.extend((f"properties.ovfProperties.{k}", v) for k, v in ovf.items() if OVA_SECRET_KEY.search(k))
-    return found
-
-
-def _property_secrets(declared: tuple[Property, ...], values: dict, path: str) -> list[tuple[str, Any]]:
-    found = []
-    for prop in declared:
-        if prop.name not in values:
-            continue
-        if prop.secret:
-            found.append((f"{path}.{prop.name}", values[prop.name]))
-        if prop.children and isinstance(values[prop.name], dict):
-            found.extend(_property_secrets(prop.children, values[prop.name], f"{path}.{prop.name}"))
-    return found
 
 
 class SpecChecker:
@@ -207,14 +168,11 @@ class SpecChecker:
         value = obj[key]
         if not isinstance(value, str):
             self.fail("schema", path, "must be a string")
-        elif value == SECRET_PLACEHOLDER and self._environment_id is None:
-            self.fail("schema", path, f"'{SECRET_PLACEHOLDER}' keeps a stored secret only when replacing an "
+        elif value == PLACEHOLDER and self._environment_id is None:
+            self.fail("schema", path, f"'{PLACEHOLDER}' keeps a stored secret only when replacing an "
                                       "existing environment; give the secret or a ref:password:<id> reference")
-        elif value.startswith(SECRET_REF_PREFIX):
-            from lifecycle.engine.models import StoredSecret
-
-            if not StoredSecret.objects.filter(ref=value[len(SECRET_REF_PREFIX):]).exists():
-                self.fail("schema", path, f"no stored secret {value}")
+        elif secret_is_ref(value) and not secret_ref_exists(value):
+            self.fail("schema", path, f"no stored secret {value}")
 
     def _certificates(self, certificates: Any, path: str) -> None:
         if certificates is None:
@@ -273,7 +231,7 @@ class SpecChecker:
             self.fail("property", path, f"must be {_type_words(prop.type)}, not {_json_type(value)}")
             return
         if prop.type == STRING:
-            if prop.secret and (value == SECRET_PLACEHOLDER or value.startswith(SECRET_REF_PREFIX)):
+            if prop.secret and (value == PLACEHOLDER or secret_is_ref(value)):
                 self._secret({"v": value}, "v", path)
                 return
             if prop.min_length is not None and len(value) < prop.min_length:
@@ -657,7 +615,7 @@ def _is_ip(value: str) -> bool:
 
 
 def _shown(prop: Property, value: Any) -> str:
-    return "********" if prop.secret else str(value)
+    return MASK if prop.secret else str(value)
 
 
 def _type_words(kind: str) -> str:

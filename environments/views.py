@@ -17,13 +17,13 @@ from environments import selectors, services
 from environments.deploy import states
 from environments.forms import ImportForm, import_secrets_hide, import_secrets_restore
 from environments.models import Environment, Product
-from environments.spec import secret_paths
 from environments.wizard.options import OPTION_FIELDS, inventory_options, port_group_settings, version_options
 from environments.wizard.session import Wizard
 from environments.wizard.steps import ALL
 from lifecycle.errors import NotFound, ServiceError
 from lifecycle.engine.selectors import last_tasks, task_list
-from products.types import product_type_get
+from lifecycle.secrets import path_join
+from products.types import product_secrets, product_type_get
 
 RECENT_TASKS = 10
 STORED_SECRET = "stored secret"
@@ -62,7 +62,7 @@ def _flatten(value, path: str, name: str, secrets: set[str], rows: list) -> None
         rows.append({"name": name, "value": STORED_SECRET, "secret": True})
     elif isinstance(value, dict) and value:
         for key, item in value.items():
-            _flatten(item, f"{path}.{key}", f"{name}.{key}" if name else key, secrets, rows)
+            _flatten(item, path_join(path, key), f"{name}.{key}" if name else key, secrets, rows)
     else:
         rows.append({"name": name, "value": value if isinstance(value, str) else json.dumps(value), "secret": False})
 
@@ -71,7 +71,7 @@ def _product_view(product: Product, *, busy: bool) -> dict:
     """What the page shows of a product: its fields and properties (secrets only as "stored secret"),
     its nodes with their placement, its integrations and the components it uses."""
     spec = product.spec
-    secrets = {path for path, _ in secret_paths(spec)}
+    secrets = {path for path, _ in product_secrets(spec)}
     product_type = product_type_get(product.product_type)
     fields = []
     for key in ("buildNumber", "license", "adminPassword"):
@@ -84,7 +84,7 @@ def _product_view(product: Product, *, busy: bool) -> dict:
         fields.append({"name": "infraReference", "value": name, "secret": False})
     properties: list[dict] = []
     for key, value in (spec.get("properties") or {}).items():
-        _flatten(value, f"properties.{key}", key, secrets, properties)
+        _flatten(value, path_join("properties", key), key, secrets, properties)
     nodes = []
     spec_nodes = spec.get("nodes") or []
     roles = {role.name: role.title for role in product_type.node_roles} if product_type else {}

@@ -5,6 +5,7 @@ from django.urls import reverse
 import tests.lifecycle.operations  # noqa: F401
 from datacenters.models import DatacenterComponent, InventoryObject
 from lifecycle.engine import services
+from lifecycle.secrets import secret_store
 from environments.models import ComponentReference, Environment, Node, Product
 from lifecycle.engine.models import Action, ApiToken, StoredSecret, Task
 
@@ -19,7 +20,7 @@ def records(admin_user):
     task = services.task_create(operation="test.steps", target_type="test", target_name="t", target_key="test:t",
                                 request={"password": "task-secret-pw"})
     services.api_token_create(username=admin_user.username, password="password")
-    services.secret_store("stored-secret-pw", label="env1/vcd/properties.dbPassword")
+    secret_store("stored-secret-pw", label="env1/vcd/properties.dbPassword")
     environment = Environment.objects.create(environment_id="env1", environment_name="Env 1")
     product = Product.objects.create(environment=environment, product_id="vcd", product_type="VCD", version="10.5.1",
                                      spec={"productId": "vcd"})

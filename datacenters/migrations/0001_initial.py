@@ -3,7 +3,7 @@
 import datacenters.models
 import django.core.validators
 import django.db.models.deletion
-import lifecycle.crypto
+import lifecycle.secrets
 from django.db import migrations, models
 
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('fqdn', models.CharField(max_length=253, validators=[datacenters.models.validate_fqdn])),
                 ('port', models.PositiveIntegerField(default=443, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(65535)])),
                 ('username', models.CharField(max_length=255)),
-                ('password', lifecycle.crypto.EncryptedTextField()),
+                ('password', lifecycle.secrets.EncryptedTextField()),
                 ('purpose', models.CharField(blank=True, max_length=255)),
                 ('tags', models.JSONField(blank=True, default=list)),
                 ('properties', models.JSONField(blank=True, default=dict, help_text='Discovered facts: about info of the server.')),

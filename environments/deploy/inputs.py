@@ -19,9 +19,10 @@ from datacenters.vsphere.placement import Placement, placement_resolve
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.selectors import port_group_settings
 from environments.deploy.plan import NodeRef
-from environments.spec import OVA_SECRET_KEY
 from products.models import RepositoryFile
+from lifecycle.secrets import path_join, secret_is_ref
 from products.selectors import repository_file_for
+from products.types import product_secrets
 
 
 def package_for(ref: NodeRef) -> RepositoryFile | None:
@@ -146,10 +147,16 @@ def ovf_values(ref: NodeRef, *, secret: Callable[[str], str]) -> list[OvfValue]:
         if primary is not None:
             for key, value in product_type.member_ovf(primary).items():
                 values.append(OvfValue(key, value, f"the primary node {primary['hostName']}", False))
-    for key, value in (properties.get("ovfProperties") or {}).items():
-        is_secret = bool(OVA_SECRET_KEY.search(key))
-        values.append(OvfValue(key, secret(value) if is_secret else _ovf_text(value),
-                               f"products[{ref.product_index}].properties.ovfProperties.{key}", is_secret))
+    if product_type.ovf_properties_from:
+        # Secret: what the type declares so (the OVF properties the package marks as passwords), and any
+        # stored-secret reference (kept so when the package was not known yet).
+        base = f"properties.{product_type.ovf_properties_from}"
+        secrets = {path for path, _ in product_secrets(ref.product)}
+        for key, value in (properties.get(product_type.ovf_properties_from) or {}).items():
+            path = path_join(base, key)
+            is_secret = path in secrets or secret_is_ref(value)
+            values.append(OvfValue(key, secret(value) if is_secret else _ovf_text(value),
+                                   f"products[{ref.product_index}].{path}", is_secret))
     return values
 
 

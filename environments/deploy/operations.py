@@ -6,6 +6,15 @@ from environments import services
 from environments.deploy import actions
 from environments.deploy.plan import items_products, items_vms, nodes_for
 from lifecycle.engine.operations import ActionSpec, Operation, operation_register, sweep_hook_register
+from products.types import product_secrets
+
+
+def definition_secrets(request: dict) -> list[str]:
+    """The secret paths of a deploy's request: those of each product of its definition, as the types declare."""
+    products = (request.get("definition") or {}).get("products") or []
+    return [f"definition.products[{i}].{path}" for i, product in enumerate(products)
+            for path, _ in product_secrets(product)]
+
 
 operation_register(
     Operation(
@@ -33,6 +42,7 @@ operation_register(
             ActionSpec("deployment_finish", "Record the deployment", actions.deployment_finish),
         ),
         input_update=services.deployment_input_update,
+        secrets=definition_secrets,
         finished=services.deployment_finished,
         restarted=services.deployment_restarted,
     )

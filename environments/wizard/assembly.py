@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from environments.forms import MASK, path_set
-from environments.spec import secret_paths
+from lifecycle.secrets import MASK, path_set
+from products.types import product_secrets
 from environments.wizard.steps import PLACEMENT_FIELDS, PRODUCT_FIELDS, SEALED, masked, unseal
 from products.types.base import BOOLEAN
 
@@ -126,6 +126,6 @@ def _put(obj: dict, key: str, value: Any) -> None:
 
 def _mask(product: dict) -> None:
     """Every value the service would keep as a secret shows as "********"."""
-    for path, value in secret_paths(product):
+    for path, value in product_secrets(product):
         if value not in (None, ""):
             path_set(product, path, MASK)

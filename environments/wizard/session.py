@@ -10,16 +10,15 @@ from typing import Any
 from django.urls import reverse
 
 from datacenters.models import DatacenterComponent
-from environments.forms import MASK
 from environments.services import environment_export
-from environments.spec import secret_paths
 from environments.wizard import forms
 from environments.wizard.assembly import ProductAssembly
 from environments.wizard.failures import FailurePlacement
 from environments.wizard.options import inventory_options, vcenter_options, version_options
 from environments.wizard.steps import SEALED, STEPS, kept_from_post, kept_split, seal
+from lifecycle.secrets import MASK, path_join
 from products.selectors import repository_file_for
-from products.types import product_type_get
+from products.types import product_secrets, product_type_get
 from products.types.base import MAP, ProductType
 
 SESSION_KEY = "environment_wizards"
@@ -295,13 +294,14 @@ class Wizard(ProductAssembly, FailurePlacement):
         self.state["data"]["nodes"] = rows
 
     def _map_secret_keys(self, name: str, keys: list[str]) -> set[str]:
-        """Which keys of a MAP property hold secrets (e.g. an OVA's *password* OVF properties)."""
+        """Which keys of a MAP property hold secrets (e.g. the OVF properties an OVA marks as passwords)."""
         product_type = self.product_type
         if product_type is None or not keys:
             return set()
-        trial = {"productType": product_type.code, "properties": {name: {key: "x" for key in keys}}}
-        paths = {path for path, _ in secret_paths(trial)}
-        return {key for key in keys if f"properties.{name}.{key}" in paths}
+        version = (self.state["data"].get("product") or {}).get("version") or ""
+        trial = {"productType": product_type.code, "version": version, "properties": {name: {key: "x" for key in keys}}}
+        found = {path for path, _ in product_secrets(trial)}
+        return {key for key in keys if path_join(f"properties.{name}", key) in found}
 
     def _seal_map_secrets(self, form, kept: dict) -> None:
         sealed = kept.setdefault(SEALED, {})

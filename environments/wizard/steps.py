@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from environments.forms import MASK
 from environments.wizard import forms
-from lifecycle.crypto import SecretUnreadable, secret_decrypt, secret_encrypt
+from lifecycle.secrets import MASK, SecretUnreadable, secret_decrypt, secret_encrypt
 
 SEALED = "__sealed__"  # inside a step's kept data: field → sealed secret
 ALL = "__all__"  # a failure of a step (or a node, an integration) as a whole

@@ -6,7 +6,7 @@ lifecycle_storedsecret) belong to this app's migrations, so the models stay in t
 from django.conf import settings
 from django.db import models
 
-from lifecycle.crypto import EncryptedTextField
+from lifecycle.secrets import EncryptedTextField
 
 
 class Status(models.TextChoices):

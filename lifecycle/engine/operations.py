@@ -9,7 +9,7 @@ for later actions.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,7 +54,10 @@ class Operation:
     # For a restart with corrected input: validate the new request against the task, return it
     # (unmasked). None: this operation takes no new input on restart.
     input_update: Callable[..., dict] | None = None
-    secret_keys: frozenset[str] = field(default_factory=frozenset)
+    # The JSON paths of the secrets in a request (see lifecycle.secrets), as the owners of its parts
+    # declare them: ``secrets(request)``. They are kept apart from the request, encrypted, and blanked
+    # from the task's log and messages.
+    secrets: Callable[[dict], Iterable[str]] = lambda request: ()
     # Called once when a run of the task ends (SUCCESS, ERROR or CANCELLED), after the task row says so:
     # ``finished(task=task)``. For what must follow any ending, e.g. marking a deployment FAILED. An app's
     # sweep hook may call it again for a target it left unsettled: it must be idempotent.

@@ -25,7 +25,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from lifecycle.errors import ApplicationError
-from lifecycle.masking import request_unmask, text_redact
+from lifecycle.secrets import secret_resolve, secrets_redact, secrets_unmask
 from lifecycle.engine.models import Action, Status, Task
 from lifecycle.engine.operations import ActionFailed, operation_get, sweep_hooks
 
@@ -94,7 +94,7 @@ class ActionContext:
     @cached_property
     def request(self) -> dict:
         """The original request with its secrets in place."""
-        return request_unmask(self._task.request, self._secrets)
+        return secrets_unmask(self._task.request, self._secrets)
 
     @cached_property
     def _secrets(self) -> dict[str, str]:
@@ -102,13 +102,11 @@ class ActionContext:
         return json.loads(raw) if raw else {}
 
     def redact(self, text: str) -> str:
-        return text_redact(text, [*self._secrets.values(), *self._resolved])
+        return secrets_redact(text, [*self._secrets.values(), *self._resolved])
 
     def secret(self, value: str, *, path: str = "password") -> str:
         """A secret in clear text (a stored-secret reference resolved), blanked from this action's log,
         messages and traceback from now on."""
-        from lifecycle.engine.services import secret_resolve
-
         clear = secret_resolve(value, path=path)
         if clear:
             self._resolved.add(clear)

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from lifecycle.engine.runner import dispatch_task_begin, task_advance
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
-from lifecycle.masking import SECRET_KEYS, request_mask, request_unmask
+from lifecycle.secrets import secrets_mask, secrets_unmask
 from lifecycle.engine.models import Action, ApiToken, Status, Task
 from lifecycle.engine.selectors import conflicting_keys, tasks_unfinished_on
-from lifecycle.engine.operations import ActionSpec, operation_get
+from lifecycle.engine.operations import ActionSpec, Operation, operation_get
 
 
 def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *, attempt: int) -> None:
@@ -40,16 +40,17 @@ def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *,
     )
 
 
-def _secrets_store(request: dict, secret_keys: frozenset[str]) -> tuple[dict, str]:
-    masked, secrets = request_mask(request, secret_keys=SECRET_KEYS | secret_keys)
-    return masked, json.dumps(secrets) if secrets else ""
+def _secrets_store(request: dict, operation: Operation) -> tuple[dict, str]:
+    """(the request with its secrets as the placeholder, the secrets as JSON for request_secrets)."""
+    masked, found = secrets_mask(request, operation.secrets(request))
+    return masked, json.dumps(found) if found else ""
 
 
 @transaction.atomic
 def task_create(*, operation: str, target_type: str, target_name: str, target_key: str, request: dict, user=None) -> Task:
     """Record a task and its actions; it starts after commit, once the tasks it waits for have ended."""
     spec = operation_get(operation)
-    masked, secrets = _secrets_store(request, spec.secret_keys)
+    masked, secrets = _secrets_store(request, spec)
     preceding = list(tasks_unfinished_on(target_key=target_key).select_for_update().order_by("pk"))
     task = Task.objects.create(
         operation=operation,
@@ -119,10 +120,9 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
         if request is not None:
             if operation.input_update is None:
                 raise ValidationFailed.field("request", "this operation takes no new input on restart")
-            old_full = request_unmask(task.request, json.loads(task.request_secrets or "{}"))
-            _, old_secrets = request_mask(old_full, secret_keys=SECRET_KEYS | operation.secret_keys)
-            new_full = operation.input_update(task=task, request=request_unmask(request, old_secrets))
-            task.request, task.request_secrets = _secrets_store(new_full, operation.secret_keys)
+            old_secrets = json.loads(task.request_secrets or "{}")
+            new_full = operation.input_update(task=task, request=secrets_unmask(request, old_secrets))
+            task.request, task.request_secrets = _secrets_store(new_full, operation)
         blocking = (
             Task.objects.filter(conflicting_keys(task.target_key), status=Status.IN_PROGRESS).exclude(pk=task.pk).first()
         )
@@ -218,35 +218,3 @@ def api_token_user(*, token: str):
 
 def api_token_revoke(*, token: str) -> None:
     ApiToken.objects.filter(key_hash=_token_hash(token)).delete()
-
-
-# --- stored secrets: "ref:password:<ref>" in specs ---
-
-SECRET_REF_PREFIX = "ref:password:"
-
-
-def secret_is_ref(value) -> bool:
-    return isinstance(value, str) and value.startswith(SECRET_REF_PREFIX)
-
-
-def secret_resolve(value: str, *, path: str = "password") -> str:
-    """A literal secret as it is; a ``ref:password:<ref>`` replaced by the stored value."""
-    if not secret_is_ref(value):
-        return value
-    from lifecycle.engine.models import StoredSecret
-
-    row = StoredSecret.objects.filter(ref=value[len(SECRET_REF_PREFIX):]).first()
-    if row is None:
-        raise ValidationFailed.field(path, f"no stored secret {value}")
-    return row.value
-
-
-def secret_store(value: str, *, label: str) -> str:
-    """Keep a literal secret and return its reference; a reference is returned as it is (after a check)."""
-    from lifecycle.engine.models import StoredSecret
-
-    if secret_is_ref(value):
-        secret_resolve(value, path=label)
-        return value
-    row = StoredSecret.objects.create(ref=secrets.token_hex(8), value=value, label=label)
-    return SECRET_REF_PREFIX + row.ref

@@ -2,8 +2,9 @@
 type is adding one module here."""
 import importlib
 import pkgutil
+from typing import Any
 
-from products.types.base import _TYPES, ProductType, product_type_register  # noqa: F401
+from products.types.base import _TYPES, PRODUCT_SECRETS, ProductType, product_type_register  # noqa: F401
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
@@ -25,3 +26,14 @@ def product_type_codes() -> list[str]:
 def appliance_ports() -> list[int]:
     """Every port an appliance of any type listens on (overrides applied), in order."""
     return sorted({t.port(name) for t in _TYPES.values() for name in t.ports})
+
+
+def product_secrets(product: Any) -> list[tuple[str, Any]]:
+    """(JSON path inside the product, value) of every secret a product spec carries, as its type
+    declares them; of a spec of no known type, the fields every product has."""
+    from lifecycle.secrets import secret_values
+
+    if not isinstance(product, dict):
+        return []
+    product_type = _TYPES.get(product.get("productType")) if isinstance(product.get("productType"), str) else None
+    return secret_values(product, product_type.secret_paths(product) if product_type else PRODUCT_SECRETS)

@@ -40,6 +40,16 @@ class Property:
     item_type: str = STRING  # for LIST / MAP values
 
 
+# The fields of every product spec that hold secrets (a type adds its properties marked ``secret``).
+PRODUCT_SECRETS = (
+    "adminPassword",
+    "certificate.*.privateKey",
+    "certificate.*.keyPassword",
+    "integrations[*].integrationPassword",
+    "nodes[*].rootPassword",
+)
+
+
 @dataclass(frozen=True)
 class NodeRole:
     """A role nodes of a product play, and how many of them a product may have."""
@@ -91,6 +101,9 @@ class ProductType:
     # OVF values a non-primary node takes from its product's primary node (e.g. the cluster to join):
     # primary node's definition → {OVF key: value}.
     member_ovf: Callable[[dict], dict[str, str]] | None = None
+    # A MAP property of OVF key → value set on the VM as given (the generic OVA's "ovfProperties"); its
+    # secrets are the keys that the package marks ovf:password="true", whatever they are called.
+    ovf_properties_from: str = ""
     # Whether the product's setup needs its administrator's password (``adminPassword``).
     admin_password_required: bool = False
     guest_timeout: int = 900  # power on → VMware Tools running and the guest's IP
@@ -125,17 +138,39 @@ class ProductType:
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
 
-    def secret_property_names(self) -> frozenset[str]:
-        names = set()
+    def secret_paths(self, product: dict) -> list[str]:
+        """The JSON paths inside a product spec that hold secrets (see lifecycle.secrets): the fields
+        every product has, this type's properties marked secret, and, where the type takes OVF
+        properties as given (``ovf_properties_from``), those the package marks ovf:password="true"."""
+        paths = list(PRODUCT_SECRETS)
 
-        def walk(props):
+        def walk(props: tuple[Property, ...], path: str) -> None:
             for prop in props:
                 if prop.secret:
-                    names.add(prop.name)
-                walk(prop.children)
+                    paths.append(f"{path}.{prop.name}")
+                walk(prop.children, f"{path}.{prop.name}")
 
-        walk(self.properties)
-        return frozenset(names)
+        walk(self.properties, "properties")
+        given = (product.get("properties") or {}).get(self.ovf_properties_from) if self.ovf_properties_from else None
+        if isinstance(given, dict) and given:
+            from lifecycle.secrets import path_join
+
+            passwords = self.ovf_password_keys(product.get("version"))
+            base = f"properties.{self.ovf_properties_from}"
+            paths.extend(path_join(base, str(key)) for key in given if passwords is None or key in passwords)
+        return paths
+
+    def ovf_password_keys(self, version: Any) -> frozenset[str] | None:
+        """The OVF properties that this type's package of ``version`` marks ovf:password="true". None when
+        the repository has no such package: then every OVF value given counts as a secret, so that nothing
+        that may be one is ever shown or stored in clear."""
+        from products.selectors import repository_file_for
+
+        package = (repository_file_for(product_type=self.code, version=version)
+                   if isinstance(version, str) and version else None)
+        if package is None:
+            return None
+        return frozenset(p["key"] for p in package.properties if p.get("password"))
 
     def role_of(self, node: dict) -> str:
         if self.node_role_of:

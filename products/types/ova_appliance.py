@@ -22,9 +22,10 @@ product_type_register(
             "ntp": "ntp",
             "rootPassword": "root_password",
         },
+        ovf_properties_from="ovfProperties",
         properties=(
             Property("ovfProperties", MAP, default={}, item_type=STRING,
-                     help="OVF property key → value. Keys containing 'password' or 'secret' are kept as secrets."),
+                     help="OVF property key → value. The properties the OVA marks as passwords are kept as secrets."),
             Property("networkMapping", MAP, default={}, item_type=STRING,
                      help="OVF network name → port group; by default every OVF network maps to the node's first nic."),
             Property("deploymentOption", STRING, help="An OVF deployment option (configuration) of the OVA."),

@@ -3,7 +3,7 @@ against fakes of their documented APIs: register, validate, update, discover and
 import pytest
 
 from datacenters.models import DatacenterComponent
-from lifecycle.engine import services as lifecycle_services
+from lifecycle.secrets import secret_store
 from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
@@ -177,7 +177,7 @@ def test_an_update_with_a_wrong_password_stores_nothing_and_the_old_one_keeps_wo
 
 @pytest.mark.django_db(transaction=True)
 def test_a_password_may_be_a_stored_secret_reference(api, nsxt, worker):
-    ref = lifecycle_services.secret_store(nsxt.password, label="nsx01/password")
+    ref = secret_store(nsxt.password, label="nsx01/password")
     unknown = register(api, spec_for("NSXT", nsxt, "nsx01", password="ref:password:doesnotexist"))
     assert unknown.status_code == 400
     assert list(unknown.json()["errors"]) == ["password"]

@@ -149,7 +149,7 @@ class World:
 
 def appliance_settings(product: dict, node: dict) -> dict:
     """What an appliance fake must accept from this node's deployment (its expected secrets and share)."""
-    from lifecycle.engine.services import secret_resolve
+    from lifecycle.secrets import secret_resolve
 
     properties = product.get("properties") or {}
     out = {"root_password": secret_resolve(node.get("rootPassword") or ""), "host_name": node["hostName"]}

@@ -27,6 +27,8 @@ PACKAGES = {
     "RABBITMQ": ("rabbitmq", "3.8.14", ["Network 1"], []),
     "OVA_APPLIANCE": ("ova_appliance", "1.0.0", ["Management"], []),
 }
+# The generic OVA's own secrets: OVF properties marked ovf:password="true" (one key with dots in it).
+OVA_PASSWORD_KEYS = ("root_pw", "api_token", "guestinfo.seed")
 DISK_BYTES = 2 << 20  # each test OVA's raw disk (random, so the VMDK is as large)
 BASE_KEYS = {p["key"] for p in make_ova.BASE_PROPERTIES}
 
@@ -44,6 +46,9 @@ def ova_properties(code: str) -> list[dict]:
             props[prop.ovf_key] = {"key": prop.ovf_key, "value": "", "password": prop.secret}
     if code == "RABBITMQ":
         props["rabbitmq_cluster_join"] = {"key": "rabbitmq_cluster_join", "value": ""}
+    if code == "OVA_APPLIANCE":  # secrets by the OVA's word alone: names no rule could guess
+        for key in OVA_PASSWORD_KEYS:
+            props[key] = {"key": key, "value": "", "password": True}
     props["vendor.fixed"] = {"key": "vendor.fixed", "value": "factory", "userConfigurable": False}
     return list(props.values())
 

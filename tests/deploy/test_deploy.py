@@ -13,9 +13,9 @@ TYPES = ["VCD", "USAGE_METER", "VROPS_TENANT_APP", "RABBITMQ", "OVA_APPLIANCE"]
 
 
 def _secrets_of(spec: dict) -> list[str]:
-    from environments.spec import secret_paths
+    from products.types import product_secrets
 
-    return [v for p in spec["products"] for _, v in secret_paths(p) if isinstance(v, str) and v]
+    return [v for p in spec["products"] for _, v in product_secrets(p) if isinstance(v, str) and v]
 
 
 def _all_logs(task) -> str:

@@ -70,8 +70,16 @@ def world_build(vcsim_inventory) -> dict:
                                   ("RABBITMQ", "3.8.14"), ("OVA_APPLIANCE", "1.0.0")}:
         RepositoryFile.objects.create(product_type=product_type, path=f"{product_type.lower()}/{version}.ova",
                                       kind="OVA", size=1, mtime=0, status="OK", version=version,
-                                      scanned_at=timezone.now())
+                                      scanned_at=timezone.now(), properties=OVA_PROPERTIES.get(product_type, []))
     return SAMPLES
+
+
+# What the sample OVA appliance declares (as a scan records it): its root password is marked
+# ovf:password="true", which is what makes it a secret.
+OVA_PROPERTIES = {"OVA_APPLIANCE": [
+    {"key": key, "type": "string", "value": "", "userConfigurable": True, "password": key == "root_password"}
+    for key in ("hostname", "dns", "root_password")
+]}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from environments import services
 from environments.models import Environment
 from lifecycle.engine.models import Task
-from lifecycle.engine.services import secret_is_ref, secret_resolve
+from lifecycle.secrets import secret_is_ref, secret_resolve
 from products.types import product_type_get
 from products.types.base import BOOLEAN, OBJECT
 from tests.environments.conftest import SAMPLES

@@ -42,6 +42,11 @@ def _node(ctx):
     return {"node": ctx.item}
 
 
+def _password(request: dict) -> tuple[str, ...]:
+    """The test operations' one secret: their request's "password"."""
+    return ("password",)
+
+
 def _input_update(*, task, request):
     if not isinstance(request.get("sleep", 0), (int, float)):
         raise ValidationFailed.field("sleep", "must be a number of seconds")
@@ -53,6 +58,7 @@ operation_register(
         name="test.steps",
         title="Engine test: steps",
         target_type="test",
+        secrets=_password,
         stages=(
             ActionSpec("first", "First step", _first, checkpoint=True),
             ActionSpec("slow", "Slow step", _slow),
@@ -67,6 +73,7 @@ operation_register(
         name="test.nodes",
         title="Engine test: nodes in parallel",
         target_type="test",
+        secrets=_password,
         stages=(
             ActionSpec("first", "First step", _first, checkpoint=True),
             ActionSpec("node", "Deploy node", _node, for_each=lambda request: request.get("nodes", [])),
@@ -82,6 +89,7 @@ operation_register(
         name="test.bug",
         title="Engine test: an action with a bug",
         target_type="test",
+        secrets=_password,
         stages=(ActionSpec("boom", "Step with a bug", _boom),),
     )
 )
