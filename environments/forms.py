@@ -1,6 +1,6 @@
 """Forms of the environment pages that are not the wizard's: the JSON import, and how a refused import
 keeps its secrets. The wizard's step forms are in environments/wizard/forms.py. They only shape input
-into an EnvironmentSpec; every rule is environment_validate's (environments/spec.py).
+into an EnvironmentSpec; every rule is environment_validate's (environments/checks/).
 """
 import json
 

@@ -1,6 +1,6 @@
 """Changes to environments: store a definition (create or replace), validate, delete, export.
 
-A definition is checked by environments.spec (one report row per check) and stored with every secret
+A definition is checked by environments.checks (one report row per check) and stored with every secret
 kept as a stored-secret reference, so that exports and task requests never carry one in clear text.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from environments.deploy import states
 from environments.deploy.prechecks import prechecks_run
 from environments.models import ComponentReference, Environment, EnvironmentState, Node, Product
 from environments.selectors import node_keys_with_vm, nodes_with_vm
-from environments.spec import SpecChecker
+from environments.checks import SpecChecker
 from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
 from lifecycle.engine.models import Status, Task
 from lifecycle.engine.operations import operation_get

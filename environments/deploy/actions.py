@@ -21,7 +21,7 @@ from environments.deploy.plan import NodeRef, node_get, nodes_of
 from environments.deploy.prechecks import prechecks_run
 from environments.models import Node, NodeState, Product
 from environments.selectors import node_keys_with_vm
-from environments.spec import FAIL
+from environments.checks.report import FAIL
 from lifecycle.engine.operations import ActionFailed
 from lifecycle.waits import WaitTimedOut, duration_text, polling, wait_until
 from products.appliances.base import ApplianceNode, NotReady

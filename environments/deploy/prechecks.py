@@ -1,8 +1,8 @@
 """The deployment pre-checks: what must hold in vCenter, the repository and the network before any VM
 is made. The first action of every deployment runs them, and VALIDATE adds them to its report.
 
-One report row (environments.spec.Check) per check, naming the JSON path it is about. Unlike the
-definition checks (spec.py), these ask the live systems: vCenter, DNS, the node's IP address.
+One report row (environments.checks.report.Check) per check, naming the JSON path it is about. Unlike the
+definition checks (environments/checks/), these ask the live systems: vCenter, DNS, the node's IP address.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from environments.deploy import network_checks
 from environments.deploy.inputs import (deployment_option, disk_bytes_needed, disk_provisioning, network_settings,
                                         package_for, placement_of, vcenter_component, vcenter_connect)
 from environments.deploy.plan import NodeRef, nodes_of
-from environments.spec import FAIL, PASS, WARN, Check
+from environments.checks.report import FAIL, PASS, WARN, Check
 from products.types import appliance_ports
 
 # Nodes already deployed are not checked for a free name or a silent IP: they are ours.

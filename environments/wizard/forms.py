@@ -1,5 +1,5 @@
 """The product wizard's step forms. They only shape input into an EnvironmentSpec; every rule is
-environment_validate's (environments/spec.py), whose failures come back onto these fields by JSON path
+environment_validate's (environments/checks/), whose failures come back onto these fields by JSON path
 (environments/wizard/failures.py).
 
 Field names are the API's (productId, hostName, publicAddress.restApiBaseUri …). Password inputs never

@@ -12,6 +12,8 @@ from lcm.output import delete_confirmed, fields, fmt_time, print_json, table
 from lcm.spec import spec_read
 from lcm.commands.task import task_accepted
 
+# How the API shows a stored secret inside a definition (the server's lifecycle.secrets.REF_PREFIX); the CLI
+# reads only the API, so it knows the form as the API answers it, not from the server's code.
 SECRET_REF_PREFIX = "ref:password:"
 STATUS_ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}
 # Failures of these checks mean the definition cannot be stored at all; the others --ignore-validation may override.

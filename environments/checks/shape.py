@@ -1,24 +1,20 @@
-"""Checking an EnvironmentSpec (REFERENCE.md §3): one row per check, each naming the JSON path.
-
-The checks read only what is stored here (registered components and their inventory, port group
-settings, the repository, the interop table); nothing talks to vCenter. Deployment pre-checks that
-need vCenter are actions of the deployment task.
-"""
+"""The shape checks of a definition: fields, types, patterns and counts, as the product types
+declare them; all read only the definition itself (the world checks, in world.py, take over once
+a part has the right shape)."""
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, validate_fqdn
 from django.core.exceptions import ValidationError
-from environments.models import ENVIRONMENT_ID_RE
+
+from datacenters.models import validate_fqdn
+from environments.checks.report import CheckReport
 from lifecycle.secrets import MASK, PLACEHOLDER, secret_is_ref, secret_ref_exists
 from products.types import product_type_codes, product_type_get
 from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, Property, ProductType
 
-PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
 PRODUCT_ID_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 VM_NAME_RE = r"[a-zA-Z0-9][a-zA-Z0-9\-_.()\[\]{}]{0,79}"
 ENVIRONMENT_FIELDS = {"environmentName", "environmentId", "environmentState", "properties", "products", "description"}
@@ -33,79 +29,13 @@ INTEGRATION_FIELDS = {"integrationId", "ref", "integrationUsername", "integratio
 CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", "validFrom", "validTo"}
 
 
-@dataclass
-class Check:
-    check: str  # what kind of rule: schema, property, nodes, placement, network, repository, interop, integration
-    status: str  # PASS, FAIL or WARN
-    path: str  # JSON path in the spec
-    message: str
+class ShapeChecks(CheckReport):
+    """Checks of a definition's shape; SpecChecker (environments.checks) runs them with the world checks."""
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-class SpecChecker:
-    """Runs every check of one environment spec; `checks` is the report."""
-
-    def __init__(self, spec: Any, *, environment_id: str | None = None):
-        self.spec = spec
-        self.checks: list[Check] = []
-        self._environment_id = environment_id  # when replacing: the environment whose own IPs do not count
-        self._components: dict[str, DatacenterComponent] = {}
-        self._inventory: dict[str, list[InventoryObject]] = {}
-
-    # -- reporting --
-
-    def fail(self, check: str, path: str, message: str) -> None:
-        self.checks.append(Check(check, FAIL, path, message))
-
-    def warn(self, check: str, path: str, message: str) -> None:
-        self.checks.append(Check(check, WARN, path, message))
-
-    def passed(self, check: str, path: str, message: str) -> None:
-        self.checks.append(Check(check, PASS, path, message))
-
-    @property
-    def valid(self) -> bool:
-        return not any(c.status == FAIL for c in self.checks)
-
-    @property
-    def schema_valid(self) -> bool:
-        """Whether the spec has the shape we can store (other failures may be overridden)."""
-        return not any(c.status == FAIL and c.check in ("schema", "property", "nodes") for c in self.checks)
-
-    def report(self) -> dict:
-        return {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
-
-    # -- the checks --
-
-    def run(self) -> "SpecChecker":
-        spec = self.spec
-        if not isinstance(spec, dict):
-            self.fail("schema", "", "the environment spec must be a JSON object")
-            return self
-        before = len(self.checks)
-        for key in sorted(set(spec) - ENVIRONMENT_FIELDS):
-            self.fail("schema", key, "unknown field")
-        self._string(spec, "environmentName", "environmentName", required=True)
-        if self._string(spec, "environmentId", "environmentId", required=True):
-            if not re.fullmatch(ENVIRONMENT_ID_RE.strip("^$"), spec["environmentId"]):
-                self.fail("schema", "environmentId",
-                          "use 1–64 letters, digits, '.', '_' and '-', starting with a letter or digit")
-        if "properties" in spec and not isinstance(spec["properties"], dict):
-            self.fail("schema", "properties", "must be an object")
-        products = spec.get("products")
-        if not isinstance(products, list) or not products:
-            self.fail("schema", "products", "required: a list of at least one product")
-            return self
-        if len(self.checks) == before:
-            self.passed("schema", "", "environment fields are well formed")
-        seen_ids: dict[str, int] = {}
-        for index, product in enumerate(products):
-            self._product(product, f"products[{index}]", seen_ids)
-        self._addresses_unique(products)
-        self._integrations(products)
-        return self
+    if TYPE_CHECKING:  # what a shape check hands over to (WorldChecks)
+        def _infra_reference(self, reference: Any, path: str) -> None: ...
+        def _placement(self, node: dict, path: str) -> None: ...
+        def _version(self, product_type: ProductType, product: dict, path: str) -> None: ...
 
     def _string(self, obj: dict, key: str, path: str, *, required: bool = False, pattern: str | None = None,
                 pattern_help: str = "") -> bool:
@@ -193,17 +123,6 @@ class SpecChecker:
             self._secret(cert, "privateKey", f"{cpath}.privateKey")
             self._secret(cert, "keyPassword", f"{cpath}.keyPassword")
 
-    def _infra_reference(self, reference: Any, path: str) -> None:
-        if reference is None:
-            return
-        name = reference.get("vcenterName") if isinstance(reference, dict) else reference
-        if not isinstance(name, str) or not name:
-            self.fail("schema", path, 'must name a registered vCenter: "vc01" or {"vcenterName": "vc01"}')
-            return
-        self._component(name, path if isinstance(reference, str) else f"{path}.vcenterName", ComponentType.VCENTER)
-
-    # -- product-specific properties --
-
     def _properties(self, product_type: ProductType, values: Any, path: str) -> None:
         if not isinstance(values, dict):
             self.fail("property", path, "must be an object")
@@ -254,8 +173,6 @@ class SpecChecker:
                 if not isinstance(item, item_type):
                     suffix = f".{key}" if prop.type == MAP else f"[{key}]"
                     self.fail("property", path + suffix, f"must be {_type_words(prop.item_type)}, not {_json_type(item)}")
-
-    # -- nodes and their placement --
 
     def _nodes(self, product_type: ProductType, nodes: Any, path: str) -> None:
         npath = f"{path}.nodes"
@@ -311,7 +228,7 @@ class SpecChecker:
         if self._string(node, "hostName", f"{path}.hostName", required=True):
             try:
                 validate_fqdn(node["hostName"])
-                if "." not in node["hostName"].rstrip(".") or _is_ip(node["hostName"]):
+                if "." not in node["hostName"].rstrip(".") or is_ip(node["hostName"]):
                     raise ValidationError("")
             except ValidationError:
                 self.fail("nodes", f"{path}.hostName", f"'{node['hostName']}' is not a fully qualified domain name")
@@ -361,7 +278,7 @@ class SpecChecker:
             self.fail("nodes", f"{path}.{key}", "unknown field")
         self._string(nic, "networkName", f"{path}.networkName", required=True)
         if self._string(nic, "ipAddress", f"{path}.ipAddress"):
-            if not _is_ipv4(nic["ipAddress"]):
+            if not is_ipv4(nic["ipAddress"]):
                 self.fail("nodes", f"{path}.ipAddress", f"'{nic['ipAddress']}' is not an IPv4 address")
         routes = nic.get("staticRoutes", [])
         if not isinstance(routes, list):
@@ -376,229 +293,16 @@ class SpecChecker:
                 ipaddress.IPv4Network(route.get("destination", ""), strict=False)
             except ValueError:
                 self.fail("nodes", f"{rpath}.destination", "must be an IPv4 network like 10.0.0.0/8")
-            if not _is_ipv4(route.get("gateway")):
+            if not is_ipv4(route.get("gateway")):
                 self.fail("nodes", f"{rpath}.gateway", "must be an IPv4 address")
 
-    def _component(self, name: str, path: str, component_type: str | None = None) -> DatacenterComponent | None:
-        if name not in self._components:
-            self._components[name] = DatacenterComponent.objects.filter(component_name=name).first()
-        component = self._components[name]
-        if component is None:
-            self.fail("placement", path, f"no datacenter component named '{name}' is registered")
-            return None
-        if component_type and component.component_type != component_type:
-            self.fail("placement", path, f"'{name}' is a {component.get_component_type_display()}, not a "
-                                         f"{ComponentType(component_type).label}")
-            return None
-        return component
 
-    def _objects(self, component: DatacenterComponent) -> list[InventoryObject]:
-        if component.component_name not in self._inventory:
-            self._inventory[component.component_name] = list(InventoryObject.objects.filter(component=component))
-        return self._inventory[component.component_name]
-
-    def _placement(self, node: dict, path: str) -> None:
-        deployment, dpath = node["deployment"], f"{path}.deployment"
-        before = len(self.checks)
-        component = self._component(deployment["vcenterName"], f"{dpath}.vcenterName", ComponentType.VCENTER)
-        if component is None:
-            return
-        objects = self._objects(component)
-        vc = component.component_name
-
-        def find(kind: str, name: str, *, datacenter: str | None = None, under: str | None = None):
-            for obj in objects:
-                if obj.kind != kind or (datacenter and obj.datacenter != datacenter):
-                    continue
-                if under and not obj.path.startswith(under + "/"):
-                    continue
-                if obj.name == name or obj.path == name:
-                    return obj
-            return None
-
-        dc_name = deployment["datacenterName"]
-        dc = find(InventoryKind.DATACENTER, dc_name)
-        if dc is None:
-            self.fail("placement", f"{dpath}.datacenterName", f"no datacenter '{dc_name}' in {vc}'s inventory"
-                      + _known(objects, InventoryKind.DATACENTER))
-            return
-        cluster = find(InventoryKind.CLUSTER, deployment["clusterName"], datacenter=dc_name)
-        if cluster is None:
-            self.fail("placement", f"{dpath}.clusterName", f"no cluster '{deployment['clusterName']}' in {vc}/{dc_name}"
-                      + _known(objects, InventoryKind.CLUSTER, dc_name))
-        if deployment.get("resourcePool"):
-            pool = find(InventoryKind.RESOURCE_POOL, deployment["resourcePool"], datacenter=dc_name,
-                        under=cluster.path if cluster else None)
-            if pool is None:
-                self.fail("placement", f"{dpath}.resourcePool",
-                          f"no resource pool '{deployment['resourcePool']}' in {vc}/{dc_name}"
-                          + (f"/{cluster.name}" if cluster else ""))
-        if deployment.get("vmFolder"):
-            folder = find(InventoryKind.FOLDER, deployment["vmFolder"], datacenter=dc_name)
-            if folder is None:
-                self.fail("placement", f"{dpath}.vmFolder", f"no VM folder '{deployment['vmFolder']}' in {vc}/{dc_name}"
-                          + _known(objects, InventoryKind.FOLDER, dc_name))
-        for i, name in enumerate(deployment["datastoreNames"]):
-            if find(InventoryKind.DATASTORE, name, datacenter=dc_name) is None:
-                self.fail("placement", f"{dpath}.datastoreNames[{i}]", f"no datastore '{name}' in {vc}/{dc_name}"
-                          + _known(objects, InventoryKind.DATASTORE, dc_name))
-        if len(self.checks) == before:
-            self.passed("placement", dpath, f"{vc}/{dc_name}/{deployment['clusterName']} exists in the inventory")
-        for i, nic in enumerate(node["nics"]):
-            self._network(component, nic, f"{path}.nics[{i}]", dc_name, find)
-
-    def _network(self, component: DatacenterComponent, nic: dict, path: str, dc_name: str, find) -> None:
-        name = nic["networkName"]
-        if find(InventoryKind.NETWORK, name, datacenter=dc_name) is None:
-            self.fail("network", f"{path}.networkName", f"no port group '{name}' in {component.component_name}/{dc_name}"
-                      + _known(self._objects(component), InventoryKind.NETWORK, dc_name))
-            return
-        settings = _port_group_settings(component.component_name, name)
-        address = nic.get("ipAddress")
-        if settings is None:
-            if address:
-                self.fail("network", f"{path}.networkName", f"port group '{name}' has no IPv4 settings: set its gateway "
-                                                            "and subnet mask on the datacenter page first")
-            else:
-                self.fail("network", f"{path}.ipAddress", f"required: port group '{name}' has no IPv4 settings (no DHCP)")
-            return
-        if settings.get("useDhcp"):
-            self.passed("network", path, f"port group '{name}' uses DHCP")
-            return
-        if not address:
-            self.fail("network", f"{path}.ipAddress", f"required: port group '{name}' has static addressing")
-            return
-        if not _is_ipv4(address):
-            return  # reported by the schema check
-        try:
-            network = ipaddress.IPv4Network(f"{settings['gateway']}/{settings.get('prefixLength') or settings['subnetMask']}",
-                                            strict=False)
-        except (KeyError, TypeError, ValueError):
-            self.fail("network", f"{path}.networkName", f"port group '{name}' has incomplete IPv4 settings")
-            return
-        ip = ipaddress.IPv4Address(address)
-        if ip not in network:
-            self.fail("network", f"{path}.ipAddress", f"{address} is outside port group '{name}''s subnet {network}")
-        elif ip in (network.network_address, network.broadcast_address) or address == settings.get("gateway"):
-            self.fail("network", f"{path}.ipAddress", f"{address} is the network, broadcast or gateway address of {network}")
-        else:
-            self.passed("network", f"{path}.ipAddress", f"{address} is inside {network}")
-
-    def _addresses_unique(self, products: list) -> None:
-        """No IP on two nics of this environment, nor taken by another stored environment."""
-        seen: dict[str, str] = {}
-        for p, product in enumerate(products):
-            for n, node in enumerate(_list(product, "nodes")):
-                for i, nic in enumerate(_list(node, "nics")):
-                    address = nic.get("ipAddress") if isinstance(nic, dict) else None
-                    if not isinstance(address, str) or not _is_ipv4(address):
-                        continue
-                    path = f"products[{p}].nodes[{n}].nics[{i}].ipAddress"
-                    if address in seen:
-                        self.fail("network", path, f"{address} is also the address of {seen[address]}")
-                    else:
-                        seen[address] = path
-        if not seen:
-            return
-        from environments.models import Product
-
-        others = Product.objects.exclude(environment__environment_id=self._environment_id or "")
-        for env_id, product_id, spec in others.values_list("environment__environment_id", "product_id", "spec"):
-            for node in _list(spec, "nodes"):
-                for nic in _list(node, "nics"):
-                    address = nic.get("ipAddress") if isinstance(nic, dict) else None
-                    if address in seen:
-                        self.fail("network", seen[address], f"{address} is already used by {env_id}/{product_id} "
-                                                            f"node {node.get('nodeId') or node.get('vmName')}")
-
-    def _version(self, product_type: ProductType, product: dict, path: str) -> None:
-        from products.interop import interop_deployable
-        from products.selectors import repository_versions
-
-        version = product["version"]
-        allowed, versions = interop_deployable(product_type=product_type.code, version=version)
-        if allowed:
-            self.passed("interop", f"{path}.version", f"{product_type.code} {version} may be deployed")
-        else:
-            self.fail("interop", f"{path}.version", f"the interop table does not allow deploying {product_type.code} "
-                                                    f"{version} (allowed: {', '.join(versions) or 'none'})")
-        available = repository_versions(product_type=product_type.code)
-        if version in available:
-            self.passed("repository", f"{path}.version", f"{product_type.code} {version} is in the repository")
-        else:
-            self.fail("repository", f"{path}.version",
-                      f"no usable {product_type.code} {version} binary in the repository's {product_type.repository_dir}/ "
-                      f"directory (available: {', '.join(available) or 'none'}; scan the repository after adding it)")
-
-    def _integrations(self, products: list) -> None:
-        by_id = {p.get("productId"): p for p in products if isinstance(p, dict) and isinstance(p.get("productId"), str)}
-        for p, product in enumerate(products):
-            if not isinstance(product, dict):
-                continue
-            product_type = product_type_get(product.get("productType"))
-            if product_type is None:
-                continue
-            path = f"products[{p}].integrations"
-            integrations = product.get("integrations", [])
-            if not isinstance(integrations, list):
-                self.fail("integration", path, "must be a list of {integrationId, ref, …}")
-                continue
-            allowed = {i.target: i for i in product_type.integrations}
-            found: dict[str, int] = {}
-            before = len(self.checks)
-            for i, integration in enumerate(integrations):
-                ipath = f"{path}[{i}]"
-                if not isinstance(integration, dict):
-                    self.fail("integration", ipath, "must be an object {integrationId, ref, …}")
-                    continue
-                for key in sorted(set(integration) - INTEGRATION_FIELDS):
-                    self.fail("integration", f"{ipath}.{key}", "unknown field")
-                self._string(integration, "integrationId", f"{ipath}.integrationId")
-                self._string(integration, "integrationUsername", f"{ipath}.integrationUsername")
-                self._secret(integration, "integrationPassword", f"{ipath}.integrationPassword")
-                if not self._string(integration, "ref", f"{ipath}.ref", required=True):
-                    continue
-                ref = integration["ref"]
-                if ref in by_id:
-                    target = by_id[ref].get("productType")
-                else:
-                    component = DatacenterComponent.objects.filter(component_name=ref).first()
-                    if component is None:
-                        self.fail("integration", f"{ipath}.ref", f"'{ref}' is neither a product of this environment "
-                                                                 "nor a registered datacenter component")
-                        continue
-                    target = component.component_type
-                if target not in allowed:
-                    self.fail("integration", f"{ipath}.ref", f"{product_type.title} cannot integrate with a {target} "
-                                                             f"(it takes: {', '.join(allowed) or 'no integrations'})")
-                    continue
-                found[target] = found.get(target, 0) + 1
-                if found[target] > 1 and not allowed[target].multiple:
-                    self.fail("integration", f"{ipath}.ref", f"{product_type.title} takes one {target} integration")
-            for target, integration in allowed.items():
-                if integration.required and not found.get(target):
-                    self.fail("integration", path, f"required: an integration with a {target} ({integration.title})")
-            if len(self.checks) == before and integrations:
-                self.passed("integration", path, f"{len(integrations)} integration(s) resolve")
-
-
-def _port_group_settings(component_name: str, port_group_name: str) -> dict | None:
-    from datacenters.selectors import port_group_settings
-
-    return port_group_settings(component_name=component_name, port_group_name=port_group_name)
-
-
-def _known(objects: list[InventoryObject], kind: str, datacenter: str | None = None) -> str:
-    names = sorted({o.name for o in objects if o.kind == kind and (datacenter is None or o.datacenter == datacenter)})
-    return f" (known: {', '.join(names[:12])}{', …' if len(names) > 12 else ''})" if names else " (none discovered)"
-
-
-def _list(obj: Any, key: str) -> list:
+def json_list(obj: Any, key: str) -> list:
     value = obj.get(key) if isinstance(obj, dict) else None
     return value if isinstance(value, list) else []
 
 
-def _is_ipv4(value: Any) -> bool:
+def is_ipv4(value: Any) -> bool:
     try:
         ipaddress.IPv4Address(value)
         return True
@@ -606,7 +310,7 @@ def _is_ipv4(value: Any) -> bool:
         return False
 
 
-def _is_ip(value: str) -> bool:
+def is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
         return True
