@@ -37,6 +37,15 @@ class ShapeChecks(CheckReport):
         def _placement(self, node: dict, path: str) -> None: ...
         def _version(self, product_type: ProductType, product: dict, path: str) -> None: ...
 
+    def _fields(self, check: str, obj: Any, path: str, known: set[str], *, shape: str = "an object") -> bool:
+        """Whether ``obj`` is an object; each key it has beyond ``known`` fails as an unknown field."""
+        if not isinstance(obj, dict):
+            self.fail(check, path, f"must be {shape}")
+            return False
+        for key in sorted(set(obj) - known):
+            self.fail(check, f"{path}.{key}", "unknown field")
+        return True
+
     def _string(self, obj: dict, key: str, path: str, *, required: bool = False, pattern: str | None = None,
                 pattern_help: str = "") -> bool:
         if key not in obj or obj[key] in (None, ""):
@@ -52,12 +61,9 @@ class ShapeChecks(CheckReport):
         return True
 
     def _product(self, product: Any, path: str, seen_ids: dict[str, int]) -> None:
-        if not isinstance(product, dict):
-            self.fail("schema", path, "must be an object")
-            return
         before = len(self.checks)
-        for key in sorted(set(product) - PRODUCT_FIELDS):
-            self.fail("schema", f"{path}.{key}", "unknown field")
+        if not self._fields("schema", product, path, PRODUCT_FIELDS):
+            return
         type_code = product.get("productType")
         product_type = product_type_get(type_code) if isinstance(type_code, str) else None
         if product_type is None:
@@ -112,11 +118,8 @@ class ShapeChecks(CheckReport):
             return
         for name, cert in certificates.items():
             cpath = f"{path}.{name}"
-            if not isinstance(cert, dict):
-                self.fail("schema", cpath, "must be an object")
+            if not self._fields("schema", cert, cpath, CERTIFICATE_FIELDS):
                 continue
-            for key in sorted(set(cert) - CERTIFICATE_FIELDS):
-                self.fail("schema", f"{cpath}.{key}", "unknown field")
             if self._string(cert, "certificate", f"{cpath}.certificate", required=True):
                 if "-----BEGIN CERTIFICATE-----" not in cert["certificate"]:
                     self.fail("schema", f"{cpath}.certificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
@@ -215,12 +218,9 @@ class ShapeChecks(CheckReport):
             self._placement(node, f"{npath}[{index}]")
 
     def _node(self, node: Any, path: str, seen: dict, index: int) -> bool:
-        if not isinstance(node, dict):
-            self.fail("nodes", path, "must be an object")
-            return False
         before = len(self.checks)
-        for key in sorted(set(node) - NODE_FIELDS):
-            self.fail("nodes", f"{path}.{key}", "unknown field")
+        if not self._fields("nodes", node, path, NODE_FIELDS):
+            return False
         self._string(node, "nodeId", f"{path}.nodeId", pattern=PRODUCT_ID_RE,
                      pattern_help="1–64 letters, digits, '.', '_' and '-'")
         if "isPrimary" in node and not isinstance(node["isPrimary"], bool):
@@ -271,11 +271,8 @@ class ShapeChecks(CheckReport):
         return len(self.checks) == before
 
     def _nic(self, nic: Any, path: str) -> None:
-        if not isinstance(nic, dict):
-            self.fail("nodes", path, "must be an object {ipAddress, networkName, staticRoutes}")
+        if not self._fields("nodes", nic, path, NIC_FIELDS, shape="an object {ipAddress, networkName, staticRoutes}"):
             return
-        for key in sorted(set(nic) - NIC_FIELDS):
-            self.fail("nodes", f"{path}.{key}", "unknown field")
         self._string(nic, "networkName", f"{path}.networkName", required=True)
         if self._string(nic, "ipAddress", f"{path}.ipAddress"):
             if not is_ipv4(nic["ipAddress"]):

@@ -24,6 +24,7 @@ class WorldChecks(CheckReport):
         def _string(self, obj: dict, key: str, path: str, *, required: bool = False, pattern: str | None = None,
                     pattern_help: str = "") -> bool: ...
         def _secret(self, obj: dict, key: str, path: str, *, required: bool = False) -> None: ...
+        def _fields(self, check: str, obj: Any, path: str, known: set[str], *, shape: str = "an object") -> bool: ...
 
     def _infra_reference(self, reference: Any, path: str) -> None:
         if reference is None:
@@ -203,11 +204,9 @@ class WorldChecks(CheckReport):
             before = len(self.checks)
             for i, integration in enumerate(integrations):
                 ipath = f"{path}[{i}]"
-                if not isinstance(integration, dict):
-                    self.fail("integration", ipath, "must be an object {integrationId, ref, …}")
+                if not self._fields("integration", integration, ipath, INTEGRATION_FIELDS,
+                                    shape="an object {integrationId, ref, …}"):
                     continue
-                for key in sorted(set(integration) - INTEGRATION_FIELDS):
-                    self.fail("integration", f"{ipath}.{key}", "unknown field")
                 self._string(integration, "integrationId", f"{ipath}.integrationId")
                 self._string(integration, "integrationUsername", f"{ipath}.integrationUsername")
                 self._secret(integration, "integrationPassword", f"{ipath}.integrationPassword")
