@@ -192,9 +192,9 @@ def _lease(si, simulator, ova: Path):
     from datacenters.vsphere import ovf_import, vms
     from datacenters.vsphere.connection import pinned_context
     from datacenters.vsphere.placement import placement_resolve
-    from products import ovf
+    from products.ovf.packages import ova_read
 
-    package = ovf.ova_read(ova)
+    package = ova_read(ova)
     files = ovf_import.package_files(ova, kind="OVA")
     placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
                                   networks=["DC0_DVPG0"])
