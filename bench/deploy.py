@@ -40,7 +40,7 @@ def _median(values: list[float]) -> str:
 def run(simulator, data: Path, wait) -> None:
     from django.conf import settings
 
-    from datacenters import services as datacenter_services
+    from datacenters.services import components, port_groups
     from datacenters.vsphere.connection import connect
     from datacenters.vsphere.inventory import about_read, inventory_read
     from environments import services
@@ -70,10 +70,10 @@ def run(simulator, data: Path, wait) -> None:
             "port": simulator.port, "username": simulator.username, "password": simulator.password, "purpose": "",
             "tags": []}
     certificate = simulator.certificate
-    datacenter_services.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
-                                        about=about, inventory=items, create=True)
-    datacenter_services.port_group_settings_update(component_name="vc-deploy", port_group_name="DC0_DVPG0",
-                                                   settings=SUBNET)
+    components.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
+                               about=about, inventory=items, create=True)
+    port_groups.port_group_settings_update(component_name="vc-deploy", port_group_name="DC0_DVPG0",
+                                           settings=SUBNET)
 
     dns = FakeDns(records={}).start()
     guests = GuestSimulator(simulator, None, interval=0.05)
@@ -192,9 +192,9 @@ def _lease(si, simulator, ova: Path):
     from datacenters.vsphere import ovf_import, vms
     from datacenters.vsphere.connection import pinned_context
     from datacenters.vsphere.placement import placement_resolve
-    from products import ovf
+    from products.ovf.packages import ova_read
 
-    package = ovf.ova_read(ova)
+    package = ova_read(ova)
     files = ovf_import.package_files(ova, kind="OVA")
     placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
                                   networks=["DC0_DVPG0"])

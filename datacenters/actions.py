@@ -5,11 +5,12 @@ from collections import Counter
 
 from django.conf import settings
 
-from datacenters import nsxt, services, vrops
+from datacenters import nsxt, vrops
 from datacenters.vsphere.connection import certificate_probe, connect
 from datacenters.vsphere.inventory import about_read as vcenter_about_read
 from datacenters.vsphere.inventory import inventory_read
 from datacenters.models import ComponentType, DatacenterComponent
+from datacenters.services import certificates, components, specs
 from lifecycle.engine.operations import ActionFailed
 
 
@@ -21,7 +22,7 @@ def _target(ctx) -> dict:
     component = DatacenterComponent.objects.filter(component_name=request["componentName"]).first()
     if component is None:
         raise ActionFailed(f"the datacenter component '{request['componentName']}' no longer exists")
-    spec = services.spec_from_component(component)
+    spec = specs.spec_from_component(component)
     spec["password"] = component.password
     spec["content"]["certificate"]["pem"] = component.certificate_pem
     return spec
@@ -33,7 +34,7 @@ def certificate_verify(ctx) -> dict:
     accepted = target["content"]["certificate"]["thumbprint"]
     ctx.log(f"fetching the certificate of {target['fqdn']}:{target['port']}")
     presented = certificate_probe(fqdn=target["fqdn"], port=target["port"], timeout=settings.LCM_VCENTER_TIMEOUT)
-    if not services.thumbprints_equal(presented.thumbprint, accepted):
+    if not certificates.thumbprints_equal(presented.thumbprint, accepted):
         raise ActionFailed(
             f"the certificate presented by {target['fqdn']}:{target['port']} has changed: it now presents SHA-256 "
             f"{presented.thumbprint}, not the accepted {accepted}; check it and accept the new certificate to continue"
@@ -141,7 +142,7 @@ def _store(ctx, *, create: bool) -> dict:
     about = ctx.result_of("about_read")
     with_inventory = target["datacenterComponentType"] == ComponentType.VCENTER
     inventory = ctx.result_of("inventory_discover")["items"] if with_inventory else None
-    component = services.component_store(
+    component = components.component_store(
         spec=target, certificate=certificate, about=about, inventory=inventory, create=create
     )
     stored = f"stored {component.component_name}" + (f" with {len(inventory)} inventory objects" if inventory is not None else "")
@@ -167,6 +168,6 @@ def component_update(ctx) -> dict:
 
 def component_remove(ctx) -> dict:
     name = ctx.request["componentName"]
-    services.component_remove(component_name=name)
+    components.component_remove(component_name=name)
     ctx.log(f"removed {name}, its inventory and its port group settings")
     return {"componentName": name}

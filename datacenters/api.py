@@ -7,8 +7,9 @@ from rest_framework.decorators import api_view
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from datacenters import selectors, services
+from datacenters import selectors
 from datacenters.models import ComponentType, DatacenterComponent
+from datacenters.services import certificates, components, port_groups
 from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
 from lifecycle.secrets import PLACEHOLDER, REF_PREFIX
 from lifecycle.errors import NotFound
@@ -159,7 +160,7 @@ class DatacenterList(ListAPIView):
         action = request.query_params.get("action", "REGISTER").upper()
         if action not in ("REGISTER", "VALIDATE"):
             raise serializers.ValidationError({"action": ["must be REGISTER or VALIDATE"]})
-        task = services.datacenter_register(spec=_body(request), user=request.user, validate_only=action == "VALIDATE")
+        task = components.datacenter_register(spec=_body(request), user=request.user, validate_only=action == "VALIDATE")
         return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
 
 
@@ -173,9 +174,9 @@ def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's pat
         component = selectors.datacenter_get(component_name=component_name)
         return Response(ComponentSerializer(component, context={"with_inventory": True}).data)
     if request.method == "PUT":
-        task = services.datacenter_update(component_name=component_name, spec=_body(request), user=request.user)
+        task = components.datacenter_update(component_name=component_name, spec=_body(request), user=request.user)
     else:
-        task = services.datacenter_delete(component_name=component_name, user=request.user)
+        task = components.datacenter_delete(component_name=component_name, user=request.user)
     return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
 
 
@@ -183,7 +184,7 @@ def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's pat
 @api_view(["POST"])
 def datacenter_discover(request, componentName: str):  # noqa: N803
     component_name = componentName
-    task = services.datacenter_discover(component_name=component_name, user=request.user)
+    task = components.datacenter_discover(component_name=component_name, user=request.user)
     return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
 
 
@@ -195,11 +196,11 @@ def datacenter_network(request, componentName: str, portGroupName: str):  # noqa
     """The IPv4 settings of one port group, set at once (no task: nothing on vCenter changes)."""
     component_name, port_group_name = componentName, portGroupName
     if request.method == "PUT":
-        services.port_group_settings_update(
+        port_groups.port_group_settings_update(
             component_name=component_name, port_group_name=port_group_name, settings=_body(request)
         )
     elif request.method == "DELETE":
-        services.port_group_settings_remove(component_name=component_name, port_group_name=port_group_name)
+        port_groups.port_group_settings_remove(component_name=component_name, port_group_name=port_group_name)
         return Response(status=status.HTTP_204_NO_CONTENT)
     component = selectors.datacenter_get(component_name=component_name)
     entry = selectors.network_entry(component=component, port_group_name=port_group_name)
@@ -214,7 +215,7 @@ def certificate_probe(request):
     """The certificate a server presents, to be accepted before registering it (trust on first use)."""
     data = ProbeSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    return Response(services.certificate_probe(**data.validated_data).to_dict())
+    return Response(certificates.certificate_probe(**data.validated_data).to_dict())
 
 
 urlpatterns = [

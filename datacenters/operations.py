@@ -16,17 +16,17 @@ DISCOVER = ActionSpec(
 
 def _input_update(*, task, request: dict) -> dict:
     """A restart with corrected input re-runs the request-time checks of the original operation."""
-    from datacenters import services
+    from datacenters.services import certificates, components, specs
     from lifecycle.errors import ValidationFailed
 
     if request.get("componentName") != task.target_name:
         raise ValidationFailed.field("componentName", f"cannot be changed on restart (it is '{task.target_name}')")
-    spec = services.spec_normalize(request)
-    if services.operation_for(spec["datacenterComponentType"], task.operation.rsplit(".", 1)[1]) != task.operation:
+    spec = specs.spec_normalize(request)
+    if components.operation_for(spec["datacenterComponentType"], task.operation.rsplit(".", 1)[1]) != task.operation:
         raise ValidationFailed.field(
             "datacenterComponentType", f"cannot be changed on restart (this task is {task.operation})"
         )
-    services._thumbprint_check(spec)
+    certificates.thumbprint_check(spec)
     return spec
 
 

@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from datacenters import selectors, services
+from datacenters import selectors
 from datacenters.forms import TYPE_WORDS, CertificateProbeForm, PortGroupSettingsForm, RegisterForm, UpdateForm
 from datacenters.models import ComponentType, DatacenterComponent
+from datacenters.services import certificates, components, port_groups, specs
 from lifecycle.errors import NotFound, ServiceError
 from lifecycle.engine.selectors import task_list
 
@@ -56,7 +57,7 @@ def datacenter_register(request):
         form = RegisterForm(request.POST)
         if form.is_valid():
             try:
-                task = services.datacenter_register(
+                task = components.datacenter_register(
                     spec=form.spec(), user=request.user, validate_only=request.POST.get("action") == "validate"
                 )
             except ServiceError as exc:
@@ -69,7 +70,7 @@ def datacenter_register(request):
         probe_form = CertificateProbeForm(request.POST)
         if probe_form.is_valid():
             try:
-                certificate = services.certificate_probe(
+                certificate = certificates.certificate_probe(
                     fqdn=probe_form.cleaned_data["fqdn"], port=probe_form.cleaned_data["port"]
                 )
             except ServiceError as exc:
@@ -126,11 +127,11 @@ def datacenter_network(request, component_name: str, port_group_name: str):
         if remove or form.is_valid():
             try:
                 if remove:
-                    services.port_group_settings_remove(component_name=component.component_name,
-                                                        port_group_name=port_group_name)
+                    port_groups.port_group_settings_remove(component_name=component.component_name,
+                                                           port_group_name=port_group_name)
                 else:
-                    services.port_group_settings_update(component_name=component.component_name,
-                                                        port_group_name=port_group_name, settings=form.settings())
+                    port_groups.port_group_settings_update(component_name=component.component_name,
+                                                           port_group_name=port_group_name, settings=form.settings())
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
@@ -153,7 +154,7 @@ def _network_row(request, component: DatacenterComponent, entry: dict | None):
 @require_POST
 def datacenter_discover(request, component_name: str):
     try:
-        task = services.datacenter_discover(component_name=component_name, user=request.user)
+        task = components.datacenter_discover(component_name=component_name, user=request.user)
     except NotFound as exc:
         raise Http404(exc.message) from None
     except ServiceError as exc:
@@ -170,13 +171,13 @@ def datacenter_update(request, component_name: str):
         form = UpdateForm(request.POST, component_name=component.component_name)
         if form.is_valid():
             try:
-                task = services.datacenter_update(component_name=component.component_name, spec=form.spec(), user=request.user)
+                task = components.datacenter_update(component_name=component.component_name, spec=form.spec(), user=request.user)
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
                 return _task_page(task)
     else:
-        form = UpdateForm.from_spec(services.spec_from_component(component))
+        form = UpdateForm.from_spec(specs.spec_from_component(component))
     return render(request, "datacenters/datacenter_update.html", {"component": component, "form": form})
 
 
@@ -186,17 +187,17 @@ def datacenter_certificate(request, component_name: str):
     """Fetch the certificate the server presents now; if it changed, offer to accept the new one."""
     component = _component(component_name)
     if request.method == "POST":
-        spec = services.spec_from_component(component)  # password masked: the stored one is kept
+        spec = specs.spec_from_component(component)  # password masked: the stored one is kept
         spec["content"]["certificate"]["thumbprint"] = request.POST.get("thumbprint", "")
         try:
-            task = services.datacenter_update(component_name=component.component_name, spec=spec, user=request.user)
+            task = components.datacenter_update(component_name=component.component_name, spec=spec, user=request.user)
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("datacenter-certificate", component_name=component.component_name)
         return _task_page(task)
     presented, changed, error = None, False, None
     try:
-        presented, changed = services.certificate_check(component_name=component.component_name)
+        presented, changed = certificates.certificate_check(component_name=component.component_name)
     except ServiceError as exc:
         error = exc.message
     return render(
@@ -213,7 +214,7 @@ def datacenter_delete(request, component_name: str):
     component = _component(component_name)
     if request.method == "POST":
         try:
-            task = services.datacenter_delete(component_name=component.component_name, user=request.user)
+            task = components.datacenter_delete(component_name=component.component_name, user=request.user)
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("datacenter-detail", component_name=component.component_name)

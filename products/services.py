@@ -20,7 +20,9 @@ from django.utils import timezone
 from lifecycle.engine.models import Task
 from lifecycle.engine.services import task_create
 from lifecycle.errors import ApplicationError
-from products import ovf
+from products.ovf import packages, upgrades
+from products.ovf.digests import Progress
+from products.ovf.errors import OvfError
 from products.models import RepositoryFile
 from products.types import product_types
 
@@ -136,7 +138,7 @@ def repository_walk(*, root: Path) -> Layout:
             for name in sorted(f for f in files if not _hidden(f)):
                 path = (relative / name).as_posix()
                 lower = name.lower()
-                if in_upgrades and ovf.is_upgrade_name(name):
+                if in_upgrades and upgrades.is_upgrade_name(name):
                     kind = Kind.UPGRADE
                 elif not in_upgrades and lower.endswith(".ova"):
                     kind = Kind.OVA
@@ -167,7 +169,7 @@ def _package_files(candidate: Candidate, row: RepositoryFile | None) -> list[str
     return [candidate.path]
 
 
-def _read(root: Path, candidate: Candidate, progress: ovf.Progress) -> tuple[dict, int]:
+def _read(root: Path, candidate: Candidate, progress: Progress) -> tuple[dict, int]:
     """(the RepositoryFile fields, bytes read) for one file. A broken file is a result, not an exception."""
     path = root / candidate.path
     st = path.stat()
@@ -179,14 +181,14 @@ def _read(root: Path, candidate: Candidate, progress: ovf.Progress) -> tuple[dic
               "files": []}
     try:
         if candidate.kind == Kind.UPGRADE:
-            upgrade = ovf.upgrade_read(path, progress=progress)
+            upgrade = upgrades.upgrade_read(path, progress=progress)
             values.update(status=FileStatus.OK, sha256=upgrade.sha256, size=upgrade.size, version=upgrade.version,
                           build=upgrade.build)
             if not upgrade.version:
                 values["warnings"] = ["the file name carries no version (e.g. Product_10.5.1.1234-upgrade.tar.gz)"]
             return values, upgrade.bytes_read
-        package = ovf.ova_read(path, progress=progress) if candidate.kind == Kind.OVA else ovf.ovf_read(path, progress=progress)
-    except ovf.OvfError as exc:
+        package = packages.ova_read(path, progress=progress) if candidate.kind == Kind.OVA else packages.ovf_read(path, progress=progress)
+    except OvfError as exc:
         values["problem"] = exc.message
         return values, 0
     except OSError as exc:

@@ -4,8 +4,8 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from datacenters import services
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
+from datacenters.services import components
 from environments.models import ComponentReference, Environment, Product
 from lifecycle.errors import Conflict
 from lifecycle.engine.models import Status, Task
@@ -44,7 +44,7 @@ def test_the_service_checks_again_when_it_removes():
     component("nsx01", "NSXT")
     product_using("nsx01", environment_id="env1", product_id="vcd", usage="integrations[0].ref")
     with pytest.raises(Conflict, match="used by the product env1/vcd"):
-        services.component_remove(component_name="nsx01")
+        components.component_remove(component_name="nsx01")
     assert DatacenterComponent.objects.filter(component_name="nsx01").exists()
 
 

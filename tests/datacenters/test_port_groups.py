@@ -3,8 +3,9 @@ discoveries, carried by a register/update spec, and read by the deployment code.
 import pytest
 from django.utils import timezone
 
-from datacenters import selectors, services
+from datacenters import selectors
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
+from datacenters.services import components, specs
 from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait
 
@@ -134,10 +135,10 @@ def test_a_port_group_name_with_a_slash(api):
 def test_settings_survive_a_rediscovery_and_a_vanished_port_group_keeps_them(api):
     component = vcenter()
     api.put(URL + "pg-mgmt", SETTINGS, format="json")
-    spec = {**services.spec_from_component(component), "password": "pw"}
+    spec = {**specs.spec_from_component(component), "password": "pw"}
     certificate = {"pem": "-", "thumbprint": "AB", "subject": "", "issuer": "", "validFrom": timezone.now().isoformat(),
                    "validTo": timezone.now().isoformat()}
-    services.component_store(spec=spec, certificate=certificate, about={}, create=False, inventory=[
+    components.component_store(spec=spec, certificate=certificate, about={}, create=False, inventory=[
         {"kind": "network", "moref": "network-7", "name": "VM Network", "path": "/DC1/network/VM Network",
          "datacenter": "DC1", "properties": {"type": "Network", "vlan": None}}])
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from datacenters import services as datacenter_services
+from datacenters.services import components, port_groups
 from datacenters.vsphere.connection import connect
 from datacenters.vsphere.inventory import about_read, inventory_read
 from environments import services as environment_services
@@ -176,9 +176,9 @@ def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_
     spec = {"componentName": "vc01", "datacenterComponentType": "VCENTER", "fqdn": vcsim.fqdn, "port": vcsim.port,
             "username": vcsim.username, "password": vcsim.password, "purpose": "", "tags": []}
     certificate = vcsim.certificate
-    datacenter_services.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
-                                        about=about, inventory=items, create=True)
-    datacenter_services.port_group_settings_update(component_name="vc01", port_group_name="DC0_DVPG0", settings=SUBNET)
+    components.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
+                               about=about, inventory=items, create=True)
+    port_groups.port_group_settings_update(component_name="vc01", port_group_name="DC0_DVPG0", settings=SUBNET)
     from datacenters.models import ComponentType, DatacenterComponent
 
     # The Tenant App sample integrates with a vROps; its registration is tested elsewhere (tests/fakes/vrops.py).

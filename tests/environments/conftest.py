@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from datacenters import services as datacenter_services
 from datacenters.vsphere.connection import connect
 from datacenters.vsphere.inventory import about_read, inventory_read
 from datacenters.models import ComponentType, DatacenterComponent
+from datacenters.services import components, port_groups
 from products.models import RepositoryFile
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"
@@ -39,10 +39,8 @@ def vcsim_inventory(vcsim_binary, vcsim_tls, vcsim_tls_factory, tmp_path_factory
 
 
 def port_group_settings_set(component_name: str, settings: dict) -> None:
-    from datacenters import services
-
-    services.port_group_settings_update(component_name=component_name, port_group_name=settings["portGroupName"],
-                                        settings=settings)
+    port_groups.port_group_settings_update(component_name=component_name, port_group_name=settings["portGroupName"],
+                                           settings=settings)
 
 
 @pytest.fixture
@@ -60,8 +58,8 @@ def world_build(vcsim_inventory) -> dict:
     certificate, about, items = vcsim_inventory
     spec = {"componentName": "vc01", "datacenterComponentType": "VCENTER", "fqdn": "127.0.0.1", "port": 443,
             "username": "administrator@vsphere.local", "password": "Vc-Passw0rd!", "purpose": "", "tags": []}
-    datacenter_services.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
-                                        about=about, inventory=items, create=True)
+    components.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
+                               about=about, inventory=items, create=True)
     DatacenterComponent.objects.create(component_name="vrops01", component_type=ComponentType.VROPS,
                                        fqdn="vrops.lab.example.com", username="admin", password="x",
                                        certificate_pem="-", certificate_thumbprint="-")

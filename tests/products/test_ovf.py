@@ -1,4 +1,4 @@
-"""The OVF reader (products/ovf.py): real make_ova.py output, hand-written descriptors, and every way a
+"""The OVF reader (products/ovf/): real make_ova.py output, hand-written descriptors, and every way a
 package can be broken. No database, no worker."""
 import gzip
 import hashlib
@@ -11,7 +11,11 @@ import tracemalloc
 
 import pytest
 
-from products import ovf
+from products.ovf.descriptor import build_from, descriptor_parse
+from products.ovf.errors import OvfError
+from products.ovf.manifest import ManifestEntry, manifest_parse
+from products.ovf.packages import ova_read, ovf_read
+from products.ovf.upgrades import is_upgrade_name, upgrade_read, version_from_name
 from tests.products.ova_factory import (
     REPO,
     VCD_PROPERTIES,
@@ -59,7 +63,7 @@ def test_the_tiny_ova_of_make_ova_reads_completely(tmp_path, raw_image, qemu_img
     out = tmp_path / "out"
     out.mkdir()
     path = make_ova.build(out, "tiny", raw_image)
-    package = ovf.ova_read(path)
+    package = ova_read(path)
     d = package.descriptor
     assert (package.kind, package.problems, package.warnings, package.manifest_verified) == ("OVA", [], [], True)
     assert (d.product_name, d.vendor, d.version, d.build) == ("Tiny Appliance", "Example", "1.0.0", "")
@@ -82,7 +86,7 @@ def test_the_tiny_ova_of_make_ova_reads_completely(tmp_path, raw_image, qemu_img
     assert sorted(os.listdir(out)) == ["tiny-disk1.vmdk", "tiny.mf", "tiny.ova", "tiny.ovf"]  # nothing extracted
 
     # The same package as a descriptor with its files beside it.
-    beside = ovf.ovf_read(out / "tiny.ovf")
+    beside = ovf_read(out / "tiny.ovf")
     assert (beside.kind, beside.problems, beside.manifest_verified) == ("OVF", [], True)
     assert beside.files == ["tiny.ovf", "tiny.mf", "tiny-disk1.vmdk"]
     assert beside.sha256 == hashlib.sha256((out / "tiny.ovf").read_bytes()).hexdigest()
@@ -96,7 +100,7 @@ def test_make_ova_takes_product_version_build_options_networks_and_properties(tm
          "--network", "Network 2", "--deployment-option", "primary-small=Primary (small)", "--deployment-option", "cell",
          "--property", "vcd.db.password:password=", "--property", "appliance.type:fixed=primary"],
         capture_output=True, text=True, check=True)
-    package = ovf.ova_read(answer.stdout.strip())
+    package = ova_read(answer.stdout.strip())
     d = package.descriptor
     assert package.usable and package.manifest_verified
     assert (d.product_name, d.vendor, d.version, d.full_version, d.build) == (
@@ -109,7 +113,7 @@ def test_make_ova_takes_product_version_build_options_networks_and_properties(tm
     assert not by_key["appliance.type"]["userConfigurable"] and by_key["appliance.type"]["defaultValue"] == "primary"
     # The old command line still works and still makes the tiny appliance.
     assert make_ova.main([str(tmp_path), "plain", str(raw_image)]) == 0
-    assert ovf.ova_read(tmp_path / "plain.ova").descriptor.product_name == "Tiny Appliance"
+    assert ova_read(tmp_path / "plain.ova").descriptor.product_name == "Tiny Appliance"
     assert make_ova.main([str(tmp_path), "plain"]) == 2
 
 
@@ -126,7 +130,7 @@ def test_an_ova_streams_through_in_small_pieces_and_reports_progress(tmp_path):
     seen = []
     tracemalloc.start()
     try:
-        package = ovf.ova_read(path, progress=seen.append)
+        package = ova_read(path, progress=seen.append)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -158,7 +162,7 @@ def test_properties_from_every_product_section_take_their_class_and_instance():
         <Value ovf:configuration="large" ovf:value="large"/>
       </Property>
     </ProductSection>""")
-    d = ovf.descriptor_parse(data)
+    d = descriptor_parse(data)
     assert (d.product_name, d.version, d.build) == ("VMware Cloud Director", "10.5.1", "22346795")
     by_key = {p["key"]: p for p in d.properties}
     assert list(by_key) == ["vami.ip0.VMware_vCloud_Director", "vami.DNS.VMware_vCloud_Director", "root-password", "size"]
@@ -183,7 +187,7 @@ def test_properties_from_every_product_section_take_their_class_and_instance():
 ])
 def test_disk_capacity_honours_the_allocation_units(units, capacity, expected):
     unit_attr = f'ovf:capacityAllocationUnits="{units}"' if units else ""
-    d = ovf.descriptor_parse(envelope("", top=f"""
+    d = descriptor_parse(envelope("", top=f"""
       <References><File ovf:id="f1" ovf:href="disk.vmdk" ovf:size="10"/></References>
       <DiskSection><Info>disks</Info>
         <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="{capacity}" {unit_attr} ovf:populatedSize="123"/>
@@ -193,7 +197,7 @@ def test_disk_capacity_honours_the_allocation_units(units, capacity, expected):
 
 
 def test_an_unknown_capacity_unit_and_a_dangling_file_reference_are_reported():
-    d = ovf.descriptor_parse(envelope("", top="""
+    d = descriptor_parse(envelope("", top="""
       <References><File ovf:id="f1" ovf:href="http://example.com/disk.vmdk"/><File ovf:id="f2" ovf:href="../etc/passwd"/></References>
       <DiskSection><Info>disks</Info>
         <Disk ovf:diskId="d1" ovf:fileRef="f9" ovf:capacity="3" ovf:capacityAllocationUnits="furlongs"/>
@@ -208,7 +212,7 @@ def test_an_unknown_capacity_unit_and_a_dangling_file_reference_are_reported():
 
 
 def test_deployment_options_without_a_marked_default_default_to_the_first():
-    d = ovf.descriptor_parse(envelope("", sections="""
+    d = descriptor_parse(envelope("", sections="""
       <DeploymentOptionSection><Info>sizes</Info>
         <Configuration ovf:id="small"><Label>Small</Label><Description>2 vCPU</Description></Configuration>
         <Configuration ovf:id="large"><Label>Large</Label><Description>8 vCPU</Description></Configuration>
@@ -225,7 +229,7 @@ def test_a_virtual_system_collection_counts_and_a_missing_version_is_a_warning()
         <ProductSection><Info>p</Info><Product>Tenant App</Product></ProductSection>
         <VirtualSystem ovf:id="a"><Info>a</Info></VirtualSystem><VirtualSystem ovf:id="b"><Info>b</Info></VirtualSystem>
       </VirtualSystemCollection></Envelope>"""
-    d = ovf.descriptor_parse(data)
+    d = descriptor_parse(data)
     assert d.virtual_systems == ["a", "b"] and d.version == ""
     assert d.warnings == ["no ProductSection names a version: this file cannot be chosen by version"]
 
@@ -240,8 +244,8 @@ def test_a_virtual_system_collection_counts_and_a_missing_version_is_a_warning()
      "x.ovf describes no virtual machine (no VirtualSystem element)"),
 ])
 def test_what_is_not_an_ovf_descriptor_says_why(data, message):
-    with pytest.raises(ovf.OvfError) as error:
-        ovf.descriptor_parse(data, name="x.ovf")
+    with pytest.raises(OvfError) as error:
+        descriptor_parse(data, name="x.ovf")
     assert error.value.message.startswith(message)
 
 
@@ -254,16 +258,16 @@ def test_what_is_not_an_ovf_descriptor_says_why(data, message):
     ("4.8", "Usage Meter 4.8.0.1234", "1234"),
 ])
 def test_the_build_comes_from_full_version(version, full, build):
-    assert ovf.build_from(version, full) == build
+    assert build_from(version, full) == build
 
 
 # --- manifests ---
 
 
 def test_manifest_lines_of_every_known_algorithm_and_spacing_parse():
-    entries = ovf.manifest_parse(f"SHA1(a.ovf)= {'a' * 40}\nSHA256(b c.vmdk) = {'B' * 64}\n\nSHA512(d)={'c' * 128}\n")
-    assert entries == [ovf.ManifestEntry("SHA1", "a.ovf", "a" * 40), ovf.ManifestEntry("SHA256", "b c.vmdk", "b" * 64),
-                       ovf.ManifestEntry("SHA512", "d", "c" * 128)]
+    entries = manifest_parse(f"SHA1(a.ovf)= {'a' * 40}\nSHA256(b c.vmdk) = {'B' * 64}\n\nSHA512(d)={'c' * 128}\n")
+    assert entries == [ManifestEntry("SHA1", "a.ovf", "a" * 40), ManifestEntry("SHA256", "b c.vmdk", "b" * 64),
+                       ManifestEntry("SHA512", "d", "c" * 128)]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -273,55 +277,55 @@ def test_manifest_lines_of_every_known_algorithm_and_spacing_parse():
     ("SHA256(a.ovf)= abcd", "manifest: line 1 of x.mf has a SHA256 digest of 4 hex digits, not 64"),
 ])
 def test_an_unreadable_manifest_line_is_named(text, message):
-    with pytest.raises(ovf.OvfError) as error:
-        ovf.manifest_parse(text, name="x.mf")
+    with pytest.raises(OvfError) as error:
+        manifest_parse(text, name="x.mf")
     assert error.value.message == message
 
 
 def test_an_ova_with_a_sha1_manifest_verifies(tmp_path):
-    package = ovf.ova_read(ova_write(tmp_path / "a.ova", algorithm="SHA1"))
+    package = ova_read(ova_write(tmp_path / "a.ova", algorithm="SHA1"))
     assert package.usable and package.manifest_verified
 
 
 def test_manifest_problems_are_each_reported(tmp_path):
-    wrong = ovf.ova_read(ova_write(tmp_path / "wrong.ova", name="w", wrong={"w-disk1.vmdk": "ab" * 32}))
+    wrong = ova_read(ova_write(tmp_path / "wrong.ova", name="w", wrong={"w-disk1.vmdk": "ab" * 32}))
     disk = hashlib.sha256(disk_bytes(8 * 1024, "w:")).hexdigest()
     assert wrong.problems == [f"manifest: SHA256 of w-disk1.vmdk does not match (expected {'ab' * 32}, found {disk})"]
     assert not wrong.manifest_verified and not wrong.usable
 
     listed = b"SHA256(m.ovf)= " + b"0" * 64 + b"\nSHA256(gone.vmdk)= " + b"1" * 64 + b"\n"
-    missing = ovf.ova_read(ova_write(tmp_path / "missing.ova", name="m", manifest=listed))
+    missing = ova_read(ova_write(tmp_path / "missing.ova", name="m", manifest=listed))
     assert missing.problems[1:] == ["manifest: gone.vmdk is listed but missing from the OVA",
                                     "manifest: m-disk1.vmdk is in the OVA but not in the manifest"]
     assert missing.problems[0].startswith("manifest: SHA256 of m.ovf does not match")
 
-    garbled = ovf.ova_read(ova_write(tmp_path / "garbled.ova", name="g", manifest=b"SHA256 of everything: fine\n"))
+    garbled = ova_read(ova_write(tmp_path / "garbled.ova", name="g", manifest=b"SHA256 of everything: fine\n"))
     assert garbled.problems == ["manifest: line 1 of g.mf is not 'SHA256(file)= digest': 'SHA256 of everything: fine'"]
 
-    none = ovf.ova_read(ova_write(tmp_path / "none.ova", name="n", manifest=False))
+    none = ova_read(ova_write(tmp_path / "none.ova", name="n", manifest=False))
     assert none.usable and not none.manifest_verified
     assert none.warnings == ["the OVA has no manifest (.mf): its files cannot be verified"]
 
 
 def test_members_in_an_unusual_order_are_tolerated_and_reported(tmp_path):
     # disk first, then the descriptor, then the manifest: every digest is still checked.
-    package = ovf.ova_read(ova_write(tmp_path / "order.ova", name="o", order=(2, 0, 1)))
+    package = ova_read(ova_write(tmp_path / "order.ova", name="o", order=(2, 0, 1)))
     assert package.usable and package.manifest_verified
     assert package.warnings == ["the descriptor o.ovf is member 2 of the OVA, not the first as the OVF standard "
                                 "requires; vSphere may refuse to import it"]
 
 
 def test_a_signature_is_allowed_and_a_stray_member_is_reported(tmp_path):
-    package = ovf.ova_read(ova_write(tmp_path / "signed.ova", name="s", extra=(("s.cert", b"-----BEGIN CERTIFICATE-----"),)))
+    package = ova_read(ova_write(tmp_path / "signed.ova", name="s", extra=(("s.cert", b"-----BEGIN CERTIFICATE-----"),)))
     assert package.usable and package.manifest_verified
-    stray = ovf.ova_read(ova_write(tmp_path / "stray.ova", name="t", extra=(("notes.txt", b"hello"),)))
+    stray = ova_read(ova_write(tmp_path / "stray.ova", name="t", extra=(("notes.txt", b"hello"),)))
     assert stray.problems == ["manifest: notes.txt is in the OVA but not in the manifest"]
     assert stray.warnings == ["notes.txt is in the OVA but the descriptor does not refer to it"]
 
 
 def test_a_reference_whose_size_differs_is_reported(tmp_path):
     descriptor = make_ova.ovf_xml("r", "r-disk1.vmdk", 999, 2**30).encode()
-    package = ovf.ova_read(ova_write(tmp_path / "r.ova", name="r", descriptor_bytes=descriptor))
+    package = ova_read(ova_write(tmp_path / "r.ova", name="r", descriptor_bytes=descriptor))
     assert package.problems == ["descriptor: r-disk1.vmdk is 8192 bytes, the descriptor says 999"]
 
 
@@ -346,8 +350,8 @@ def test_broken_files_raise_a_plain_message(tmp_path):
                 tar.add(good, arcname="something.vmdk")
         else:
             path.write_bytes(content)
-        with pytest.raises(ovf.OvfError) as error:
-            ovf.ova_read(path)
+        with pytest.raises(OvfError) as error:
+            ova_read(path)
         assert error.value.message.startswith(message), (name, error.value.message)
 
 
@@ -355,14 +359,14 @@ def test_a_cut_at_a_member_boundary_or_junk_after_the_end_is_reported(tmp_path):
     good = ova_write(tmp_path / "good.ova", name="b")
     with tarfile.open(good) as tar:
         disk_header = tar.getmember("b-disk1.vmdk").offset
-    cut = ovf.ova_read(truncate(ova_write(tmp_path / "cut.ova", name="b"), disk_header))
+    cut = ova_read(truncate(ova_write(tmp_path / "cut.ova", name="b"), disk_header))
     assert cut.problems == ["manifest: b-disk1.vmdk is listed but missing from the OVA",
                             "descriptor: b-disk1.vmdk (file file1) is referenced but missing from the OVA"]
     assert cut.warnings == ["the tar archive has no end-of-archive marker; it may have been cut short"]
 
     junk = tmp_path / "junk.ova"
     junk.write_bytes(good.read_bytes() + b"appended by mistake")
-    package = ovf.ova_read(junk)
+    package = ova_read(junk)
     assert len(package.problems) == 1 and package.problems[0].startswith("the tar archive is damaged at byte ")
 
 
@@ -370,28 +374,28 @@ def test_a_cut_at_a_member_boundary_or_junk_after_the_end_is_reported(tmp_path):
 
 
 def test_an_ovf_folder_is_checked_like_an_ova(tmp_path):
-    good = ovf.ovf_read(ovf_folder_write(tmp_path / "good", name="g", version="2.0.0"))
+    good = ovf_read(ovf_folder_write(tmp_path / "good", name="g", version="2.0.0"))
     assert good.usable and good.manifest_verified and good.descriptor.version == "2.0.0"
     assert good.size == sum(p.stat().st_size for p in (tmp_path / "good").iterdir())
 
-    missing = ovf.ovf_read(ovf_folder_write(tmp_path / "missing", name="m", missing=("m-disk1.vmdk",)))
+    missing = ovf_read(ovf_folder_write(tmp_path / "missing", name="m", missing=("m-disk1.vmdk",)))
     assert missing.problems == ["manifest: m-disk1.vmdk is listed but missing from the folder of m.ovf",
                                 "descriptor: m-disk1.vmdk (file file1) is referenced but missing from the folder of m.ovf"]
     assert missing.files == ["m.ovf", "m.mf", "m-disk1.vmdk"]
 
-    wrong = ovf.ovf_read(ovf_folder_write(tmp_path / "wrong", name="w", wrong={"w-disk1.vmdk": "0" * 64}))
+    wrong = ovf_read(ovf_folder_write(tmp_path / "wrong", name="w", wrong={"w-disk1.vmdk": "0" * 64}))
     assert wrong.problems[0].startswith(f"manifest: SHA256 of w-disk1.vmdk does not match (expected {'0' * 64}, found ")
 
-    unlisted = ovf.ovf_read(ovf_folder_write(tmp_path / "unlisted", name="u", omit=("u.ovf",)))
+    unlisted = ovf_read(ovf_folder_write(tmp_path / "unlisted", name="u", omit=("u.ovf",)))
     assert unlisted.problems == ["manifest: u.ovf is in the folder of u.ovf but not in the manifest"]
 
-    bare = ovf.ovf_read(ovf_folder_write(tmp_path / "bare", name="b", manifest=False))
+    bare = ovf_read(ovf_folder_write(tmp_path / "bare", name="b", manifest=False))
     assert bare.usable and not bare.manifest_verified
     assert bare.warnings == ["no manifest (b.mf) beside the descriptor: its files cannot be verified"]
 
     (tmp_path / "bad.ovf").write_text("<Envelope")
-    with pytest.raises(ovf.OvfError, match="bad.ovf is not well-formed XML"):
-        ovf.ovf_read(tmp_path / "bad.ovf")
+    with pytest.raises(OvfError, match="bad.ovf is not well-formed XML"):
+        ovf_read(tmp_path / "bad.ovf")
 
 
 # --- upgrade packages ---
@@ -406,20 +410,20 @@ def test_an_ovf_folder_is_checked_like_an_ova(tmp_path):
     ("patch.zip", "", ""),
 ])
 def test_the_version_of_an_upgrade_package_comes_from_its_name(name, version, build):
-    assert ovf.version_from_name(name) == (version, build)
+    assert version_from_name(name) == (version, build)
 
 
 def test_an_upgrade_package_is_hashed(tmp_path):
     path = tmp_path / "VMware_Cloud_Director_10.5.1.1234-upgrade.tar.gz"
     path.write_bytes(disk_bytes(3 << 20, "u"))
     seen = []
-    upgrade = ovf.upgrade_read(path, progress=seen.append)
+    upgrade = upgrade_read(path, progress=seen.append)
     assert (upgrade.size, upgrade.version, upgrade.build) == (3 << 20, "10.5.1", "1234")
     assert upgrade.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() and seen[-1] == 3 << 20
-    assert ovf.is_upgrade_name("X.TAR.GZ") and not ovf.is_upgrade_name("x.tar")
+    assert is_upgrade_name("X.TAR.GZ") and not is_upgrade_name("x.tar")
 
 
 def test_the_factory_makes_what_a_vcd_ova_declares(tmp_path):
-    package = ovf.ova_read(ova_write(tmp_path / "v.ova", name="v", sections=VCD_SECTIONS, properties=VCD_PROPERTIES))
+    package = ova_read(ova_write(tmp_path / "v.ova", name="v", sections=VCD_SECTIONS, properties=VCD_PROPERTIES))
     keys = [p["key"] for p in package.descriptor.properties]
     assert "vami.ip1.VMware_vCloud_Director" in keys and "vcd.db.password" in keys and package.usable

@@ -215,7 +215,7 @@ def test_an_unreadable_directory_or_file_is_reported_and_read_again_next_time(re
     ok = good_ova_write(repository, "VCD", 1)
     good_ova_write(repository, "USAGE_METER", 1)
     _scan_here(repository)
-    real_walk, real_read = services.os.walk, services.ovf.ova_read
+    real_walk, real_read = services.os.walk, services.packages.ova_read
 
     def walk(top, topdown=True, onerror=None, followlinks=False):  # as without read permission (we may be root)
         if str(top).endswith("usage_meter"):
@@ -229,7 +229,7 @@ def test_an_unreadable_directory_or_file_is_reported_and_read_again_next_time(re
         return real_read(path, **kwargs)
 
     monkeypatch.setattr(services.os, "walk", walk)
-    monkeypatch.setattr(services.ovf, "ova_read", read)
+    monkeypatch.setattr(services.packages, "ova_read", read)
     touch_later(ok)
     lines = []
     summary = _scan_here(repository, log=lines.append)
@@ -241,6 +241,6 @@ def test_an_unreadable_directory_or_file_is_reported_and_read_again_next_time(re
     assert "usage_meter/ cannot be read: Permission denied" in lines
 
     monkeypatch.setattr(services.os, "walk", real_walk)
-    monkeypatch.setattr(services.ovf, "ova_read", real_read)
+    monkeypatch.setattr(services.packages, "ova_read", real_read)
     summary = _scan_here(repository)
     assert (summary.usable, summary.unchanged) == (2, 0)  # both read again, both fine
