@@ -1,5 +1,6 @@
 """The session's repository directory (lifecycle/project/test_settings.py: LCM_REPOSITORY_DIR under the
-session's directory), seen alike by this process and every worker, which are handed it."""
+session's directory), seen alike by this process and every worker, which are handed it; and the quick waits
+of the appliance-API tests."""
 import shutil
 import subprocess
 
@@ -21,6 +22,16 @@ def repository():
     for product_type in product_types():
         (REPOSITORY / product_type.repository_dir).mkdir(parents=True)
     return REPOSITORY
+
+
+@pytest.fixture
+def quick(settings):
+    """Poll fast, and give setups a few seconds (tests that wait for a timeout shorten it further).
+
+    Not autouse: only the appliance-API modules ask for it (`pytestmark`), the scan, OVF and page tests
+    keep the settings they had."""
+    settings.LCM_POLL_INTERVAL = 0.05
+    settings.LCM_TIMEOUTS = {"VCD.setup": 5, "RABBITMQ.setup": 5}
 
 
 @pytest.fixture(scope="session")
