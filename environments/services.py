@@ -250,7 +250,7 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
             if set(ids) != set(nodes):
                 raise ValidationFailed.field(f"products[{index}].nodes", "a restart cannot add or remove nodes")
             old_nodes = {n.get("nodeId") or n["vmName"]: n for n in product.spec["nodes"]}
-            for position, (node_spec, node_id) in enumerate(zip(spec["nodes"], ids)):
+            for position, (node_spec, node_id) in enumerate(zip(spec["nodes"], ids, strict=True)):
                 node = nodes[node_id]
                 if node.instance_uuid:  # its VM exists: where and what it is cannot change by a restart
                     old = old_nodes[node_id]

@@ -45,7 +45,7 @@ def table(headers: list[str], rows: list[list[Any]], stream: TextIO | None = Non
     numeric = [bool(cells) and all(_is_number(r[i]) for r in cells) for i in range(len(headers))]
     limit = shutil.get_terminal_size().columns if stream.isatty() else None
     for row in [headers] + cells:
-        padded = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric)]
+        padded = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric, strict=False)]
         line = indent + "  ".join(padded[:-1])
         line = (line + "  " if len(row) > 1 else line) + padded[-1]
         print(_fit(line.rstrip(), limit) if limit else line.rstrip(), file=stream)

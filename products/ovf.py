@@ -24,7 +24,7 @@ NS = {
     "vssd": "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData",
     "vmw": "http://www.vmware.com/schema/ovf",
 }
-OVF = "{%s}" % NS["ovf"]
+OVF = f"{{{NS['ovf']}}}"
 CHUNK = 1 << 20
 DESCRIPTOR_LIMIT = 32 << 20  # a descriptor is text; anything larger is not one
 MANIFEST_LIMIT = 4 << 20

@@ -246,7 +246,7 @@ class Wizard(ProductAssembly, FailurePlacement):
             data["nodes"] = self._rows_from(post)
         elif step == "integrations":
             kept_all = dict(data.get("integrations") or {})
-            for index, form in enumerate(self.integration_forms()):
+            for form in self.integration_forms():
                 kept_all[form.ref] = kept_from_post(form, post, kept_all.get(form.ref))
             data["integrations"] = kept_all
         else:
