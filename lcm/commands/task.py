@@ -36,8 +36,6 @@ def _action_status(action: dict) -> str:
     status = action.get("status", "")
     if status == "IN_PROGRESS" and action.get("progress"):
         return f"{status} {action['progress']}%"
-    if status in ("ERROR", "CANCELLED") and action.get("ignoreStatus"):
-        return f"{status} (ignored)"
     return status
 
 
@@ -49,7 +47,7 @@ def action_rows(actions: list[dict]) -> list[list]:
 
 
 def failed_actions(task: dict) -> list[dict]:
-    return [a for a in current_actions(task) if a.get("status") in ("ERROR", "CANCELLED") and not a.get("ignoreStatus")]
+    return [a for a in current_actions(task) if a.get("status") in ("ERROR", "CANCELLED")]
 
 
 def _target(task: dict) -> str:

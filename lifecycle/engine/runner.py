@@ -292,11 +292,11 @@ def _task_next(task_id: int, task: dict) -> tuple[str, str] | None:
     actions = list(
         Action.objects.filter(task_id=task_id, attempt=task["attempt"])
         .order_by("position")
-        .values("pk", "stage", "status", "ignore_status", "message", "title")
+        .values("pk", "stage", "status", "message", "title")
     )
     if any(a["status"] == Status.IN_PROGRESS for a in actions):
         return None  # the running action calls us again when it ends
-    failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED) and not a["ignore_status"]]
+    failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED)]
     if any(a["status"] == Status.ERROR for a in failed):
         first = next(a for a in failed if a["status"] == Status.ERROR)
         return Status.ERROR, f"{first['title']}: {first['message']}"

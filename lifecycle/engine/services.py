@@ -31,8 +31,6 @@ def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *,
                 name=spec.name,
                 title=f"{spec.title} ({item})" if item else spec.title,
                 item=item,
-                can_be_restarted=spec.can_be_restarted,
-                ignore_status=spec.ignore_status,
                 checkpoint=spec.checkpoint,
             )
             for stage, spec, item, position in rows
@@ -168,14 +166,7 @@ def _restart_point(task: Task, current: list[Action], mode: str) -> int:
             raise ValidationFailed.field("mode", "the task failed after its last action; restart it with mode FAILED")
         return _stage_start(current, start)
     for index, action in enumerate(current):
-        if action.status in (Status.ERROR, Status.CANCELLED, Status.NOT_STARTED) and not (
-            action.ignore_status and action.status != Status.NOT_STARTED
-        ):
-            if not action.can_be_restarted:
-                for back in range(index - 1, -1, -1):
-                    if current[back].checkpoint and current[back].status == Status.SUCCESS:
-                        return _stage_start(current, back + 1)
-                return 0
+        if action.status in (Status.ERROR, Status.CANCELLED, Status.NOT_STARTED):
             return _stage_start(current, index)
     raise ValidationFailed.field("mode", f"task {task.pk} has no failed action to restart from")
 
