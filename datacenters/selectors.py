@@ -60,8 +60,8 @@ def port_group_settings_dict(settings: PortGroupSettings) -> dict:
 def port_group_settings(*, component_name: str, port_group_name: str) -> dict | None:
     """The IPv4 settings the user gave a port group of a vCenter component, or None if there are none.
 
-    What deployments configure a node's NIC with: the REFERENCE shape, `subnetMask` and `prefixLength`
-    both filled in when static.
+    What deployments configure a node's NIC with: the port group's entry of the vCenter's
+    `content.networks` (port_group_settings_dict), `subnetMask` and `prefixLength` both filled in when static.
     """
     settings = PortGroupSettings.objects.filter(
         component__component_name=component_name, port_group_name=port_group_name
