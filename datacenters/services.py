@@ -11,6 +11,7 @@ import ipaddress
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.contrib.auth.models import AnonymousUser, User
 
 from datacenters.vsphere import connection
 from datacenters.vsphere.errors import VSphereError
@@ -218,7 +219,7 @@ def _name_free(name: str) -> None:
         )
 
 
-def datacenter_register(*, spec: dict, user=None, validate_only: bool = False) -> Task:
+def datacenter_register(*, spec: dict, user: User | AnonymousUser | None = None, validate_only: bool = False) -> Task:
     """Register a component (or, with validate_only, run the same checks and store nothing)."""
     spec = spec_normalize(spec)
     if not validate_only:
@@ -234,7 +235,7 @@ def datacenter_register(*, spec: dict, user=None, validate_only: bool = False) -
     )
 
 
-def datacenter_update(*, component_name: str, spec: dict, user=None) -> Task:
+def datacenter_update(*, component_name: str, spec: dict, user: User | AnonymousUser | None = None) -> Task:
     """Change a component's address, credentials, accepted certificate or port group settings.
 
     The task checks the certificate and logs in with the new settings before it stores anything.
@@ -252,7 +253,7 @@ def datacenter_update(*, component_name: str, spec: dict, user=None) -> Task:
     )
 
 
-def datacenter_discover(*, component_name: str, user=None) -> Task:
+def datacenter_discover(*, component_name: str, user: User | AnonymousUser | None = None) -> Task:
     """Read a vCenter's inventory again, or an NSX-T Manager's or vROps' version and identity."""
     component = _component(component_name)
     return task_create(
@@ -265,7 +266,7 @@ def datacenter_discover(*, component_name: str, user=None) -> Task:
     )
 
 
-def datacenter_delete(*, component_name: str, user=None) -> Task:
+def datacenter_delete(*, component_name: str, user: User | AnonymousUser | None = None) -> Task:
     """Remove a component no product uses (checked now, and again by the task before it deletes)."""
     _component(component_name)
     _unused_check(component_name)

@@ -6,6 +6,8 @@ InteropBundle row) replaces it as a whole.
 import json
 from pathlib import Path
 
+from django.contrib.auth.models import AnonymousUser, User
+
 from lifecycle.errors import ValidationFailed
 from products.models import InteropBundle
 from products.types import product_type_codes

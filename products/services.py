@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from django.db import transaction
 from django.utils import timezone
+from django.contrib.auth.models import AnonymousUser, User
 
 from lifecycle.engine.models import Task
 from lifecycle.engine.services import task_create
@@ -34,7 +35,7 @@ Kind = RepositoryFile.Kind
 FileStatus = RepositoryFile.FileStatus
 
 
-def repository_scan(*, user=None) -> Task:
+def repository_scan(*, user: User | AnonymousUser | None = None) -> Task:
     """Start a scan of the repository. Scans queue behind each other (one target key)."""
     return task_create(operation="repository.scan", target_type="repository", target_name="repository",
                        target_key="repository", request={}, user=user)
