@@ -1,11 +1,13 @@
 """Reads of datacenter components, their inventory and the IPv4 settings of their port groups."""
+from typing import Any
+
 from django.db.models import Count, QuerySet
 
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, PortGroupSettings
 from lifecycle.errors import NotFound
 
 # How inventory kinds appear in a component's `content` (the API's names).
-CONTENT_KEYS = {
+CONTENT_KEYS: dict[str, str] = {
     InventoryKind.DATACENTER: "datacenters",
     InventoryKind.CLUSTER: "clusters",
     InventoryKind.HOST: "hosts",
@@ -38,7 +40,7 @@ def inventory_by_kind(*, component: DatacenterComponent) -> dict[str, list[Inven
 
 # --- port groups and their IPv4 settings ---
 
-NO_SETTINGS = {"gateway": None, "subnetMask": None, "prefixLength": None, "domainName": None, "searchPath": [],
+NO_SETTINGS: dict[str, Any] = {"gateway": None, "subnetMask": None, "prefixLength": None, "domainName": None, "searchPath": [],
                "useDhcp": False, "dns": [], "ntp": []}
 
 

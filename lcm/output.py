@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 from datetime import datetime, timezone
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 GIB = 1024**3
@@ -37,7 +38,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def table(headers: list[str], rows: list[list[Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
+def table(headers: list[str], rows: Sequence[Sequence[Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
     """Columns aligned with two spaces between them; on a terminal the last column is cut to fit."""
     stream = stream or sys.stdout
     cells = [[_cell(v) for v in row] for row in rows]

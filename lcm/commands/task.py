@@ -6,6 +6,7 @@ import shutil
 import sys
 import time
 from datetime import datetime
+from typing import Any
 
 from lcm.client import Client
 from lcm.errors import EXIT_FAILED, EXIT_OK, Unreachable
@@ -280,7 +281,7 @@ def cmd_cancel(args, client: Client) -> int:
 
 
 def cmd_restart(args, client: Client) -> int:
-    body = {"mode": "CHECKPOINT" if args.from_checkpoint else "FAILED"}
+    body: dict[str, Any] = {"mode": "CHECKPOINT" if args.from_checkpoint else "FAILED"}
     if args.file:
         body["request"] = spec_read(args.file)
     accepted = client.post(f"tasks/{args.id}/restart", body)

@@ -36,7 +36,7 @@ class Status(models.TextChoices):
         return (cls.ERROR, cls.CANCELLED)
 
 
-STATUS_COLORS = {
+STATUS_COLORS: dict[str, str] = {
     Status.NOT_STARTED: "secondary",
     Status.IN_PROGRESS: "primary",
     Status.SUCCESS: "success",
