@@ -68,7 +68,7 @@ class ImportForm(forms.Form):
 
 def spec_secrets(spec) -> list[tuple[str, object]]:
     """(JSON path in the environment, value) of every secret of an environment spec, as the service sees them."""
-    found = []
+    found: list[tuple[str, object]] = []
     products = spec.get("products") if isinstance(spec, dict) else None
     for index, product in enumerate(products if isinstance(products, list) else []):
         found.extend((f"products[{index}].{path}", value) for path, value in product_secrets(product))

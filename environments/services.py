@@ -153,6 +153,7 @@ def _secrets_stored(product: dict, environment_id: str, old: dict | None, index:
 
 def _product_store(environment: Environment, spec: dict, position: int) -> Product:
     product_type = product_type_get(spec["productType"])
+    assert product_type is not None, spec["productType"]  # a checked definition names a known type
     product = Product.objects.create(environment=environment, product_id=spec["productId"],
                                      product_type=spec["productType"], version=spec["version"], position=position,
                                      spec=spec)
@@ -161,7 +162,7 @@ def _product_store(environment: Environment, spec: dict, position: int) -> Produ
              is_primary=bool(node.get("isPrimary")), host_name=node["hostName"], vm_name=node["vmName"], position=i)
         for i, node in enumerate(spec["nodes"])
     )
-    references = {}
+    references: dict[Any, str] = {}  # component name → the JSON path that names it
     infra = spec.get("infraReference")
     if infra:
         references[infra.get("vcenterName") if isinstance(infra, dict) else infra] = "infraReference"
@@ -183,7 +184,7 @@ def _product_store(environment: Environment, spec: dict, position: int) -> Produ
 def environment_export(*, environment_id: str) -> dict:
     """The definition as JSON that can be imported again (secrets as stored references)."""
     environment = _environment(environment_id)
-    spec = {"environmentName": environment.environment_name, "environmentId": environment.environment_id}
+    spec: dict[str, Any] = {"environmentName": environment.environment_name, "environmentId": environment.environment_id}
     if environment.properties:
         spec["properties"] = environment.properties
     spec["products"] = [p.spec for p in environment.products.all()]

@@ -338,6 +338,7 @@ def _review_action(request, wizard: Wizard, action: str):
         wizard.save()
         messages.error(request, f"Not saved: {exc.message}")
         return redirect(_step_url(wizard, "review"))
+    assert environment is not None  # CREATE stores the definition or raises
     wizard.discard()
     product_id = spec["products"][index].get("productId")
     messages.success(request, f"Product {product_id} saved in environment {environment.environment_id}.")

@@ -152,7 +152,7 @@ def repository_walk(*, root: Path) -> Layout:
 
 def _fingerprint(root: Path, paths: list[str]) -> str:
     """Size and mtime of each file (absent ones too), with the scan format: the checksum cache key."""
-    stats = [SCAN_FORMAT]
+    stats: list[object] = [SCAN_FORMAT]
     for path in paths:
         try:
             st = os.stat(root / path)

@@ -270,10 +270,12 @@ def appliance_ready(ctx: ActionContext) -> dict:
     ref = _ref(ctx)
     appliance = _appliance_nodes(ctx, ref)[ref.node_id]
     api = ref.product_type.appliance
+    step = api.ready if api is not None else None
+    assert step is not None  # the plan runs this step only for types that have it
 
     def ready() -> str | None:
         try:
-            api.ready(appliance)
+            step(appliance)
         except NotReady as exc:
             return exc.message
         except Unreachable as exc:
@@ -304,7 +306,9 @@ def _appliance_call(ctx: ActionContext, appliance: ApplianceNode, item: str,
 def appliance_setup(ctx: ActionContext) -> dict:
     ref = _ref(ctx)
     appliance = _appliance_nodes(ctx, ref)[ref.node_id]
-    _appliance_call(ctx, appliance, ctx.item, ref.product_type.appliance.setup)
+    api = ref.product_type.appliance
+    assert api is not None and api.setup is not None  # the plan runs this step only for types that have it
+    _appliance_call(ctx, appliance, ctx.item, api.setup)
     states.appliance_set_up(_node(ctx))
     ctx.log(f"{ref.product_type.title} {appliance.role} {appliance.host_name} is set up")
     return {"role": appliance.role}

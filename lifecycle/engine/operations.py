@@ -95,14 +95,14 @@ def operation_title(name: str) -> str:
 
 # What the orphan sweep also runs, each time: an app's hook that settles what a task's ending left
 # undone (its ``finished`` hook failed, say). Called with no argument; it must be idempotent.
-_SWEEP_HOOKS: list[Callable[[], None]] = []
+_SWEEP_HOOKS: list[Callable[[], object]] = []  # what a hook returns is not used
 
 
-def sweep_hook_register(hook: Callable[[], None]) -> Callable[[], None]:
+def sweep_hook_register(hook: Callable[[], object]) -> Callable[[], object]:
     if hook not in _SWEEP_HOOKS:
         _SWEEP_HOOKS.append(hook)
     return hook
 
 
-def sweep_hooks() -> list[Callable[[], None]]:
+def sweep_hooks() -> list[Callable[[], object]]:
     return list(_SWEEP_HOOKS)
