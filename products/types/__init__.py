@@ -15,8 +15,8 @@ def product_types() -> list[ProductType]:
     return sorted(_TYPES.values(), key=lambda t: t.code)
 
 
-def product_type_get(code: str) -> ProductType | None:
-    return _TYPES.get(code)
+def product_type_get(code: str | None) -> ProductType | None:
+    return _TYPES.get(code) if code else None
 
 
 def product_type_codes() -> list[str]:
