@@ -45,6 +45,7 @@ class ImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # a Form's clean() returns its cleaned_data
         upload = data.get("file")
         text = data.get("text") or ""
         if upload and upload.size > MAX_IMPORT_BYTES:

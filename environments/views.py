@@ -234,8 +234,9 @@ def environment_import(request):
             text, sealed = import_secrets_hide(json.loads(data["text"]), data["text"],
                                                request.session.get(IMPORT_SECRETS) or {})
             request.session[IMPORT_SECRETS] = sealed
-            form.data = request.POST.copy()  # shown again for correcting (an uploaded file's text too)
-            form.data["text"] = text
+            shown = request.POST.copy()  # shown again for correcting (an uploaded file's text too)
+            shown["text"] = text
+            form.data = shown
             context["kept_secrets"] = len(sealed)
     else:
         form = ImportForm()

@@ -73,7 +73,7 @@ def interop_check(content) -> dict:
     return content
 
 
-def interop_import(*, content, user=None) -> InteropBundle:
+def interop_import(*, content, user: User | AnonymousUser | None = None) -> InteropBundle:
     content = interop_check(content)
     return InteropBundle.objects.create(
         name=content["name"], content={"products": content["products"]},

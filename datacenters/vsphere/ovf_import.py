@@ -296,7 +296,8 @@ class _ThumbprintAdapter(requests.adapters.HTTPAdapter):
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, False, cert)
-        pool_kwargs.update(ssl_context=self._context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")
+        # urllib3's pools take these TLS keywords; the stubs of requests list only the key's usual ones.
+        pool_kwargs.update(ssl_context=self._context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")  # type: ignore[call-arg]
         return host_params, pool_kwargs
 
     def cert_verify(self, conn, url, verify, cert) -> None:

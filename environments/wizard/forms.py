@@ -242,7 +242,7 @@ class NodeFormSet(forms.BaseFormSet):
         return kwargs
 
 
-NodeFormSetClass = forms.formset_factory(NodeForm, formset=NodeFormSet, extra=0)
+NodeFormSetClass = cast(type[NodeFormSet], forms.formset_factory(NodeForm, formset=NodeFormSet, extra=0))
 NODES_PREFIX = "nodes"
 
 
