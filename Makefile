@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 VCSIM := .build/vcsim
 PYTEST_ARGS ?=
 
-.PHONY: run test bench worker vcsim clean
+.PHONY: run test lint format bench worker vcsim clean
 
 # Root installs a missing python3-venv with apt-get; anyone else is told to (as for vcsim's packages).
 $(INSTALLED): pyproject.toml
@@ -36,9 +36,19 @@ $(VCSIM): tools/vcsim/main.go tools/vcsim/build.sh
 test: $(INSTALLED) $(VCSIM)
 	VCSIM_BIN=$(abspath $(VCSIM)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## lint: what CI checks before the tests: ruff's rules, ruff's layout, and mypy's types (pyproject.toml)
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## format: fix what `make lint` finds that a machine can fix (import order, old syntax, layout)
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
 ## bench: speed and memory figures (not pass/fail)
 bench: $(INSTALLED) $(VCSIM)
 	VCSIM_BIN=$(abspath $(VCSIM)) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .build
+	rm -rf $(VENV) .build .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 count of the task-detail poll, and deployments (bench/deploy.py). Runs on the embedded default (SQLite
 + file-system broker) in a throw-away data directory, or on whatever DATABASE_URL / CELERY_BROKER_URL
 say. BENCH_ONLY=register or BENCH_ONLY=deploy runs one part."""
+import itertools
 import os
 import statistics
 import subprocess
@@ -136,7 +137,7 @@ def register_bench(client, simulator) -> None:
         actions = list(task.actions.order_by("position"))
         for action in actions:
             print(f"  {action.title}: {(action.finished_at - action.started_at).total_seconds() * 1000:.0f} ms")
-        gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(actions, actions[1:])]
+        gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in itertools.pairwise(actions)]
         print(f"  engine hand-over between actions: median {statistics.median(gaps) * 1000:.0f} ms")
 
         from lifecycle.engine.services import task_create

@@ -12,9 +12,10 @@ from datacenters.vsphere.inventory import inventory_read
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.services import certificates, components, specs
 from lifecycle.engine.operations import ActionFailed
+from lifecycle.engine.runner import ActionContext
 
 
-def _target(ctx) -> dict:
+def _target(ctx: ActionContext) -> dict:
     """Where to connect and as whom: the request (register, validate, update) or the stored component."""
     request = ctx.request
     if "fqdn" in request:
@@ -28,7 +29,7 @@ def _target(ctx) -> dict:
     return spec
 
 
-def certificate_verify(ctx) -> dict:
+def certificate_verify(ctx: ActionContext) -> dict:
     """The server must present the certificate the user accepted (trust on first use)."""
     target = _target(ctx)
     accepted = target["content"]["certificate"]["thumbprint"]
@@ -43,7 +44,7 @@ def certificate_verify(ctx) -> dict:
     return {"pem": presented.pem, **presented.to_dict()}
 
 
-def _connect(ctx):
+def _connect(ctx: ActionContext):
     target = _target(ctx)
     pem = ctx.result_of("certificate_verify")["pem"]
     return connect(
@@ -52,7 +53,7 @@ def _connect(ctx):
     ), target
 
 
-def login(ctx) -> dict:
+def login(ctx: ActionContext) -> dict:
     connection, target = _connect(ctx)
     with connection as si:
         session = si.RetrieveContent().sessionManager.currentSession
@@ -61,7 +62,7 @@ def login(ctx) -> dict:
     return {"userName": user}
 
 
-def about_read(ctx) -> dict:
+def about_read(ctx: ActionContext) -> dict:
     connection, target = _connect(ctx)
     with connection as si:
         about = vcenter_about_read(si)
@@ -74,7 +75,7 @@ def about_read(ctx) -> dict:
     return about
 
 
-def inventory_discover(ctx) -> dict:
+def inventory_discover(ctx: ActionContext) -> dict:
     connection, target = _connect(ctx)
     with connection as si:
         ctx.check_cancel()
@@ -89,7 +90,7 @@ def inventory_discover(ctx) -> dict:
 # --- NSX-T Manager and vRealize Operations Manager: the same steps over their REST APIs ---
 
 
-def _rest_connect(ctx, client):
+def _rest_connect(ctx: ActionContext, client):
     target = _target(ctx)
     pem = ctx.result_of("certificate_verify")["pem"]
     return client.connect(
@@ -98,7 +99,7 @@ def _rest_connect(ctx, client):
     ), target
 
 
-def _rest_login(ctx, client) -> dict:
+def _rest_login(ctx: ActionContext, client) -> dict:
     connection, target = _rest_connect(ctx, client)
     with connection as session:
         user = client.user_read(session)
@@ -107,7 +108,7 @@ def _rest_login(ctx, client) -> dict:
     return user
 
 
-def _rest_about_read(ctx, client, identity: tuple[str, ...]) -> dict:
+def _rest_about_read(ctx: ActionContext, client, identity: tuple[str, ...]) -> dict:
     connection, _ = _rest_connect(ctx, client)
     with connection as session:
         about = client.about_read(session)
@@ -117,26 +118,26 @@ def _rest_about_read(ctx, client, identity: tuple[str, ...]) -> dict:
     return about
 
 
-def nsxt_login(ctx) -> dict:
+def nsxt_login(ctx: ActionContext) -> dict:
     return _rest_login(ctx, nsxt)
 
 
-def nsxt_about_read(ctx) -> dict:
+def nsxt_about_read(ctx: ActionContext) -> dict:
     return _rest_about_read(ctx, nsxt, ("hostname", "nodeUuid", "clusterId", "clusterStatus"))
 
 
-def vrops_login(ctx) -> dict:
+def vrops_login(ctx: ActionContext) -> dict:
     return _rest_login(ctx, vrops)
 
 
-def vrops_about_read(ctx) -> dict:
+def vrops_about_read(ctx: ActionContext) -> dict:
     return _rest_about_read(ctx, vrops, ("nodeStatus",))
 
 
 # --- storing ---
 
 
-def _store(ctx, *, create: bool) -> dict:
+def _store(ctx: ActionContext, *, create: bool) -> dict:
     target = _target(ctx)
     certificate = ctx.result_of("certificate_verify")
     about = ctx.result_of("about_read")
@@ -158,15 +159,15 @@ def _store(ctx, *, create: bool) -> dict:
     return {"componentName": component.component_name}
 
 
-def component_create(ctx) -> dict:
+def component_create(ctx: ActionContext) -> dict:
     return _store(ctx, create=True)
 
 
-def component_update(ctx) -> dict:
+def component_update(ctx: ActionContext) -> dict:
     return _store(ctx, create=False)
 
 
-def component_remove(ctx) -> dict:
+def component_remove(ctx: ActionContext) -> dict:
     name = ctx.request["componentName"]
     components.component_remove(component_name=name)
     ctx.log(f"removed {name}, its inventory and its port group settings")

@@ -1,5 +1,7 @@
 """REST API of datacenter components: /api/v1/datacenters (with the IPv4 settings of a vCenter's port
 groups under …/networks/{portGroupName}) and /api/v1/certificates/probe."""
+from typing import Any
+
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -55,7 +57,7 @@ class ComponentSerializer(serializers.ModelSerializer):
         return PLACEHOLDER
 
     def get_content(self, component) -> dict:
-        content = {"certificate": certificate_dict(component)}
+        content: dict[str, Any] = {"certificate": certificate_dict(component)}
         if component.component_type != ComponentType.VCENTER:
             return content  # NSX-T and vROps have no inventory here; version and identity are in properties.about
         if self.context.get("with_inventory"):
@@ -78,8 +80,9 @@ class PortGroupSettingsSerializer(serializers.Serializer):
     portGroupName = serializers.CharField(required=False, help_text="Taken from the URL when left out")
     useDhcp = serializers.BooleanField(default=False, help_text="With DHCP the static fields are optional")
     gateway = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
-    subnetMask = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True,
-                                            help_text="e.g. 255.255.255.0; or give prefixLength")
+    # Declared as the CharField it is, so that NetworkEntrySerializer may redeclare it as a plain one.
+    subnetMask: serializers.CharField = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True,
+                                                                   help_text="e.g. 255.255.255.0; or give prefixLength")
     prefixLength = serializers.IntegerField(min_value=1, max_value=32, required=False, allow_null=True)
     domainName = serializers.CharField(required=False, allow_null=True)
     searchPath = serializers.ListField(child=serializers.CharField(), required=False)

@@ -4,6 +4,7 @@ Form fields carry the API's names (componentName, fqdn, …), so that a service 
 path lands on the field of the same name.
 """
 import re
+from typing import TYPE_CHECKING
 
 from crispy_forms.bootstrap import FormActions, StrictButton
 from crispy_forms.helper import FormHelper
@@ -24,7 +25,7 @@ def _tags(value: str) -> list[str]:
 
 
 # What the registration pages call each type and its usual administrator account.
-TYPE_WORDS = {
+TYPE_WORDS: dict[str, tuple[str, str]] = {
     ComponentType.VCENTER: ("vCenter Server", "e.g. administrator@vsphere.local"),
     ComponentType.NSXT: ("NSX-T Manager", "e.g. admin"),
     ComponentType.VROPS: ("vRealize Operations Manager", "e.g. admin (a local user)"),
@@ -35,7 +36,13 @@ def _component_type(value) -> str:
     return value if value in ComponentType.values else ComponentType.VCENTER
 
 
-class ServiceErrorsMixin:
+if TYPE_CHECKING:
+    _Form = forms.Form  # what the mixin is mixed into
+else:
+    _Form = object
+
+
+class ServiceErrorsMixin(_Form):
     """Put a ServiceError's messages next to the fields they name; the rest above the form."""
 
     # API path → form field, where they differ.

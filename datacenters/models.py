@@ -225,7 +225,7 @@ class PortGroupSettings(models.Model):
                 try:
                     validate(value)
                 except ValidationError as exc:
-                    add(field, exc.message, index=index, **(exc.params or {}))
+                    add(field, str(exc.message), index=index, **(exc.params or {}))
                     continue
                 key = normal(value)
                 if key in seen:

@@ -37,7 +37,8 @@ class PinnedAdapter(HTTPAdapter):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, True, cert)
         pool_kwargs.pop("ca_certs", None)
         pool_kwargs.pop("ca_cert_dir", None)
-        pool_kwargs.update(ssl_context=self._context, assert_hostname=False, cert_reqs="CERT_REQUIRED")
+        # urllib3's pools take these TLS keywords; the stubs of requests list only the key's usual ones.
+        pool_kwargs.update(ssl_context=self._context, assert_hostname=False, cert_reqs="CERT_REQUIRED")  # type: ignore[call-arg]
         return host_params, pool_kwargs
 
     def cert_verify(self, conn, url, verify, cert) -> None:

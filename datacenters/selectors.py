@@ -1,11 +1,13 @@
 """Reads of datacenter components, their inventory and the IPv4 settings of their port groups."""
+from typing import Any
+
 from django.db.models import Count, QuerySet
 
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject, PortGroupSettings
 from lifecycle.errors import NotFound
 
 # How inventory kinds appear in a component's `content` (the API's names).
-CONTENT_KEYS = {
+CONTENT_KEYS: dict[str, str] = {
     InventoryKind.DATACENTER: "datacenters",
     InventoryKind.CLUSTER: "clusters",
     InventoryKind.HOST: "hosts",
@@ -38,7 +40,7 @@ def inventory_by_kind(*, component: DatacenterComponent) -> dict[str, list[Inven
 
 # --- port groups and their IPv4 settings ---
 
-NO_SETTINGS = {"gateway": None, "subnetMask": None, "prefixLength": None, "domainName": None, "searchPath": [],
+NO_SETTINGS: dict[str, Any] = {"gateway": None, "subnetMask": None, "prefixLength": None, "domainName": None, "searchPath": [],
                "useDhcp": False, "dns": [], "ntp": []}
 
 
@@ -60,8 +62,8 @@ def port_group_settings_dict(settings: PortGroupSettings) -> dict:
 def port_group_settings(*, component_name: str, port_group_name: str) -> dict | None:
     """The IPv4 settings the user gave a port group of a vCenter component, or None if there are none.
 
-    What deployments configure a node's NIC with: the REFERENCE shape, `subnetMask` and `prefixLength`
-    both filled in when static.
+    What deployments configure a node's NIC with: the port group's entry of the vCenter's
+    `content.networks` (port_group_settings_dict), `subnetMask` and `prefixLength` both filled in when static.
     """
     settings = PortGroupSettings.objects.filter(
         component__component_name=component_name, port_group_name=port_group_name

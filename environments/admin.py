@@ -8,7 +8,7 @@ from lifecycle.engine.admin import ReadOnlyAdmin
 class ProductInline(admin.TabularInline):
     model = Product
     extra = 0
-    fields = ["product_id", "product_type", "version", "state"]
+    fields = ("product_id", "product_type", "version", "state")
     readonly_fields = fields
     can_delete = False
     show_change_link = True

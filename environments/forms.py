@@ -45,6 +45,7 @@ class ImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # a Form's clean() returns its cleaned_data
         upload = data.get("file")
         text = data.get("text") or ""
         if upload and upload.size > MAX_IMPORT_BYTES:
@@ -68,7 +69,7 @@ class ImportForm(forms.Form):
 
 def spec_secrets(spec) -> list[tuple[str, object]]:
     """(JSON path in the environment, value) of every secret of an environment spec, as the service sees them."""
-    found = []
+    found: list[tuple[str, object]] = []
     products = spec.get("products") if isinstance(spec, dict) else None
     for index, product in enumerate(products if isinstance(products, list) else []):
         found.extend((f"products[{index}].{path}", value) for path, value in product_secrets(product))

@@ -121,3 +121,6 @@ class ComponentReference(models.Model):
 
     class Meta:
         ordering = ["component_name"]
+
+    def __str__(self):
+        return f"{self.product} uses {self.component_name} ({self.usage})"

@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 from django.db import transaction
+from django.contrib.auth.models import AnonymousUser, User
 
 from environments.deploy import states
 from environments.deploy.prechecks import prechecks_run
@@ -59,7 +60,7 @@ def _refused(checker: SpecChecker, headline: str) -> ValidationFailed:
 
 def environment_submit(*, spec: Any, action: str = "CREATE", replace_existing: bool = False,
                        ignore_validation: bool = False, prechecks: bool = True,
-                       user=None) -> tuple[Environment | None, dict]:
+                       user: User | AnonymousUser | None = None) -> tuple[Environment | None, dict]:
     """What POST /environments?action=… does: VALIDATE reports (with the deployment pre-checks unless
     `prechecks` is False), CREATE stores, DEPLOY stores and starts a deployment task (its id is the
     report's taskId), IMPORT refuses (not in this release) after the same checks."""
@@ -90,7 +91,7 @@ def environment_submit(*, spec: Any, action: str = "CREATE", replace_existing: b
 
 
 def environment_create(*, spec: Any, replace_existing: bool = False, ignore_validation: bool = False,
-                       user=None) -> tuple[Environment, dict]:
+                       user: User | AnonymousUser | None = None) -> tuple[Environment, dict]:
     """Store a definition. An existing environmentId is refused unless replace_existing is set."""
     existing_id = _environment_id_of(spec)
     if existing_id and not replace_existing:
@@ -152,6 +153,7 @@ def _secrets_stored(product: dict, environment_id: str, old: dict | None, index:
 
 def _product_store(environment: Environment, spec: dict, position: int) -> Product:
     product_type = product_type_get(spec["productType"])
+    assert product_type is not None, spec["productType"]  # a checked definition names a known type
     product = Product.objects.create(environment=environment, product_id=spec["productId"],
                                      product_type=spec["productType"], version=spec["version"], position=position,
                                      spec=spec)
@@ -160,7 +162,7 @@ def _product_store(environment: Environment, spec: dict, position: int) -> Produ
              is_primary=bool(node.get("isPrimary")), host_name=node["hostName"], vm_name=node["vmName"], position=i)
         for i, node in enumerate(spec["nodes"])
     )
-    references = {}
+    references: dict[Any, str] = {}  # component name → the JSON path that names it
     infra = spec.get("infraReference")
     if infra:
         references[infra.get("vcenterName") if isinstance(infra, dict) else infra] = "infraReference"
@@ -182,7 +184,7 @@ def _product_store(environment: Environment, spec: dict, position: int) -> Produ
 def environment_export(*, environment_id: str) -> dict:
     """The definition as JSON that can be imported again (secrets as stored references)."""
     environment = _environment(environment_id)
-    spec = {"environmentName": environment.environment_name, "environmentId": environment.environment_id}
+    spec: dict[str, Any] = {"environmentName": environment.environment_name, "environmentId": environment.environment_id}
     if environment.properties:
         spec["properties"] = environment.properties
     spec["products"] = [p.spec for p in environment.products.all()]
@@ -202,7 +204,8 @@ def _vm_items(*, environment_id: str, product_id: str | None = None) -> list[str
             for n in nodes_with_vm(environment_id=environment_id, product_id=product_id)]
 
 
-def environment_deploy(*, environment_id: str, product_ids: list[str] | None = None, user=None) -> Task:
+def environment_deploy(*, environment_id: str, product_ids: list[str] | None = None,
+                       user: User | AnonymousUser | None = None) -> Task:
     """Deploy the products of a stored environment that are not deployed yet (DEFINED or FAILED)."""
     with transaction.atomic():
         environment = _environment(environment_id, for_update=True)
@@ -250,7 +253,7 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
             if set(ids) != set(nodes):
                 raise ValidationFailed.field(f"products[{index}].nodes", "a restart cannot add or remove nodes")
             old_nodes = {n.get("nodeId") or n["vmName"]: n for n in product.spec["nodes"]}
-            for position, (node_spec, node_id) in enumerate(zip(spec["nodes"], ids)):
+            for position, (node_spec, node_id) in enumerate(zip(spec["nodes"], ids, strict=True)):
                 node = nodes[node_id]
                 if node.instance_uuid:  # its VM exists: where and what it is cannot change by a restart
                     old = old_nodes[node_id]
@@ -330,7 +333,7 @@ def environments_settle() -> list[str]:
     return settled
 
 
-def environment_delete(*, environment_id: str, user=None) -> Task:
+def environment_delete(*, environment_id: str, user: User | AnonymousUser | None = None) -> Task:
     """Remove an environment: a task that powers off and destroys the VMs this system made (found by
     their recorded instance UUID), then removes the records. Refused while another task runs on it."""
     with transaction.atomic():
@@ -344,7 +347,7 @@ def environment_delete(*, environment_id: str, user=None) -> Task:
                            request={"environmentId": environment_id, "vms": vms}, user=user)
 
 
-def product_delete(*, environment_id: str, product_id: str, user=None) -> Task:
+def product_delete(*, environment_id: str, product_id: str, user: User | AnonymousUser | None = None) -> Task:
     """Remove one product: its VMs (by recorded instance UUID), then its records. Refused while another
     task runs on the environment, or when another product integrates with it."""
     with transaction.atomic():

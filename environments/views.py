@@ -234,8 +234,9 @@ def environment_import(request):
             text, sealed = import_secrets_hide(json.loads(data["text"]), data["text"],
                                                request.session.get(IMPORT_SECRETS) or {})
             request.session[IMPORT_SECRETS] = sealed
-            form.data = request.POST.copy()  # shown again for correcting (an uploaded file's text too)
-            form.data["text"] = text
+            shown = request.POST.copy()  # shown again for correcting (an uploaded file's text too)
+            shown["text"] = text
+            form.data = shown
             context["kept_secrets"] = len(sealed)
     else:
         form = ImportForm()
@@ -338,6 +339,7 @@ def _review_action(request, wizard: Wizard, action: str):
         wizard.save()
         messages.error(request, f"Not saved: {exc.message}")
         return redirect(_step_url(wizard, "review"))
+    assert environment is not None  # CREATE stores the definition or raises
     wizard.discard()
     product_id = spec["products"][index].get("productId")
     messages.success(request, f"Product {product_id} saved in environment {environment.environment_id}.")

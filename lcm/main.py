@@ -146,7 +146,7 @@ def cmd_logout(args, _client: None) -> int:
     if not config.get("token"):
         print("Not logged in.")
         return EXIT_OK
-    server, token = config.get("server"), config.get("token")
+    server, token = config.get("server", ""), config["token"]
     revoked = True
     try:
         Client(server, token=token, verify=_verify(args, config, server)).delete("auth/token")

@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 from datetime import datetime, timezone
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 GIB = 1024**3
@@ -37,7 +38,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def table(headers: list[str], rows: list[list[Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
+def table(headers: list[str], rows: Sequence[Sequence[Any]], stream: TextIO | None = None, *, indent: str = "") -> None:
     """Columns aligned with two spaces between them; on a terminal the last column is cut to fit."""
     stream = stream or sys.stdout
     cells = [[_cell(v) for v in row] for row in rows]
@@ -45,7 +46,7 @@ def table(headers: list[str], rows: list[list[Any]], stream: TextIO | None = Non
     numeric = [bool(cells) and all(_is_number(r[i]) for r in cells) for i in range(len(headers))]
     limit = shutil.get_terminal_size().columns if stream.isatty() else None
     for row in [headers] + cells:
-        padded = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric)]
+        padded = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric, strict=False)]
         line = indent + "  ".join(padded[:-1])
         line = (line + "  " if len(row) > 1 else line) + padded[-1]
         print(_fit(line.rstrip(), limit) if limit else line.rstrip(), file=stream)

@@ -165,10 +165,15 @@ def secret_values(data: Any, paths: Iterable[str]) -> list[tuple[str, Any]]:
         elif isinstance(value, dict) and token in value:
             walk(value[token], rest, path_join(path, token))
 
-    seen = set()
     for pattern in paths:
         walk(data, _tokens(pattern), "")
-    return [(p, v) for p, v in found if not (p in seen or seen.add(p))]
+    seen: set[str] = set()
+    unique = []
+    for p, v in found:  # a value two patterns reach is listed once, where first reached
+        if p not in seen:
+            seen.add(p)
+            unique.append((p, v))
+    return unique
 
 
 def path_set(data: Any, path: str, value: Any) -> None:

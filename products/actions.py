@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from lifecycle.engine.runner import ActionContext
 from products import services
 
 
-def directory_check(ctx) -> dict:
+def directory_check(ctx: ActionContext) -> dict:
     """The repository directory must be readable and hold at least one product directory."""
     root = settings.LCM_REPOSITORY_DIR
     layout = services.repository_walk(root=root)
@@ -21,7 +22,7 @@ def directory_check(ctx) -> dict:
             "files": len(layout.candidates)}
 
 
-def files_scan(ctx) -> dict:
+def files_scan(ctx: ActionContext) -> dict:
     summary = services.repository_files_scan(root=settings.LCM_REPOSITORY_DIR, log=ctx.log,
                                              progress=ctx.progress, check_cancel=ctx.check_cancel)
     ctx.progress(100, summary.message)

@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 
 from django.urls import path, reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.generics import ListAPIView
@@ -18,7 +19,7 @@ from products.models import RepositoryFile
 
 class DeploymentOptionSerializer(serializers.Serializer):
     id = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the API's name; a Field has a label too
     description = serializers.CharField()
     default = serializers.BooleanField()
 
@@ -56,7 +57,7 @@ class OvfPropertySerializer(serializers.Serializer):
     defaultValue = serializers.CharField()
     userConfigurable = serializers.BooleanField()
     password = serializers.BooleanField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the API's name; a Field has a label too
     description = serializers.CharField()
     category = serializers.CharField()
     valuesByDeploymentOption = serializers.DictField(child=serializers.CharField())
@@ -88,7 +89,8 @@ class RepositoryFileSerializer(serializers.ModelSerializer):
     def get_url(self, item) -> str:
         return reverse("api-repository-detail", args=[item.pk])
 
-    def get_modifiedAt(self, item) -> datetime:
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_modifiedAt(self, item) -> str:
         """The file's modification time when it was scanned."""
         return serializers.DateTimeField().to_representation(datetime.fromtimestamp(item.mtime, tz=timezone.utc))
 

@@ -6,6 +6,8 @@ InteropBundle row) replaces it as a whole.
 import json
 from pathlib import Path
 
+from django.contrib.auth.models import AnonymousUser, User
+
 from lifecycle.errors import ValidationFailed
 from products.models import InteropBundle
 from products.types import product_type_codes
@@ -71,7 +73,7 @@ def interop_check(content) -> dict:
     return content
 
 
-def interop_import(*, content, user=None) -> InteropBundle:
+def interop_import(*, content, user: User | AnonymousUser | None = None) -> InteropBundle:
     content = interop_check(content)
     return InteropBundle.objects.create(
         name=content["name"], content={"products": content["products"]},

@@ -67,7 +67,7 @@ class RepositoryFile(models.Model):
         return sum(1 for p in self.properties if p.get("userConfigurable"))
 
 
-FILE_STATUS_COLORS = {RepositoryFile.FileStatus.OK: "success", RepositoryFile.FileStatus.BROKEN: "danger"}
+FILE_STATUS_COLORS: dict[str, str] = {RepositoryFile.FileStatus.OK: "success", RepositoryFile.FileStatus.BROKEN: "danger"}
 
 
 class InteropBundle(models.Model):

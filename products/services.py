@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from django.db import transaction
 from django.utils import timezone
+from django.contrib.auth.models import AnonymousUser, User
 
 from lifecycle.engine.models import Task
 from lifecycle.engine.services import task_create
@@ -36,7 +37,7 @@ Kind = RepositoryFile.Kind
 FileStatus = RepositoryFile.FileStatus
 
 
-def repository_scan(*, user=None) -> Task:
+def repository_scan(*, user: User | AnonymousUser | None = None) -> Task:
     """Start a scan of the repository. Scans queue behind each other (one target key)."""
     return task_create(operation="repository.scan", target_type="repository", target_name="repository",
                        target_key="repository", request={}, user=user)
@@ -153,7 +154,7 @@ def repository_walk(*, root: Path) -> Layout:
 
 def _fingerprint(root: Path, paths: list[str]) -> str:
     """Size and mtime of each file (absent ones too), with the scan format: the checksum cache key."""
-    stats = [SCAN_FORMAT]
+    stats: list[object] = [SCAN_FORMAT]
     for path in paths:
         try:
             st = os.stat(root / path)

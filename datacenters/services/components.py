@@ -2,6 +2,7 @@
 it, and the writes their last actions make."""
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from datacenters.models import ComponentType, DatacenterComponent, InventoryObject
@@ -38,7 +39,7 @@ def _name_free(name: str) -> None:
         )
 
 
-def datacenter_register(*, spec: dict, user=None, validate_only: bool = False) -> Task:
+def datacenter_register(*, spec: dict, user: User | AnonymousUser | None = None, validate_only: bool = False) -> Task:
     """Register a component (or, with validate_only, run the same checks and store nothing)."""
     spec = spec_normalize(spec)
     if not validate_only:
@@ -54,7 +55,7 @@ def datacenter_register(*, spec: dict, user=None, validate_only: bool = False) -
     )
 
 
-def datacenter_update(*, component_name: str, spec: dict, user=None) -> Task:
+def datacenter_update(*, component_name: str, spec: dict, user: User | AnonymousUser | None = None) -> Task:
     """Change a component's address, credentials, accepted certificate or port group settings.
 
     The task checks the certificate and logs in with the new settings before it stores anything.
@@ -72,7 +73,7 @@ def datacenter_update(*, component_name: str, spec: dict, user=None) -> Task:
     )
 
 
-def datacenter_discover(*, component_name: str, user=None) -> Task:
+def datacenter_discover(*, component_name: str, user: User | AnonymousUser | None = None) -> Task:
     """Read a vCenter's inventory again, or an NSX-T Manager's or vROps' version and identity."""
     component = datacenter_get(component_name=component_name)
     return task_create(
@@ -85,7 +86,7 @@ def datacenter_discover(*, component_name: str, user=None) -> Task:
     )
 
 
-def datacenter_delete(*, component_name: str, user=None) -> Task:
+def datacenter_delete(*, component_name: str, user: User | AnonymousUser | None = None) -> Task:
     """Remove a component no product uses (checked now, and again by the task before it deletes)."""
     datacenter_get(component_name=component_name)
     _unused_check(component_name)

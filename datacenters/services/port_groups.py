@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -43,7 +44,7 @@ def port_group_settings_check(entry, *, path: str = "", port_group_name: str | N
     for key in sorted(set(entry) - set(NETWORK_FIELDS) - NETWORK_READ_ONLY):
         fail(key, "unknown field")
 
-    name = entry.get("portGroupName", port_group_name)
+    name: Any = entry.get("portGroupName", port_group_name)  # JSON as sent, checked here
     if port_group_name is not None and name != port_group_name:
         fail("portGroupName", f"must be the port group of the URL ('{port_group_name}') or left out")
     elif not isinstance(name, str) or not name.strip():
@@ -125,7 +126,8 @@ def networks_normalize(networks, spec: dict, errors: dict[str, list[str]]) -> li
     if not isinstance(networks, list):
         errors.setdefault("content.networks", []).append("must be a list of port group settings")
         return []
-    normalized, seen = [], {}
+    normalized: list[dict] = []
+    seen: dict[str, int] = {}
     for index, entry in enumerate(networks):
         path = f"content.networks[{index}]"
         canonical, problems = port_group_settings_check(entry, path=path)

@@ -193,7 +193,8 @@ def _login(service_instance: vim.ServiceInstance, *, fqdn: str, port: int, usern
             "register the vCenter Server that manages it"
         )
     try:
-        content.sessionManager.Login(username, password)
+        assert content.sessionManager is not None  # optional in the API, there on every vCenter
+        content.sessionManager.Login(username, password, None)
     except vim.fault.InvalidLogin:
         # `from None`: nothing of the refused login request travels with the error.
         raise LoginRefused(f"login refused for {username}: the user name or password is wrong") from None
@@ -201,7 +202,7 @@ def _login(service_instance: vim.ServiceInstance, *, fqdn: str, port: int, usern
 
 def _logout(service_instance: vim.ServiceInstance, *, fqdn: str, port: int) -> None:
     try:
-        service_instance.RetrieveContent().sessionManager.Logout()
+        service_instance.RetrieveContent().sessionManager.Logout()  # type: ignore[union-attr]  # any failure is logged
     except Exception as exc:  # the session may be gone already; nothing to clean up then
         logger.debug("logout from %s:%s failed: %s", fqdn, port, exc)
     finally:

@@ -138,18 +138,19 @@ def _items_build(*, objects: dict[str, dict[str, Any]]) -> list[InventoryItem]:
     stand_ins = {moref: host for moref in objects if (host := _standalone_host(moref=moref, objects=objects))}
     items = []
     for moref, values in objects.items():
-        if kinds[moref] is None:
+        kind = kinds[moref]
+        if kind is None:
             continue
         datacenter = _ancestor_datacenter(moref=moref, objects=objects)
         items.append(
             InventoryItem(
-                kind=kinds[moref],
+                kind=kind,
                 moref=moref,
                 name=unquote(values.get("name", "")),
                 parent=_parent_item(moref=moref, objects=objects, kinds=kinds, stand_ins=stand_ins),
-                datacenter=None if kinds[moref] == "datacenter" else datacenter,
+                datacenter=None if kind == "datacenter" else datacenter,
                 path=_path(moref=moref, objects=objects),
-                properties=_properties(kind=kinds[moref], values=values, objects=objects),
+                properties=_properties(kind=kind, values=values, objects=objects),
             )
         )
     return sorted(items, key=lambda item: (item.path, item.moref))
@@ -281,7 +282,7 @@ def _portgroup_properties(*, values: dict[str, Any], objects: dict[str, dict[str
     switch = objects.get(switch_ref._moId, {}) if switch_ref is not None else {}
     uplinks = {ref._moId for ref in switch.get("config.uplinkPortgroup") or []}
     vlan = getattr(getattr(config, "defaultPortConfig", None), "vlan", None)
-    properties = {
+    properties: dict[str, Any] = {
         "type": "DistributedVirtualPortgroup",
         "switch": unquote(switch.get("name", "")) or None,
         "uplink": bool(getattr(config, "uplink", None)) or values["_object"]._moId in uplinks,
@@ -303,6 +304,7 @@ def _switch_properties(*, values: dict[str, Any], objects: dict[str, dict[str, A
 def objects_read(si: vim.ServiceInstance, obj_type: type, paths: list[str], *, root=None) -> list[dict[str, Any]]:
     """[{"obj": managed object, path: value …}] for every object of a type under root, in one round trip."""
     content = si.RetrieveContent()
+    assert content.viewManager is not None  # optional in the API, there on every vCenter
     view = content.viewManager.CreateContainerView(root or content.rootFolder, [obj_type], True)
     try:
         spec = PropertyCollector.FilterSpec(

@@ -11,7 +11,7 @@ import ssl
 import tarfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,11 +58,11 @@ class PackageFile:
                 yield block
 
 
-def package_files(path: Path, *, kind: str, files: list[str] = ()) -> dict[str, PackageFile]:
+def package_files(path: Path, *, kind: str, files: Sequence[str] = ()) -> dict[str, PackageFile]:
     """Name → PackageFile for every file of the package: an OVA's members (read from the tar headers
     only, never the data), or the files beside an OVF descriptor (``files``, relative to its folder)."""
     if kind == "OVA":
-        found = {}
+        found: dict[str, PackageFile] = {}
         with tarfile.open(path, "r:") as tar:
             for member in tar:
                 if member.isfile():
@@ -97,6 +97,7 @@ def import_spec_create(
     )
     if placement.host is not None:
         params.hostSystem = placement.host
+    assert content.ovfManager is not None  # optional in the API, there on every vCenter
     result = content.ovfManager.CreateImportSpec(descriptor, placement.pool, placement.datastore, params)
     errors = [fault_text(e) for e in (result.error or [])]
     if errors:
@@ -295,7 +296,8 @@ class _ThumbprintAdapter(requests.adapters.HTTPAdapter):
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, False, cert)
-        pool_kwargs.update(ssl_context=self._context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")
+        # urllib3's pools take these TLS keywords; the stubs of requests list only the key's usual ones.
+        pool_kwargs.update(ssl_context=self._context, assert_fingerprint=self._fingerprint, cert_reqs="CERT_NONE")  # type: ignore[call-arg]
         return host_params, pool_kwargs
 
     def cert_verify(self, conn, url, verify, cert) -> None:
@@ -364,8 +366,9 @@ def _error_text(exc: BaseException) -> str:
         return text
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return {ssl.SSLEOFError: "the connection was closed", ConnectionResetError: "the connection was reset"}.get(
-        type(exc), f"{type(exc).__name__}: {exc}")
+    known: dict[type[BaseException], str] = {
+        ssl.SSLEOFError: "the connection was closed", ConnectionResetError: "the connection was reset"}
+    return known.get(type(exc), f"{type(exc).__name__}: {exc}")
 
 
 def _size(n: int) -> str:

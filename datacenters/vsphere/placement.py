@@ -3,6 +3,7 @@ definition, found as vCenter's managed objects (or PlacementMissing naming what 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,7 @@ class Placement:
 
 def placement_resolve(
     si: vim.ServiceInstance, *, datacenter: str, cluster: str | None = None, resource_pool: str | None = None,
-    folder: str | None = None, datastore: str, host: str | None = None, networks: list[str] = (),
+    folder: str | None = None, datastore: str, host: str | None = None, networks: Sequence[str] = (),
 ) -> Placement:
     """Find the named objects (names as discovered: a pool or folder may be a path "a/b"). Raises
     PlacementMissing naming the first missing one and what exists instead.

@@ -64,7 +64,9 @@ def vm_named_in_folder(si: vim.ServiceInstance, *, folder: vim.Folder, name: str
 
 def vm_find_by_uuid(si: vim.ServiceInstance, instance_uuid: str) -> str | None:
     """The moref of the VM with this instance UUID (the identity we recorded), or None."""
-    vm = si.RetrieveContent().searchIndex.FindByUuid(None, instance_uuid, True, True)
+    search = si.RetrieveContent().searchIndex
+    assert search is not None  # optional in the API, there on every vCenter
+    vm = search.FindByUuid(None, instance_uuid, True, True)
     return vm._moId if vm is not None else None
 
 
@@ -74,7 +76,7 @@ def vm_hardware_set(si: vim.ServiceInstance, *, moref: str, cpus: int | None, me
     if cpus:
         spec.numCPUs = cpus
     if memory_mb:
-        spec.memoryMB = memory_mb
+        spec.memoryMB = memory_mb  # type: ignore[assignment]  # pyVmomi types it as its own int subclass, long
     task_wait(vm.ReconfigVM_Task(spec), what=f"changing CPU/memory of {moref}")
 
 

@@ -26,7 +26,7 @@ class SpecChecker(ShapeChecks, WorldChecks):
         self.spec = spec
         self.checks: list[Check] = []
         self._environment_id = environment_id  # when replacing: the environment whose own IPs do not count
-        self._components: dict[str, DatacenterComponent] = {}
+        self._components: dict[str, DatacenterComponent | None] = {}
         self._inventory: dict[str, list[InventoryObject]] = {}
 
     def run(self) -> "SpecChecker":

@@ -32,6 +32,8 @@ CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", 
 class ShapeChecks(CheckReport):
     """Checks of a definition's shape; SpecChecker (environments.checks) runs them with the world checks."""
 
+    _environment_id: str | None  # set by SpecChecker: when replacing, the environment replaced
+
     if TYPE_CHECKING:  # what a shape check hands over to (WorldChecks)
         def _infra_reference(self, reference: Any, path: str) -> None: ...
         def _placement(self, node: dict, path: str) -> None: ...
@@ -148,7 +150,7 @@ class ShapeChecks(CheckReport):
             self._property_value(prop, values[prop.name], ppath)
 
     def _property_value(self, prop: Property, value: Any, path: str) -> None:
-        expected = {STRING: str, INTEGER: int, BOOLEAN: bool, LIST: list, OBJECT: dict, MAP: dict}[prop.type]
+        expected: type[Any] = {STRING: str, INTEGER: int, BOOLEAN: bool, LIST: list, OBJECT: dict, MAP: dict}[prop.type]
         if not isinstance(value, expected) or (prop.type == INTEGER and isinstance(value, bool)):
             self.fail("property", path, f"must be {_type_words(prop.type)}, not {_json_type(value)}")
             return
@@ -193,8 +195,8 @@ class ShapeChecks(CheckReport):
                 good.append((index, node))
         roles: dict[str, int] = {}
         for _, node in good:
-            role = product_type.role_of(node)
-            roles[role] = roles.get(role, 0) + 1
+            role_name = product_type.role_of(node)
+            roles[role_name] = roles.get(role_name, 0) + 1
         if len(good) == len(nodes):
             primaries = [i for i, n in good if n.get("isPrimary")]
             has_primary_role = any(r.primary for r in product_type.node_roles) and len(product_type.node_roles) > 1

@@ -23,18 +23,19 @@ from environments.models import Node, NodeState, Product
 from environments.selectors import node_keys_with_vm
 from environments.checks.report import FAIL
 from lifecycle.engine.operations import ActionFailed
+from lifecycle.engine.runner import ActionContext
 from lifecycle.waits import WaitTimedOut, duration_text, polling, wait_until
 from products.appliances.base import ApplianceNode, NotReady
 
 
-def environment_remove(ctx) -> dict:
+def environment_remove(ctx: ActionContext) -> dict:
     environment_id = ctx.request["environmentId"]
     services.environment_remove(environment_id=environment_id)
     ctx.log(f"removed the definition of {environment_id}")
     return {"environmentId": environment_id}
 
 
-def product_remove(ctx) -> dict:
+def product_remove(ctx: ActionContext) -> dict:
     request = ctx.request
     services.product_remove(environment_id=request["environmentId"], product_id=request["productId"])
     ctx.log(f"removed product {request['productId']} from {request['environmentId']}")
@@ -44,11 +45,11 @@ def product_remove(ctx) -> dict:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _ref(ctx) -> NodeRef:
+def _ref(ctx: ActionContext) -> NodeRef:
     return node_get(ctx.request["definition"], ctx.item)
 
 
-def _node(ctx, item: str | None = None) -> Node:
+def _node(ctx: ActionContext, item: str | None = None) -> Node:
     product_id, node_id = (item or ctx.item).split("/", 1)
     node = Node.objects.filter(product__environment__environment_id=ctx.request["environmentId"],
                                product__product_id=product_id, node_id=node_id).first()
@@ -76,7 +77,7 @@ def _timed_out(timed_out: WaitTimedOut) -> ActionFailed:
 # --- deploy -----------------------------------------------------------------------------------------
 
 
-def prechecks(ctx) -> dict:
+def prechecks(ctx: ActionContext) -> dict:
     request = ctx.request
     deployed = node_keys_with_vm(environment_id=request["environmentId"])
     checks = prechecks_run(request["definition"], product_ids=request.get("productIds"),
@@ -93,7 +94,7 @@ def prechecks(ctx) -> dict:
     return {"checks": [c.to_dict() for c in checks]}
 
 
-def vm_import(ctx) -> dict:
+def vm_import(ctx: ActionContext) -> dict:
     ref, node = _ref(ctx), _node(ctx)
     component = _vcenter(ref.deployment["vcenterName"])
     package = package_for(ref)
@@ -107,7 +108,7 @@ def vm_import(ctx) -> dict:
         return _import(ctx, si, ref, node, component, package)
 
 
-def _import_earlier(ctx, si, node: Node) -> dict | None:
+def _import_earlier(ctx: ActionContext, si, node: Node) -> dict | None:
     """A VM recorded for this node: kept when its import completed, removed when it did not."""
     moref = vms.vm_find_by_uuid(si, node.instance_uuid)
     if moref and node.deploy_state not in (NodeState.IMPORTING, NodeState.DEFINED, NodeState.DELETED):
@@ -121,7 +122,7 @@ def _import_earlier(ctx, si, node: Node) -> dict | None:
     return None
 
 
-def _import(ctx, si, ref: NodeRef, node: Node, component, package) -> dict:
+def _import(ctx: ActionContext, si, ref: NodeRef, node: Node, component, package) -> dict:
     placement = placement_of(si, ref)
     existing = vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
@@ -183,7 +184,7 @@ def _forget_if_gone(si, node: Node) -> None:
         pass
 
 
-def vm_start(ctx) -> dict:
+def vm_start(ctx: ActionContext) -> dict:
     ref, node = _ref(ctx), _node(ctx)
     component = _vcenter(node.vcenter_name or ref.deployment["vcenterName"])
     expected = (ref.node.get("nics") or [{}])[0].get("ipAddress")
@@ -225,7 +226,7 @@ def vm_start(ctx) -> dict:
     return {"moref": moref, "ipAddress": ip}
 
 
-def _appliance_nodes(ctx, ref: NodeRef) -> dict[str, ApplianceNode]:
+def _appliance_nodes(ctx: ActionContext, ref: NodeRef) -> dict[str, ApplianceNode]:
     """Every node of ref's product as its appliance API sees it (secrets resolved, blanked in the log)."""
     product = ref.product
     declared = {p.name: p for p in ref.product_type.properties}
@@ -259,20 +260,22 @@ def _appliance_nodes(ctx, ref: NodeRef) -> dict[str, ApplianceNode]:
     return nodes
 
 
-def _certificates_keep(ctx, appliance: ApplianceNode, item: str) -> None:
+def _certificates_keep(ctx: ActionContext, appliance: ApplianceNode, item: str) -> None:
     node = _node(ctx, item)
     if node.certificates != appliance.certificates:
         states.certificates_kept(node, appliance.certificates)
 
 
-def appliance_ready(ctx) -> dict:
+def appliance_ready(ctx: ActionContext) -> dict:
     ref = _ref(ctx)
     appliance = _appliance_nodes(ctx, ref)[ref.node_id]
     api = ref.product_type.appliance
+    step = api.ready if api is not None else None
+    assert step is not None  # the plan runs this step only for types that have it
 
     def ready() -> str | None:
         try:
-            api.ready(appliance)
+            step(appliance)
         except NotReady as exc:
             return exc.message
         except Unreachable as exc:
@@ -290,7 +293,8 @@ def appliance_ready(ctx) -> dict:
     return {"ipAddress": appliance.ip}
 
 
-def _appliance_call(ctx, appliance: ApplianceNode, item: str, step: Callable[[ApplianceNode], None]) -> None:
+def _appliance_call(ctx: ActionContext, appliance: ApplianceNode, item: str,
+                    step: Callable[[ApplianceNode], None]) -> None:
     """One product step against the appliance (its refusals are the action's failure); the certificates
     it trusted on first use are kept on the node either way."""
     try:
@@ -299,16 +303,18 @@ def _appliance_call(ctx, appliance: ApplianceNode, item: str, step: Callable[[Ap
         _certificates_keep(ctx, appliance, item)
 
 
-def appliance_setup(ctx) -> dict:
+def appliance_setup(ctx: ActionContext) -> dict:
     ref = _ref(ctx)
     appliance = _appliance_nodes(ctx, ref)[ref.node_id]
-    _appliance_call(ctx, appliance, ctx.item, ref.product_type.appliance.setup)
+    api = ref.product_type.appliance
+    assert api is not None and api.setup is not None  # the plan runs this step only for types that have it
+    _appliance_call(ctx, appliance, ctx.item, api.setup)
     states.appliance_set_up(_node(ctx))
     ctx.log(f"{ref.product_type.title} {appliance.role} {appliance.host_name} is set up")
     return {"role": appliance.role}
 
 
-def product_finish(ctx) -> dict:
+def product_finish(ctx: ActionContext) -> dict:
     product_id = ctx.item
     refs = nodes_of(ctx.request["definition"], [product_id])
     product_type = refs[0].product_type
@@ -321,7 +327,7 @@ def product_finish(ctx) -> dict:
     return {"productId": product_id}
 
 
-def deployment_finish(ctx) -> dict:
+def deployment_finish(ctx: ActionContext) -> dict:
     state = states.environment_settle(environment_id=ctx.request["environmentId"])
     ctx.log(f"environment {ctx.request['environmentId']} is {state.lower()}")
     return {"environmentState": state}
@@ -330,7 +336,7 @@ def deployment_finish(ctx) -> dict:
 # --- delete -----------------------------------------------------------------------------------------
 
 
-def vm_destroy(ctx) -> dict:
+def vm_destroy(ctx: ActionContext) -> dict:
     node = _node(ctx)
     if not node.instance_uuid:
         ctx.log("this node has no VM of ours recorded; nothing to remove")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import dns.exception
 import dns.name
@@ -246,7 +246,7 @@ def _connect_all(address: ipaddress.IPv4Address | ipaddress.IPv6Address, ports: 
                     sock.close()
             while pending and (remaining := deadline - time.monotonic()) > 0:
                 for key, _events in selector.select(remaining):
-                    sock = key.fileobj
+                    sock = cast(socket.socket, key.fileobj)  # only sockets are registered
                     selector.unregister(sock)
                     outcomes[pending.pop(sock)] = _connect_outcome(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
                     sock.close()

@@ -63,6 +63,7 @@ def nodes_of(definition: dict, product_ids: list[str] | None = None) -> list[Nod
     refs = []
     for p, product in products_to_deploy(definition, product_ids):
         product_type = product_type_get(product["productType"])
+        assert product_type is not None, product["productType"]  # a checked definition names a known type
         for n, node in enumerate(product["nodes"]):
             refs.append(NodeRef(product, p, node, n, product_type))
     return refs

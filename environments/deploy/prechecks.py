@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
+from pyVmomi import vim
 
 from datacenters.vsphere.errors import VSphereError
 from datacenters.vsphere.placement import PlacementMissing, datastore_free_bytes
@@ -22,6 +23,7 @@ from environments.deploy.inputs import (deployment_option, disk_bytes_needed, di
                                         package_for, placement_of, vcenter_component, vcenter_connect)
 from environments.deploy.plan import NodeRef, nodes_of
 from environments.checks.report import FAIL, PASS, WARN, Check
+from products.models import RepositoryFile
 from products.types import appliance_ports
 
 # Nodes already deployed are not checked for a free name or a silent IP: they are ours.
@@ -42,7 +44,7 @@ def prechecks_run(definition: dict, *, product_ids: list[str] | None = None, ski
 
 def _repository(refs: list[NodeRef]) -> list[Check]:
     checks = []
-    seen = set()
+    seen: set[str | tuple[str, str]] = set()
     for ref in refs:
         package = package_for(ref)
         path = f"products[{ref.product_index}].version"
@@ -100,7 +102,7 @@ def _vcenters(refs: list[NodeRef]) -> list[Check]:
     return checks + [check for rows in results for check in rows]
 
 
-def _vcenter(name: str, component, refs: list[tuple[NodeRef, object]]) -> list[Check]:
+def _vcenter(name: str, component, refs: list[tuple[NodeRef, RepositoryFile | None]]) -> list[Check]:
     first = f"{refs[0][0].path}.deployment.vcenterName"
     checks = []
     try:
@@ -108,7 +110,7 @@ def _vcenter(name: str, component, refs: list[tuple[NodeRef, object]]) -> list[C
             checks.append(Check("vcenter", PASS, first, f"{name} ({component.fqdn}:{component.port}) answers with "
                                                         "the accepted certificate and the stored credentials"))
             need: dict[str, int] = defaultdict(int)
-            where: dict[str, tuple[str, object]] = {}
+            where: dict[str, tuple[str, vim.Datastore]] = {}
             for ref, package in refs:
                 placement = _placement(si, ref, checks)
                 if placement is None:

@@ -2,7 +2,7 @@
 masked (to show), and the whole environment with the new product last."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from lifecycle.secrets import MASK, path_set
 from products.types import product_secrets
@@ -12,6 +12,18 @@ from products.types.base import BOOLEAN
 
 class ProductAssembly:
     """The part of `Wizard` (session.py) that assembles: it reads the wizard's state, forms and rows."""
+
+    if TYPE_CHECKING:  # what it reads of the Wizard it is part of
+        state: dict[str, Any]
+        _integration_refs: list[str]
+
+        @property
+        def new(self) -> bool: ...
+        def exported(self) -> dict: ...
+        def form(self, step: str) -> Any: ...
+        def rows(self) -> list[dict]: ...
+        def node_formset(self) -> Any: ...
+        def integration_forms(self) -> list[Any]: ...
 
     def _values(self, form, kept: dict | None, opened: Callable[[str], str]) -> dict:
         if form is None:

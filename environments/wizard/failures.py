@@ -3,6 +3,7 @@ product (products[index]...); what no field names is kept apart ("rest") for the
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from environments.wizard.steps import (ALL, INTEGRATION_FIELDS, NODE_FIELDS, PLACEMENT_FIELDS, PRODUCT_FIELDS,
                                        STEP_TITLES)
@@ -12,6 +13,17 @@ from lifecycle.errors import ServiceError
 class FailurePlacement:
     """The part of `Wizard` (session.py) that places failures: it reads the wizard's steps, forms and rows,
     and the integrations the last assembly listed (ProductAssembly)."""
+
+    if TYPE_CHECKING:  # what it reads of the Wizard it is part of
+        state: dict[str, Any]
+        _integration_refs: list[str]
+
+        @property
+        def new(self) -> bool: ...
+        @property
+        def steps(self) -> list[tuple[str, str]]: ...
+        def form(self, step: str) -> Any: ...
+        def rows(self) -> list[dict]: ...
 
     def take_report(self, report: dict, index: int) -> None:
         self.state["report"] = report

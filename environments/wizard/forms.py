@@ -5,6 +5,8 @@ environment_validate's (environments/checks/), whose failures come back onto the
 Field names are the API's (productId, hostName, publicAddress.restApiBaseUri …). Password inputs never
 show a value: a secret typed earlier is kept (sealed in the wizard's state) while its input stays blank.
 """
+from collections.abc import Sequence
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
@@ -112,13 +114,13 @@ class ProductForm(StepForm):
 
     secret_fields = ("adminPassword",)
 
-    def __init__(self, *args, versions: list[str] = (), **kwargs):
+    def __init__(self, *args, versions: Sequence[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         current_type = self.raw("productType")
-        self.fields["productType"].choices = choices_with(
+        cast(forms.ChoiceField, self.fields["productType"]).choices = choices_with(
             current_type, [(t.code, f"{t.title} ({t.code})") for t in product_types()], blank="— choose —",
             missing="unknown type")
-        self.fields["version"].choices = choices_with(
+        cast(forms.ChoiceField, self.fields["version"]).choices = choices_with(
             self.raw("version"), [(v, v) for v in versions], blank="— choose —" if versions else "none found",
             missing="not in the repository")
         self.fields["productType"].widget.attrs.update({
@@ -160,7 +162,7 @@ class PlacementForm(StepForm):
         super().__init__(*args, **kwargs)
         optional = {"resourcePool": "(none)", "vmFolder": "(none)"}
         for name in ("vcenterName", *PLACEMENT_OPTIONS):
-            self.fields[name].choices = choices_with(
+            cast(forms.ChoiceField, self.fields[name]).choices = choices_with(
                 self.raw(name), options.get(name, []), blank=optional.get(name, "— choose —"),
                 missing="not in the inventory")
         for name, (kind, parent, needs) in PLACEMENT_OPTIONS.items():
@@ -198,8 +200,8 @@ class NodeForm(StepForm):
     secret_fields = ("rootPassword",)
     kept_note = False
 
-    def __init__(self, *args, product_type: ProductType | None = None, networks: list[tuple[str, str]] = (),
-                 vcenter_name: str = "", refresh_url: str = "", deployment_options: list[tuple[str, str]] = (),
+    def __init__(self, *args, product_type: ProductType | None = None, networks: Sequence[tuple[str, str]] = (),
+                 vcenter_name: str = "", refresh_url: str = "", deployment_options: Sequence[tuple[str, str]] = (),
                  **kwargs):
         super().__init__(*args, **kwargs)
         # The options of the OVA this version deploys from (VCD's usual ones when it is not scanned yet).
@@ -210,7 +212,7 @@ class NodeForm(StepForm):
                 label="Deployment option", required=False,
                 choices=choices_with(self.raw("deploymentOption"), options, blank="(the OVA's default)",
                                      missing="not in this OVA"))
-        self.fields["networkName"].choices = choices_with(
+        cast(forms.ChoiceField, self.fields["networkName"]).choices = choices_with(
             self.raw("networkName"), list(networks), blank="— choose —" if networks else "choose the placement first",
             missing="not in the datacenter")
         self.fields["networkName"].widget.attrs.update({
@@ -229,7 +231,7 @@ class NodeForm(StepForm):
 class NodeFormSet(forms.BaseFormSet):
     """The nodes, each with the secrets kept for its row."""
 
-    def __init__(self, *args, kept_rows: list[set[str]] = (), **kwargs):
+    def __init__(self, *args, kept_rows: Sequence[set[str]] = (), **kwargs):
         self.kept_rows = list(kept_rows)
         super().__init__(*args, **kwargs)
 
@@ -240,7 +242,7 @@ class NodeFormSet(forms.BaseFormSet):
         return kwargs
 
 
-NodeFormSetClass = forms.formset_factory(NodeForm, formset=NodeFormSet, extra=0)
+NodeFormSetClass = cast(type[NodeFormSet], forms.formset_factory(NodeForm, formset=NodeFormSet, extra=0))
 NODES_PREFIX = "nodes"
 
 
@@ -277,8 +279,8 @@ class KeyValueField(forms.CharField):
             return "\n".join(f"{key}={item}" for key, item in value.items())
         return value
 
-    def to_python(self, value) -> dict:
-        text = super().to_python(value)
+    def to_python(self, value) -> dict:  # type: ignore[override]  # a CharField's text, parsed
+        text = super().to_python(value) or ""
         result = {}
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -300,8 +302,8 @@ class LinesField(forms.CharField):
     def prepare_value(self, value):
         return "\n".join(map(str, value)) if isinstance(value, list) else value
 
-    def to_python(self, value) -> list:
-        return [line.strip() for line in super().to_python(value).splitlines() if line.strip()]
+    def to_python(self, value) -> list:  # type: ignore[override]  # a CharField's text, parsed
+        return [line.strip() for line in (super().to_python(value) or "").splitlines() if line.strip()]
 
 
 def _help(prop: Property) -> str:
@@ -313,7 +315,7 @@ def _help(prop: Property) -> str:
 
 def property_field(prop: Property, name: str) -> forms.Field:
     label = required_label(name) if prop.required and prop.default is None else name
-    common = {"label": label, "required": False, "help_text": _help(prop)}
+    common: dict[str, Any] = {"label": label, "required": False, "help_text": _help(prop)}
     if prop.choices:
         blank = f"(default: {prop.default})" if prop.default is not None else "—"
         return forms.TypedChoiceField(choices=[("", blank), *((str(c), str(c)) for c in prop.choices)],

@@ -7,6 +7,7 @@ import secrets
 import time
 from typing import Any
 
+from django.forms import Form
 from django.urls import reverse
 
 from datacenters.models import DatacenterComponent
@@ -44,7 +45,7 @@ class Wizard(ProductAssembly, FailurePlacement):
         while len(wizards) >= MAX_OPEN:
             wizards.pop(min(wizards, key=lambda key: wizards[key]["started"]))
         wizard_id = secrets.token_urlsafe(9)
-        state = {"environmentId": environment_id, "new": environment_id is None, "started": time.time(),
+        state: dict[str, Any] = {"environmentId": environment_id, "new": environment_id is None, "started": time.time(),
                  "data": {}, "errors": {}, "rest": [], "report": None}
         wizards[wizard_id] = state
         session[SESSION_KEY] = wizards
@@ -120,6 +121,7 @@ class Wizard(ProductAssembly, FailurePlacement):
         data, sealed = kept_split(kept)
         kwargs: dict[str, Any] = {"kept": set(sealed)}
         initial = None
+        form_class: type[Form]
         if step == "environment":
             form_class = forms.EnvironmentForm
         elif step == "product":
@@ -229,7 +231,7 @@ class Wizard(ProductAssembly, FailurePlacement):
         for index, (ref, title) in enumerate(self.integration_candidates()):
             kept = kept_all.get(ref)
             data, sealed = kept_split(kept)
-            kwargs = {"prefix": f"int{index}", "ref": ref, "title": title, "kept": set(sealed)}
+            kwargs: dict[str, Any] = {"prefix": f"int{index}", "ref": ref, "title": title, "kept": set(sealed)}
             if kept is None:
                 prefixed = forms.IntegrationForm(**kwargs).as_data()
             else:
@@ -246,7 +248,7 @@ class Wizard(ProductAssembly, FailurePlacement):
             data["nodes"] = self._rows_from(post)
         elif step == "integrations":
             kept_all = dict(data.get("integrations") or {})
-            for index, form in enumerate(self.integration_forms()):
+            for form in self.integration_forms():
                 kept_all[form.ref] = kept_from_post(form, post, kept_all.get(form.ref))
             data["integrations"] = kept_all
         else:

@@ -26,7 +26,7 @@ SHAPE_CHECKS = ("schema", "property", "nodes")
 def report_rows(checks: list[dict], *, statuses: tuple[str, ...] = ("FAIL", "WARN", "PASS")) -> list[list]:
     """STATUS, CHECK, PATH, MESSAGE: failures first, then warnings, each in the server's order."""
     chosen = [c for c in checks if c.get("status") in statuses]
-    chosen.sort(key=lambda c: STATUS_ORDER.get(c.get("status"), 3))
+    chosen.sort(key=lambda c: STATUS_ORDER.get(c.get("status", ""), 3))
     return [[c.get("status"), c.get("check"), c.get("path"), c.get("message")] for c in chosen]
 
 
@@ -96,7 +96,8 @@ def cmd_list(args, client: Client) -> int:
 
 
 def _placement(node: dict) -> str:
-    deployment = node.get("deployment") if isinstance(node.get("deployment"), dict) else {}
+    deployment = node.get("deployment")
+    deployment = deployment if isinstance(deployment, dict) else {}
     return "/".join(str(deployment[k]) for k in ("vcenterName", "datacenterName", "clusterName") if deployment.get(k))
 
 
@@ -237,6 +238,7 @@ def cmd_create(args, client: Client) -> int:
     e, error, report = _post_spec(client, spec_read(args.file), _params(args))
     if error:
         return _refused(error, report, ignoring=args.ignore_validation)
+    assert e is not None  # the definition was accepted
     if args.json:
         print_json(e)
         return EXIT_OK
@@ -266,6 +268,7 @@ def cmd_deploy(args, client: Client) -> int:
     answer, error, report = _post_spec(client, spec_read(args.file), {"action": "DEPLOY", **_params(args)})
     if error:
         return _refused(error, report, ignoring=args.ignore_validation)
+    assert answer is not None  # the definition was accepted
     environment = answer.get("environment") or {}
     return task_accepted(client, answer, what=f"deploy {environment.get('environmentId', 'the environment')}",
                          wait=args.wait, as_json=args.json)

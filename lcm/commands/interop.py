@@ -19,7 +19,8 @@ def _rows(products: dict) -> list[list]:
     rows = []
     for code, entry in products.items():
         entry = entry if isinstance(entry, dict) else {}
-        upgrades = entry.get("upgrades") if isinstance(entry.get("upgrades"), dict) else {}
+        upgrades = entry.get("upgrades")
+        upgrades = upgrades if isinstance(upgrades, dict) else {}
         paths = [f"{source} → {', '.join(targets)}" for source, targets in upgrades.items() if targets] or ["none"]
         rows.append([code, _deployable(entry), paths[0]])
         rows.extend(["", "", path] for path in paths[1:])
@@ -53,7 +54,8 @@ def cmd_import(args, client: Client) -> int:
     if args.json:
         print_json(answer)
         return EXIT_OK
-    products = bundle.get("products") if isinstance(bundle.get("products"), dict) else {}
+    products = bundle.get("products")
+    products = products if isinstance(products, dict) else {}
     print(f"Imported the interop bundle '{answer.get('name')}' at {fmt_time(answer.get('importedAt'))}: "
           f"it replaces the whole table ({len(products)} product type{'' if len(products) == 1 else 's'}).\n"
           "Definitions are checked against it from now on; see it with `lcm interop show`.")

@@ -6,6 +6,7 @@ import shutil
 import sys
 import time
 from datetime import datetime
+from typing import Any
 
 from lcm.client import Client
 from lcm.errors import EXIT_FAILED, EXIT_OK, Unreachable
@@ -36,8 +37,6 @@ def _action_status(action: dict) -> str:
     status = action.get("status", "")
     if status == "IN_PROGRESS" and action.get("progress"):
         return f"{status} {action['progress']}%"
-    if status in ("ERROR", "CANCELLED") and action.get("ignoreStatus"):
-        return f"{status} (ignored)"
     return status
 
 
@@ -49,7 +48,7 @@ def action_rows(actions: list[dict]) -> list[list]:
 
 
 def failed_actions(task: dict) -> list[dict]:
-    return [a for a in current_actions(task) if a.get("status") in ("ERROR", "CANCELLED") and not a.get("ignoreStatus")]
+    return [a for a in current_actions(task) if a.get("status") in ("ERROR", "CANCELLED")]
 
 
 def _target(task: dict) -> str:
@@ -282,7 +281,7 @@ def cmd_cancel(args, client: Client) -> int:
 
 
 def cmd_restart(args, client: Client) -> int:
-    body = {"mode": "CHECKPOINT" if args.from_checkpoint else "FAILED"}
+    body: dict[str, Any] = {"mode": "CHECKPOINT" if args.from_checkpoint else "FAILED"}
     if args.file:
         body["request"] = spec_read(args.file)
     accepted = client.post(f"tasks/{args.id}/restart", body)

@@ -15,7 +15,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ActionInline(admin.TabularInline):
     model = Action
     extra = 0
-    fields = ["attempt", "position", "stage", "title", "status", "progress", "started_at", "finished_at", "message"]
+    fields = ("attempt", "position", "stage", "title", "status", "progress", "started_at", "finished_at", "message")
     readonly_fields = fields
     can_delete = False
     show_change_link = True

@@ -3,6 +3,9 @@
 Also the filter every list uses for a closed set of values, so that a wrong value gets the same
 answer everywhere: a 400 naming the field in the API, an error under the field on a page.
 """
+from collections.abc import Iterable
+from typing import Any, cast
+
 import django_filters
 from django import forms
 from django_filters.fields import ChoiceField
@@ -14,7 +17,7 @@ from lifecycle.engine.operations import operation_names, operation_title
 class OneOfField(ChoiceField):
     def validate(self, value):
         if value and not self.valid_value(value):
-            allowed = [str(key) for key, _ in self.choices if key != ""]
+            allowed = [str(key) for key, _ in cast(Iterable[tuple[Any, Any]], self.choices) if key != ""]
             raise forms.ValidationError(f"must be one of {', '.join(allowed)}", code="invalid_choice")
         super().validate(value)
 

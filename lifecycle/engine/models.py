@@ -36,7 +36,7 @@ class Status(models.TextChoices):
         return (cls.ERROR, cls.CANCELLED)
 
 
-STATUS_COLORS = {
+STATUS_COLORS: dict[str, str] = {
     Status.NOT_STARTED: "secondary",
     Status.IN_PROGRESS: "primary",
     Status.SUCCESS: "success",
@@ -115,8 +115,6 @@ class Action(models.Model):
     message = models.TextField(blank=True)
     log = models.TextField(blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
-    can_be_restarted = models.BooleanField(default=True)
-    ignore_status = models.BooleanField(default=False)
     checkpoint = models.BooleanField(default=False)
     result = models.JSONField(null=True, blank=True)
 

@@ -10,7 +10,7 @@ for later actions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lifecycle.errors import ApplicationError
@@ -28,21 +28,9 @@ class ActionSpec:
     name: str
     title: str
     run: Callable[["ActionContext"], dict | None]
-    can_be_restarted: bool = True
-    ignore_status: bool = False  # a failure here is recorded but does not fail the task
     checkpoint: bool = False  # once it succeeded, the task can be resumed from just after it
     # One copy of the action per item (e.g. per node), all in the same stage, run in parallel.
     for_each: Callable[[dict], Sequence[str]] | None = None
-
-
-@dataclass(frozen=True)
-class Parallel:
-    """Several different actions that make up one stage and run at the same time."""
-
-    actions: tuple[ActionSpec, ...]
-
-    def __init__(self, *actions: ActionSpec):
-        object.__setattr__(self, "actions", tuple(actions))
 
 
 @dataclass(frozen=True)
@@ -50,7 +38,7 @@ class Operation:
     name: str  # e.g. "datacenter.register"
     title: str  # e.g. "Register vCenter Server"
     target_type: str
-    stages: tuple[ActionSpec | Parallel, ...]
+    stages: tuple[ActionSpec, ...]  # one stage each, in order
     # For a restart with corrected input: validate the new request against the task, return it
     # (unmasked). None: this operation takes no new input on restart.
     input_update: Callable[..., dict] | None = None
@@ -67,19 +55,14 @@ class Operation:
     restarted: Callable[..., None] | None = None
 
     def action_specs(self) -> dict[str, ActionSpec]:
-        specs = {}
-        for stage in self.stages:
-            for spec in stage.actions if isinstance(stage, Parallel) else (stage,):
-                specs[spec.name] = spec
-        return specs
+        return {spec.name: spec for spec in self.stages}
 
     def plan(self, request: dict) -> list[tuple[int, ActionSpec, str]]:
         """The actions to create for this request: (stage, spec, item) in order."""
-        rows = []
-        for stage_number, stage in enumerate(self.stages, start=1):
-            for spec in stage.actions if isinstance(stage, Parallel) else (stage,):
-                items = spec.for_each(request) if spec.for_each else [""]
-                rows.extend((stage_number, spec, item) for item in items)
+        rows: list[tuple[int, ActionSpec, str]] = []
+        for stage_number, spec in enumerate(self.stages, start=1):
+            items = spec.for_each(request) if spec.for_each else [""]
+            rows.extend((stage_number, spec, item) for item in items)
         return rows
 
 
@@ -87,7 +70,7 @@ _OPERATIONS: dict[str, Operation] = {}
 
 
 def operation_register(operation: Operation) -> Operation:
-    names = [spec.name for stage in operation.stages for spec in (stage.actions if isinstance(stage, Parallel) else (stage,))]
+    names = [spec.name for spec in operation.stages]
     if len(names) != len(set(names)):
         raise ValueError(f"operation {operation.name} declares an action name twice")
     _OPERATIONS[operation.name] = operation
@@ -112,14 +95,14 @@ def operation_title(name: str) -> str:
 
 # What the orphan sweep also runs, each time: an app's hook that settles what a task's ending left
 # undone (its ``finished`` hook failed, say). Called with no argument; it must be idempotent.
-_SWEEP_HOOKS: list[Callable[[], None]] = []
+_SWEEP_HOOKS: list[Callable[[], object]] = []  # what a hook returns is not used
 
 
-def sweep_hook_register(hook: Callable[[], None]) -> Callable[[], None]:
+def sweep_hook_register(hook: Callable[[], object]) -> Callable[[], object]:
     if hook not in _SWEEP_HOOKS:
         _SWEEP_HOOKS.append(hook)
     return hook
 
 
-def sweep_hooks() -> list[Callable[[], None]]:
+def sweep_hooks() -> list[Callable[[], object]]:
     return list(_SWEEP_HOOKS)

@@ -14,9 +14,11 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -127,7 +129,7 @@ class ActionContext:
         Action.objects.filter(pk=self.action_id).update(log=Concat(F("log"), Value(text)))
 
     def progress(self, percent: float, message: str | None = None) -> None:
-        values = {"progress": max(0, min(100, int(percent)))}
+        values: dict[str, object] = {"progress": max(0, min(100, int(percent)))}
         if message is not None:
             values["message"] = self.redact(message)
         Action.objects.filter(pk=self.action_id).update(**values)
@@ -287,16 +289,16 @@ def task_advance(task_id: int) -> None:
             return
 
 
-def _task_next(task_id: int, task: dict) -> tuple[str, str] | None:
+def _task_next(task_id: int, task: Mapping[str, Any]) -> tuple[str, str] | None:
     """Dispatch the next stage, or say how the task ends: (status, message)."""
     actions = list(
         Action.objects.filter(task_id=task_id, attempt=task["attempt"])
         .order_by("position")
-        .values("pk", "stage", "status", "ignore_status", "message", "title")
+        .values("pk", "stage", "status", "message", "title")
     )
     if any(a["status"] == Status.IN_PROGRESS for a in actions):
         return None  # the running action calls us again when it ends
-    failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED) and not a["ignore_status"]]
+    failed = [a for a in actions if a["status"] in (Status.ERROR, Status.CANCELLED)]
     if any(a["status"] == Status.ERROR for a in failed):
         first = next(a for a in failed if a["status"] == Status.ERROR)
         return Status.ERROR, f"{first['title']}: {first['message']}"

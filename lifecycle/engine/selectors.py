@@ -56,7 +56,7 @@ def task_progress(task: Task) -> int:
     current, _ = task_timeline(task)
     if not current:
         return 0
-    done = sum(100 if a.status == Status.SUCCESS or (a.ignore_status and a.is_finished) else a.progress for a in current)
+    done = sum(100 if a.status == Status.SUCCESS else a.progress for a in current)
     return int(done / len(current))
 
 

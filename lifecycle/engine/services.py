@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from django.contrib.auth.models import AnonymousUser, User
 
 from lifecycle.engine.runner import dispatch_task_begin, task_advance
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
@@ -31,8 +32,6 @@ def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *,
                 name=spec.name,
                 title=f"{spec.title} ({item})" if item else spec.title,
                 item=item,
-                can_be_restarted=spec.can_be_restarted,
-                ignore_status=spec.ignore_status,
                 checkpoint=spec.checkpoint,
             )
             for stage, spec, item, position in rows
@@ -47,7 +46,8 @@ def _secrets_store(request: dict, operation: Operation) -> tuple[dict, str]:
 
 
 @transaction.atomic
-def task_create(*, operation: str, target_type: str, target_name: str, target_key: str, request: dict, user=None) -> Task:
+def task_create(*, operation: str, target_type: str, target_name: str, target_key: str, request: dict,
+                user: User | AnonymousUser | None = None) -> Task:
     """Record a task and its actions; it starts after commit, once the tasks it waits for have ended."""
     spec = operation_get(operation)
     masked, secrets = _secrets_store(request, spec)
@@ -67,7 +67,7 @@ def task_create(*, operation: str, target_type: str, target_name: str, target_ke
     return task
 
 
-def task_cancel(*, task_id: int, user=None) -> Task:
+def task_cancel(*, task_id: int, user: User | AnonymousUser | None = None) -> Task:
     """Ask a task to stop. A waiting task stops at once; a running action stops at its next safe point.
 
     Cancel is not a rollback: what finished stays done.
@@ -100,7 +100,8 @@ RESTART_FAILED = "FAILED"
 RESTART_CHECKPOINT = "CHECKPOINT"
 
 
-def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | None = None, user=None) -> Task:
+def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | None = None,
+                 user: User | AnonymousUser | None = None) -> Task:
     """Run a failed or cancelled task again, from the failed action or from its last checkpoint.
 
     ``request`` (optional) is the corrected input; secrets sent as the placeholder keep their stored
@@ -168,14 +169,7 @@ def _restart_point(task: Task, current: list[Action], mode: str) -> int:
             raise ValidationFailed.field("mode", "the task failed after its last action; restart it with mode FAILED")
         return _stage_start(current, start)
     for index, action in enumerate(current):
-        if action.status in (Status.ERROR, Status.CANCELLED, Status.NOT_STARTED) and not (
-            action.ignore_status and action.status != Status.NOT_STARTED
-        ):
-            if not action.can_be_restarted:
-                for back in range(index - 1, -1, -1):
-                    if current[back].checkpoint and current[back].status == Status.SUCCESS:
-                        return _stage_start(current, back + 1)
-                return 0
+        if action.status in (Status.ERROR, Status.CANCELLED, Status.NOT_STARTED):
             return _stage_start(current, index)
     raise ValidationFailed.field("mode", f"task {task.pk} has no failed action to restart from")
 

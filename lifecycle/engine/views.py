@@ -139,7 +139,7 @@ def home(request):
 @require_GET
 def task_list(request):
     filters = TaskFilterSet(request.GET or None, queryset=selectors.task_list())
-    filters.form.helper = _task_filter_helper()
+    filters.form.helper = _task_filter_helper()  # type: ignore[attr-defined]  # where crispy-forms looks
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "lifecycle/task_list.html", {"form": filters.form, "page_obj": page})
 

@@ -1,10 +1,10 @@
 """URL map: pages, Django admin, and the REST API under /api/v1/."""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("lifecycle.engine.api.urls")),
     path("", include("datacenters.api")),
     path("", include("products.api")),

@@ -80,7 +80,9 @@ def appliance_port(product_type_code: str, name: str) -> int:
     """The port `name` the type declares for its appliance (products/types), overrides applied."""
     from products.types import product_type_get
 
-    return product_type_get(product_type_code).port(name)
+    product_type = product_type_get(product_type_code)
+    assert product_type is not None, product_type_code  # each appliance module names its own type
+    return product_type.port(name)
 
 
 def setup_waits(product_type_code: str) -> tuple[float, float]:
@@ -89,7 +91,9 @@ def setup_waits(product_type_code: str) -> tuple[float, float]:
 
     from products.types import product_type_get
 
-    return product_type_get(product_type_code).timeout("setup"), float(settings.LCM_POLL_INTERVAL)
+    product_type = product_type_get(product_type_code)
+    assert product_type is not None, product_type_code  # each appliance module names its own type
+    return product_type.timeout("setup"), float(settings.LCM_POLL_INTERVAL)
 
 
 def version_answers(node: ApplianceNode, *, product_type: str, port_name: str, path: str, product: str) -> None:

@@ -10,8 +10,9 @@ its response file, so they can be set up only once the primary's setup has finis
 
 With standby appliances the primary's database runs as an HA cluster; ``finish`` sets its failover mode
 (properties.clusterFailoverMode) with ``POST /api/1.0.0/nodes/failover/{automatic|manual}``, which also
-answers 202 with a task, and waits for that task. It runs once every node has joined: VMware's guide says
-new cells join in MANUAL mode, and a cluster whose nodes disagree is in the "Indeterminate" mode.
+answers 202 with a task, and waits for that task. It runs once every node has joined, because a new cell
+joins in Manual mode whatever the cluster's mode is, and a cluster whose nodes disagree is in the
+"Indeterminate" mode (https://docs.vmware.com/en/VMware-Cloud-Director/10.2/VMware-Cloud-Director-Install-Configure-Upgrade-Guide/GUID-1E98051E-9266-4135-8C5C-C3E29735D25D.html).
 
 The shape of the task document (``status``, ``message``) is our reading of the appliance: a status that
 says failure fails the step, one that says running keeps waiting, any other status means the task ended.

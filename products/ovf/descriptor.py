@@ -15,7 +15,7 @@ NS = {
     "vssd": "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData",
     "vmw": "http://www.vmware.com/schema/ovf",
 }
-OVF = "{%s}" % NS["ovf"]
+OVF = f"{{{NS['ovf']}}}"
 
 
 @dataclass

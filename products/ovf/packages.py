@@ -125,7 +125,7 @@ def ova_read(path: str | os.PathLike, *, progress: Progress | None = None) -> Pa
 
 def _ova_stream(reader: _CountingReader) -> tuple[Package, int]:
     try:
-        tar = tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK)
+        tar = tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK)  # type: ignore[call-overload]  # "r|" only reads
     except tarfile.ReadError as exc:
         if str(exc) == "empty file":
             raise OvfError("the file is empty") from None

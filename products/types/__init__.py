@@ -15,8 +15,8 @@ def product_types() -> list[ProductType]:
     return sorted(_TYPES.values(), key=lambda t: t.code)
 
 
-def product_type_get(code: str) -> ProductType | None:
-    return _TYPES.get(code)
+def product_type_get(code: str | None) -> ProductType | None:
+    return _TYPES.get(code) if code else None
 
 
 def product_type_codes() -> list[str]:
@@ -35,5 +35,6 @@ def product_secrets(product: Any) -> list[tuple[str, Any]]:
 
     if not isinstance(product, dict):
         return []
-    product_type = _TYPES.get(product.get("productType")) if isinstance(product.get("productType"), str) else None
+    code = product.get("productType")
+    product_type = _TYPES.get(code) if isinstance(code, str) else None
     return secret_values(product, product_type.secret_paths(product) if product_type else PRODUCT_SECRETS)

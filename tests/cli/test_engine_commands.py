@@ -129,7 +129,7 @@ def test_task_watch_follows_a_task_to_success(lcm, logged_in, worker):
     assert result.code == 0, result.err
     *progress, end = result.out.splitlines()
     lines = [line.split("  ", 1)[1] for line in progress]  # after the time
-    assert lines[0] == "Task %d: Engine test: steps cli" % task.pk
+    assert lines[0] == f"Task {task.pk}: Engine test: steps cli"
     assert "SUCCESS          First step" in lines
     assert any(line.startswith("IN_PROGRESS") and "Slow step" in line for line in lines)  # progress as it goes
     assert lines[-1] == f"task {task.pk} SUCCESS" and end.startswith(f"Task {task.pk} succeeded in ")

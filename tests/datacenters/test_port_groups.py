@@ -50,7 +50,7 @@ def test_put_stores_the_settings_and_shows_mask_and_prefix(api):
     assert networks["VM Network"]["gateway"] == "10.1.2.1" and networks["VM Network"]["name"] == "VM Network"
     assert api.get(URL + "pg-mgmt").json() == entry
 
-    # What the deployment code reads: the REFERENCE shape, nothing else.
+    # What the deployment code reads: the port group's `content.networks` entry, nothing else.
     assert selectors.port_group_settings(component_name="vc1", port_group_name="pg-mgmt") == {
         "portGroupName": "pg-mgmt", "prefixLength": 24, **SETTINGS}
     assert selectors.port_group_settings(component_name="vc1", port_group_name="nothing") is None

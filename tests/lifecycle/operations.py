@@ -2,7 +2,7 @@
 import time
 
 from lifecycle.errors import ValidationFailed
-from lifecycle.engine.operations import ActionFailed, ActionSpec, Operation, Parallel, operation_register
+from lifecycle.engine.operations import ActionFailed, ActionSpec, Operation, operation_register
 
 
 def _first(ctx):
@@ -77,8 +77,7 @@ operation_register(
         stages=(
             ActionSpec("first", "First step", _first, checkpoint=True),
             ActionSpec("node", "Deploy node", _node, for_each=lambda request: request.get("nodes", [])),
-            Parallel(ActionSpec("left", "Left", lambda ctx: {"side": "left"}),
-                     ActionSpec("right", "Right", lambda ctx: {"side": "right"})),
+            ActionSpec("last", "Last step", lambda ctx: {"last": True}),
         ),
         input_update=_input_update,
     )

@@ -152,13 +152,13 @@ def test_actions_of_one_stage_run_in_parallel_and_restart_skips_finished_nodes(w
     assert {a.stage for a in nodes} == {2}
     # The three nodes overlapped in time: together they took far less than three single ones.
     assert max(a.started_at for a in nodes) < min(a.finished_at for a in nodes)
-    assert not Action.objects.filter(task=task, name__in=["left", "right"]).exclude(status=Status.NOT_STARTED).exists()
+    assert not Action.objects.filter(task=task, name="last").exclude(status=Status.NOT_STARTED).exists()
 
     services.task_restart(task_id=task.pk, request={"nodes": ["n1", "n2", "n3"], "node_sleep": 0.1})
     done = task_wait(task.pk)
     assert done.status == Status.SUCCESS, done.message
     second = _actions(done, attempt=2)
-    assert sorted(second) == [(2, "left", ""), (2, "node", "n2"), (2, "right", "")]
+    assert sorted(second) == [(2, "last", ""), (2, "node", "n2")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -50,10 +50,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
         headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        if auth_header := getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = auth_header
+        if wait := getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(wait))
         detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
         message = detail if isinstance(detail, str) else "request refused"
         return Response({"message": str(message), "errors": {}}, status=exc.status_code, headers=headers)

@@ -11,13 +11,11 @@ from lifecycle.engine.selectors import task_progress
 class SubTaskSerializer(serializers.ModelSerializer):
     startedAt = serializers.DateTimeField(source="started_at")
     finishedAt = serializers.DateTimeField(source="finished_at")
-    canBeRestarted = serializers.BooleanField(source="can_be_restarted")
-    ignoreStatus = serializers.BooleanField(source="ignore_status")
 
     class Meta:
         model = Action
         fields = ["name", "title", "attempt", "position", "stage", "item", "status", "startedAt", "finishedAt",
-                  "progress", "message", "log", "canBeRestarted", "ignoreStatus", "checkpoint"]
+                  "progress", "message", "log", "checkpoint"]
 
 
 class TaskSummarySerializer(serializers.ModelSerializer):

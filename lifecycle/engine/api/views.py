@@ -71,8 +71,8 @@ def task_detail(request, taskId: int):  # noqa: N803 (the API's path parameter)
 @extend_schema(responses={200: dict})
 @api_view(["GET"])
 def task_request(request, taskId: int):  # noqa: N803 (the API's path parameter)
-    task_id = taskId
     """The task's original request, secrets masked: send it back to repeat the request."""
+    task_id = taskId
     return Response(selectors.task_get(task_id=task_id).request)
 
 
