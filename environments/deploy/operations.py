@@ -38,36 +38,17 @@ operation_register(
     )
 )
 
-# The first step of both deletes: each VM recorded with an instance UUID (the request's "vms").
+# Both deletes destroy each VM recorded with an instance UUID (the request's "vms"), then remove the
+# definition of what they delete.
 VM_DESTROY = ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=items_vms)
-
-operation_register(
-    Operation(
-        name="environment.delete",
-        title="Delete environment",
-        target_type="environment",
-        stages=(
-            VM_DESTROY,
-            ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),
-        ),
-        finished=services.delete_finished,
-        restarted=services.delete_restarted,
-    )
-)
-
-operation_register(
-    Operation(
-        name="product.delete",
-        title="Delete product",
-        target_type="environment",
-        stages=(
-            VM_DESTROY,
-            ActionSpec("product_remove", "Remove the product's definition", actions.product_remove),
-        ),
-        finished=services.delete_finished,
-        restarted=services.delete_restarted,
-    )
-)
+for name, title, remove in (
+    ("environment.delete", "Delete environment",
+     ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove)),
+    ("product.delete", "Delete product",
+     ActionSpec("product_remove", "Remove the product's definition", actions.product_remove)),
+):
+    operation_register(Operation(name=name, title=title, target_type="environment", stages=(VM_DESTROY, remove),
+                                 finished=services.delete_finished, restarted=services.delete_restarted))
 
 # A deploy or delete whose ending hook did not run to its end (the worker died, the database refused)
 # would leave its environment DEPLOYING or DELETING for ever: the orphan sweep settles it.
