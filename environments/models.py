@@ -3,22 +3,19 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from lifecycle.choices import ColoredChoices
+
 ENVIRONMENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class EnvironmentState(models.TextChoices):
+class EnvironmentState(ColoredChoices):
     """The state of an environment or a product; its transitions are written in environments.deploy.states."""
 
-    DEFINED = "DEFINED", "Defined"
-    DEPLOYING = "DEPLOYING", "Deploying"
-    DEPLOYED = "DEPLOYED", "Deployed"
-    FAILED = "FAILED", "Failed"
-    DELETING = "DELETING", "Deleting"
-
-    @property
-    def color(self) -> str:
-        return {"DEFINED": "secondary", "DEPLOYING": "primary", "DEPLOYED": "success", "FAILED": "danger",
-                "DELETING": "warning"}[self]
+    DEFINED = "DEFINED", "secondary", "Defined"
+    DEPLOYING = "DEPLOYING", "primary", "Deploying"
+    DEPLOYED = "DEPLOYED", "success", "Deployed"
+    FAILED = "FAILED", "danger", "Failed"
+    DELETING = "DELETING", "warning", "Deleting"
 
 
 class Environment(models.Model):

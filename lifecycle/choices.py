@@ -1,0 +1,12 @@
+"""Choices with a Bootstrap colour per value: every status badge and progress bar takes its colour from here."""
+from django.db import models
+
+
+class ColoredChoices(models.TextChoices):
+    """TextChoices whose members are written ``NAME = "VALUE", "colour", "Label"``; ``member.color`` is the colour."""
+
+    def __new__(cls, value: str, color: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.color = color
+        return member
