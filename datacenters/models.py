@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from lifecycle.crypto import EncryptedTextField
+from lifecycle.models import Timestamped
 
 COMPONENT_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -30,7 +31,7 @@ class ComponentType(models.TextChoices):
     VROPS = "VROPS", "vRealize Operations Manager"
 
 
-class DatacenterComponent(models.Model):
+class DatacenterComponent(Timestamped):
     """A server we manage products with: its address, credentials and pinned certificate."""
 
     component_name = models.CharField(
@@ -55,8 +56,6 @@ class DatacenterComponent(models.Model):
     certificate_valid_from = models.DateTimeField(null=True, blank=True)
     certificate_valid_to = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["component_name"]

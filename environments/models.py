@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from lifecycle.choices import ColoredChoices
+from lifecycle.models import Timestamped
 
 ENVIRONMENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -18,7 +19,7 @@ class EnvironmentState(ColoredChoices):
     DELETING = "DELETING", "warning", "Deleting"
 
 
-class Environment(models.Model):
+class Environment(Timestamped):
     environment_id = models.CharField(
         max_length=64, unique=True,
         validators=[RegexValidator(ENVIRONMENT_ID_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")],
@@ -28,8 +29,6 @@ class Environment(models.Model):
     properties = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["environment_id"]
