@@ -36,9 +36,7 @@ class Environment(Timestamped):
     def __str__(self):
         return self.environment_id
 
-    @property
-    def state_color(self) -> str:
-        return EnvironmentState(self.state).color
+    state_color = EnvironmentState.color_property("state")
 
 
 class Product(models.Model):
@@ -59,9 +57,7 @@ class Product(models.Model):
     def __str__(self):
         return f"{self.environment_id}/{self.product_id}"
 
-    @property
-    def state_color(self) -> str:
-        return EnvironmentState(self.state).color
+    state_color = EnvironmentState.color_property("state")
 
 
 class NodeState(models.TextChoices):

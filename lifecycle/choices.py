@@ -10,3 +10,8 @@ class ColoredChoices(models.TextChoices):
         member._value_ = value
         member.color = color
         return member
+
+    @classmethod
+    def color_property(cls, field: str) -> property:
+        """A model's property: the colour of the value in its `field` (``status_color = Status.color_property("status")``)."""
+        return property(lambda record: cls(getattr(record, field)).color)

@@ -56,9 +56,7 @@ class RepositoryFile(models.Model):
     def __str__(self):
         return self.path
 
-    @property
-    def status_color(self) -> str:
-        return self.FileStatus(self.status).color
+    status_color = FileStatus.color_property("status")
 
     @property
     def is_deployable(self) -> bool:

@@ -80,9 +80,7 @@ class Task(models.Model):
     def is_restartable(self) -> bool:
         return self.status in Status.restartable()
 
-    @property
-    def status_color(self) -> str:
-        return Status(self.status).color
+    status_color = Status.color_property("status")
 
 
 class Action(models.Model):
@@ -122,9 +120,7 @@ class Action(models.Model):
     def is_finished(self) -> bool:
         return self.status in Status.finished()
 
-    @property
-    def status_color(self) -> str:
-        return Status(self.status).color
+    status_color = Status.color_property("status")
 
     @property
     def duration(self):
