@@ -14,17 +14,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from datacenters import selectors, services
 from datacenters.forms import TYPE_WORDS, CertificateProbeForm, PortGroupSettingsForm, RegisterForm, UpdateForm
 from datacenters.models import ComponentType, DatacenterComponent
-from lifecycle.errors import NotFound, ServiceError
+from lifecycle.errors import ServiceError
 from lifecycle.engine.selectors import task_list
+from lifecycle.pages import found_or_404
 
 RECENT_TASKS = 10
 
 
 def _component(component_name: str) -> DatacenterComponent:
-    try:
-        return selectors.datacenter_get(component_name=component_name)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return found_or_404(selectors.datacenter_get, component_name=component_name)
 
 
 def _stored_certificate(component: DatacenterComponent) -> dict:
@@ -153,9 +151,7 @@ def _network_row(request, component: DatacenterComponent, entry: dict | None):
 @require_POST
 def datacenter_discover(request, component_name: str):
     try:
-        task = services.datacenter_discover(component_name=component_name, user=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+        task = found_or_404(services.datacenter_discover, component_name=component_name, user=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("datacenter-detail", component_name=component_name)
