@@ -14,6 +14,18 @@ def print_json(data: Any, stream: TextIO | None = None) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False), file=stream or sys.stdout)
 
 
+def list_printed(count: int, items: list, *, as_json: bool, empty: str) -> bool:
+    """What every list command prints first: with --json the API's page as it came, or `empty` when it
+    lists nothing. True when that was all there is to print (else the command prints its table)."""
+    if as_json:
+        print_json({"count": count, "results": items})
+        return True
+    if not items:
+        print(empty)
+        return True
+    return False
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""

@@ -8,7 +8,7 @@ import sys
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
-from lcm.output import delete_confirmed, fields, fmt_time, gib, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, gib, list_printed, print_json, table
 from lcm.spec import spec_read
 from lcm.commands.task import task_accepted
 
@@ -104,11 +104,8 @@ def _counts(content: dict) -> list[str]:
 
 def cmd_list(args, client: Client) -> int:
     count, components = client.list("datacenters")
-    if args.json:
-        print_json({"count": count, "results": components})
-        return EXIT_OK
-    if not components:
-        print("No datacenter components registered. Add one with `lcm datacenter register -f spec.json`.")
+    if list_printed(count, components, as_json=args.json,
+                    empty="No datacenter components registered. Add one with `lcm datacenter register -f spec.json`."):
         return EXIT_OK
     table(
         ["NAME", "TYPE", "ADDRESS", "VERSION", "PURPOSE", "DISCOVERED", "INVENTORY"],

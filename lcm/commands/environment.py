@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
-from lcm.output import delete_confirmed, fields, fmt_time, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, list_printed, print_json, table
 from lcm.spec import spec_read
 from lcm.commands.task import task_accepted
 
@@ -77,11 +77,8 @@ def _nodes_total(environment: dict) -> int:
 
 def cmd_list(args, client: Client) -> int:
     count, environments = client.list("environments")
-    if args.json:
-        print_json({"count": count, "results": environments})
-        return EXIT_OK
-    if not environments:
-        print("No environments defined. Store one with `lcm environment create -f spec.json`.")
+    if list_printed(count, environments, as_json=args.json,
+                    empty="No environments defined. Store one with `lcm environment create -f spec.json`."):
         return EXIT_OK
     table(
         ["ENVIRONMENT", "NAME", "STATE", "NODES", "UPDATED", "PRODUCTS"],

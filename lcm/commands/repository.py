@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lcm.client import Client
 from lcm.errors import EXIT_OK
-from lcm.output import print_json, table
+from lcm.output import list_printed, table
 from lcm.commands.task import task_accepted
 
 STATUSES = ("OK", "BROKEN")
@@ -37,12 +37,9 @@ def cmd_list(args, client: Client) -> int:
     if args.status:
         params["status"] = args.status
     count, files = client.list("repository", **params)
-    if args.json:
-        print_json({"count": count, "results": files})
-        return EXIT_OK
-    if not files:
-        print("The repository lists no files" + (" of that kind" if params else "") +
-              ". Put OVAs in its product directories and run `lcm repository scan --wait`.")
+    if list_printed(count, files, as_json=args.json,
+                    empty="The repository lists no files" + (" of that kind" if params else "") +
+                          ". Put OVAs in its product directories and run `lcm repository scan --wait`."):
         return EXIT_OK
     usable = [f for f in files if f.get("status") == "OK"]
     broken = [f for f in files if f.get("status") != "OK"]

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from lcm.client import Client
 from lcm.errors import EXIT_FAILED, EXIT_OK, Unreachable
-from lcm.output import fields, fmt_duration, fmt_time, print_json, table
+from lcm.output import fields, fmt_duration, fmt_time, list_printed, print_json, table
 from lcm.spec import spec_read
 
 FINISHED = ("SUCCESS", "ERROR", "CANCELLED")
@@ -213,11 +213,7 @@ def cmd_list(args, client: Client) -> int:
         "tasks", limit=args.limit, status=args.status, operation=args.operation, targetName=args.target,
         targetType=args.target_type,
     )
-    if args.json:
-        print_json({"count": count, "results": tasks})
-        return EXIT_OK
-    if not tasks:
-        print("No tasks.")
+    if list_printed(count, tasks, as_json=args.json, empty="No tasks."):
         return EXIT_OK
     table(
         ["ID", "STATUS", "OPERATION", "TARGET", "CREATED", "BY", "DURATION", "MESSAGE"],
