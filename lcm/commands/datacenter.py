@@ -10,7 +10,7 @@ from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
 from lcm.output import delete_confirmed, fields, fmt_time, gib, list_printed, print_json, table
 from lcm.spec import spec_read
-from lcm.commands.task import task_accepted
+from lcm.commands.task import task_accepted, task_options_add
 
 THUMBPRINT_PATH = "content.certificate.thumbprint"
 INVENTORY = [  # (content key, singular, plural)
@@ -311,19 +311,18 @@ def add_parser(commands, common) -> None:
         p.add_argument("-f", "--file", required=True, metavar="FILE", help="the spec (JSON; '-' reads stdin)")
         p.add_argument("--accept-certificate", metavar="THUMBPRINT",
                        help=f"trust this certificate: sets {THUMBPRINT_PATH} (must be what the server presents)")
-        p.add_argument("--wait", action="store_true", help="follow the task until it ends (like `lcm task watch`)")
+        task_options_add(p, wait_help="follow the task until it ends (like `lcm task watch`)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("discover", help="read the component's inventory (vCenter) or version and identity again",
                        parents=[common])
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("delete", help="remove a registered component", parents=[common])
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_delete)
 
     net = sub.add_parser("network", aliases=["net"], help="the IPv4 settings of a vCenter's port groups",

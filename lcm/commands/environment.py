@@ -10,7 +10,7 @@ from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
 from lcm.output import delete_confirmed, fields, fmt_time, list_printed, print_json, table
 from lcm.spec import spec_read
-from lcm.commands.task import task_accepted
+from lcm.commands.task import task_accepted, task_options_add
 
 SECRET_REF_PREFIX = "ref:password:"
 STATUS_ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}
@@ -346,7 +346,7 @@ def add_parser(commands, common) -> None:
                    help="with -f: replace the definition of an existing, never deployed environmentId")
     p.add_argument("--ignore-validation", action="store_true",
                    help="with -f: deploy although checks of what the definition refers to fail")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("export", help="the definition as JSON to store again (secrets as stored references)",
@@ -359,8 +359,7 @@ def add_parser(commands, common) -> None:
     p = sub.add_parser("delete", help="destroy an environment's VMs (only those it deployed), then its definition",
                        parents=[common])
     p.add_argument("id", metavar="ID")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_delete)
 
     product = sub.add_parser("product", help="the products of an environment", parents=[common])
@@ -373,6 +372,5 @@ def add_parser(commands, common) -> None:
                         parents=[common])
     p.add_argument("id", metavar="ID", help="the environmentId")
     p.add_argument("product_id", metavar="PRODUCT_ID")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_product_delete)

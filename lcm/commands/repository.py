@@ -4,7 +4,7 @@ from __future__ import annotations
 from lcm.client import Client
 from lcm.errors import EXIT_OK
 from lcm.output import list_printed, table
-from lcm.commands.task import task_accepted
+from lcm.commands.task import task_accepted, task_options_add
 
 STATUSES = ("OK", "BROKEN")
 
@@ -75,5 +75,5 @@ def add_parser(commands, common) -> None:
 
     p = sub.add_parser("scan", help="read the repository directory again (unchanged files are not re-read)",
                        parents=[common])
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_scan)

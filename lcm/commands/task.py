@@ -205,6 +205,14 @@ def task_accepted(client: Client, accepted: dict, *, what: str, wait: bool, as_j
     return EXIT_OK
 
 
+def task_options_add(parser, *, confirm: bool = False, wait_help: str = "follow the task until it ends") -> None:
+    """The options of a command that starts a task: --wait (for task_accepted) and, where the task destroys
+    something, --yes (for delete_confirmed)."""
+    if confirm:
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--wait", action="store_true", help=wait_help)
+
+
 # --- the commands ---
 
 
@@ -315,7 +323,7 @@ def add_parser(commands, common) -> None:
 
     p = sub.add_parser("cancel", help="ask a waiting or running task to stop", parents=[common])
     p.add_argument("id", type=_positive, metavar="ID")
-    p.add_argument("--wait", action="store_true", help="follow the task until it has stopped")
+    task_options_add(p, wait_help="follow the task until it has stopped")
     p.set_defaults(func=cmd_cancel)
 
     p = sub.add_parser("restart", help="run a failed or cancelled task again", parents=[common])
@@ -323,7 +331,7 @@ def add_parser(commands, common) -> None:
     p.add_argument("--from-checkpoint", action="store_true",
                    help="start after the last checkpoint reached instead of at the failed action")
     p.add_argument("-f", "--file", metavar="FILE", help="a corrected request (JSON; '-' reads stdin)")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_restart)
 
 
