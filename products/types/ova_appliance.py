@@ -1,7 +1,5 @@
 """Any OVA appliance: deployed with the OVF properties the user gives, and nothing after boot."""
-from products.types.base import (
-    MAP, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register,
-)
+from products.types.base import MAP, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register
 
 product_type_register(
     ProductType(
