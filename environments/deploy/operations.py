@@ -7,6 +7,19 @@ from environments.deploy import actions
 from environments.deploy.plan import items_products, items_vms, nodes_for
 from lifecycle.engine.operations import ActionSpec, Operation, operation_register, sweep_hook_register
 
+
+def _nodes_bring_up(role: str, *, primary: bool, setup_title: str) -> tuple[ActionSpec, ...]:
+    """Start, wait for and set up the primary nodes or the others: three stages, each node in parallel."""
+    return (
+        ActionSpec(f"{role}_start", "Power on, wait for the guest", actions.vm_start,
+                   for_each=nodes_for(primary=primary)),
+        ActionSpec(f"{role}_ready", "Wait for the appliance", actions.appliance_ready,
+                   for_each=nodes_for(primary=primary, step="ready")),
+        ActionSpec(f"{role}_setup", setup_title, actions.appliance_setup,
+                   for_each=nodes_for(primary=primary, step="setup"), checkpoint=True),
+    )
+
+
 operation_register(
     Operation(
         name="environment.deploy",
@@ -17,18 +30,8 @@ operation_register(
         stages=(
             ActionSpec("prechecks", "Pre-checks", actions.prechecks),
             ActionSpec("vm_import", "Deploy the OVF", actions.vm_import, for_each=nodes_for(), checkpoint=True),
-            ActionSpec("primary_start", "Power on, wait for the guest", actions.vm_start,
-                       for_each=nodes_for(primary=True)),
-            ActionSpec("primary_ready", "Wait for the appliance", actions.appliance_ready,
-                       for_each=nodes_for(primary=True, step="ready")),
-            ActionSpec("primary_setup", "Set up the primary", actions.appliance_setup,
-                       for_each=nodes_for(primary=True, step="setup"), checkpoint=True),
-            ActionSpec("member_start", "Power on, wait for the guest", actions.vm_start,
-                       for_each=nodes_for(primary=False)),
-            ActionSpec("member_ready", "Wait for the appliance", actions.appliance_ready,
-                       for_each=nodes_for(primary=False, step="ready")),
-            ActionSpec("member_setup", "Set up and join", actions.appliance_setup,
-                       for_each=nodes_for(primary=False, step="setup"), checkpoint=True),
+            *_nodes_bring_up("primary", primary=True, setup_title="Set up the primary"),
+            *_nodes_bring_up("member", primary=False, setup_title="Set up and join"),
             ActionSpec("product_finish", "Finish the product", actions.product_finish, for_each=items_products),
             ActionSpec("deployment_finish", "Record the deployment", actions.deployment_finish),
         ),
