@@ -160,7 +160,7 @@ class DatacenterList(ListAPIView):
         if action not in ("REGISTER", "VALIDATE"):
             raise serializers.ValidationError({"action": ["must be REGISTER or VALIDATE"]})
         task = services.datacenter_register(spec=_body(request), user=request.user, validate_only=action == "VALIDATE")
-        return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+        return task_accepted(task)
 
 
 @extend_schema(methods=["GET"], responses=ComponentSerializer)
@@ -176,7 +176,7 @@ def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's pat
         task = services.datacenter_update(component_name=component_name, spec=_body(request), user=request.user)
     else:
         task = services.datacenter_delete(component_name=component_name, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(request=None, responses={202: TaskAcceptedSerializer})
@@ -184,7 +184,7 @@ def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's pat
 def datacenter_discover(request, componentName: str):  # noqa: N803
     component_name = componentName
     task = services.datacenter_discover(component_name=component_name, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(methods=["GET"], responses=NetworkEntrySerializer)

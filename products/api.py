@@ -118,7 +118,7 @@ def repository_detail(request, fileId: int):  # noqa: N803 (the API's path param
 @api_view(["POST"])
 def repository_scan(request):
     task = services.repository_scan(user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 # --- the interop table ---

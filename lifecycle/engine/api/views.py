@@ -81,7 +81,7 @@ def task_request(request, taskId: int):  # noqa: N803 (the API's path parameter)
 def task_cancel(request, taskId: int):  # noqa: N803 (the API's path parameter)
     task_id = taskId
     task = services.task_cancel(task_id=task_id, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(request=TaskRestartSerializer, responses={202: TaskAcceptedSerializer})
@@ -91,6 +91,6 @@ def task_restart(request, taskId: int):  # noqa: N803 (the API's path parameter)
     data = TaskRestartSerializer(data=request.data or {})
     data.is_valid(raise_exception=True)
     task = services.task_restart(task_id=task_id, user=request.user, **data.validated_data)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
