@@ -2,7 +2,6 @@
 from datetime import datetime, timezone
 
 from django.urls import path, reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
@@ -100,7 +99,6 @@ class RepositoryFileDetailSerializer(RepositoryFileSerializer):
 
 class RepositoryList(ListAPIView):
     serializer_class = RepositoryFileSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = RepositoryFileFilterSet
 
     def get_queryset(self):

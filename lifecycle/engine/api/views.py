@@ -1,5 +1,4 @@
 """API endpoints of the engine: login token, about, tasks."""
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -54,7 +53,6 @@ def about(request):
 
 class TaskList(ListAPIView):
     serializer_class = TaskSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = TaskFilterSet
 
     def get_queryset(self):
