@@ -48,13 +48,16 @@ def _input_update(*, task, request):
     return request
 
 
+# The step both operations start with.
+FIRST = ActionSpec("first", "First step", _first, checkpoint=True)
+
 operation_register(
     Operation(
         name="test.steps",
         title="Engine test: steps",
         target_type="test",
         stages=(
-            ActionSpec("first", "First step", _first, checkpoint=True),
+            FIRST,
             ActionSpec("slow", "Slow step", _slow),
             ActionSpec("maybe_fail", "Step that may fail", _maybe_fail),
         ),
@@ -68,7 +71,7 @@ operation_register(
         title="Engine test: nodes in parallel",
         target_type="test",
         stages=(
-            ActionSpec("first", "First step", _first, checkpoint=True),
+            FIRST,
             ActionSpec("node", "Deploy node", _node, for_each=lambda request: request.get("nodes", [])),
             Parallel(ActionSpec("left", "Left", lambda ctx: {"side": "left"}),
                      ActionSpec("right", "Right", lambda ctx: {"side": "right"})),
