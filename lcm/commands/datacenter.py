@@ -8,7 +8,7 @@ import sys
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
-from lcm.output import delete_confirmed, fields, fmt_time, gib, list_printed, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, gib, json_printed, list_printed, table
 from lcm.spec import spec_read
 from lcm.commands.task import task_accepted, task_options_add
 
@@ -119,8 +119,7 @@ def cmd_list(args, client: Client) -> int:
 
 def cmd_get(args, client: Client) -> int:
     c = client.get(f"datacenters/{quote_name(args.name)}")
-    if args.json:
-        print_json(c)
+    if json_printed(c, as_json=args.json):
         return EXIT_OK
     content = c.get("content") or {}
     fields([
@@ -204,8 +203,7 @@ def _split(value: str) -> list[str]:
 def cmd_network_list(args, client: Client) -> int:
     component = client.get(f"datacenters/{quote_name(args.name)}")
     networks = [n for n in (component.get("content") or {}).get("networks") or [] if isinstance(n, dict)]
-    if args.json:
-        print_json(networks)
+    if json_printed(networks, as_json=args.json):
         return EXIT_OK
     if component.get("datacenterComponentType") not in (None, "VCENTER"):
         print(f"{args.name} is a {component.get('datacenterComponentType')} component: it has no port groups.")
@@ -248,8 +246,7 @@ def cmd_network_set(args, client: Client) -> int:
     if args.domain is not None:
         settings["domainName"] = args.domain or None
     entry = client.put(path, settings)
-    if args.json:
-        print_json(entry)
+    if json_printed(entry, as_json=args.json):
         return EXIT_OK
     print(f"Saved the IPv4 settings of {args.port_group} on {args.name}:")
     _network_print(entry)
@@ -278,8 +275,7 @@ def cmd_network_unset(args, client: Client) -> int:
 
 def cmd_certificate_probe(args, client: Client) -> int:
     cert = client.post("certificates/probe", {"fqdn": args.fqdn, "port": args.port})
-    if args.json:
-        print_json(cert)
+    if json_printed(cert, as_json=args.json):
         return EXIT_OK
     print(f"{args.fqdn}:{args.port} presents:")
     certificate_print(cert, indent="  ")

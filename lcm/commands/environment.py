@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
-from lcm.output import delete_confirmed, fields, fmt_time, list_printed, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, json_printed, list_printed, print_json, table
 from lcm.spec import spec_read
 from lcm.commands.task import task_accepted, task_options_add
 
@@ -118,8 +118,7 @@ NODE_HEADERS = ["NODE", "ROLE", "HOST NAME", "VM NAME", "IP ADDRESS", "PLACEMENT
 
 def cmd_get(args, client: Client) -> int:
     e = client.get(f"environments/{quote_name(args.id)}")
-    if args.json:
-        print_json(e)
+    if json_printed(e, as_json=args.json):
         return EXIT_OK
     products = e.get("products") or []
     fields([
@@ -166,8 +165,7 @@ def _flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 def cmd_product_get(args, client: Client) -> int:
     p = client.get(f"environments/{quote_name(args.id)}/products/{quote_name(args.product_id)}")
-    if args.json:
-        print_json(p)
+    if json_printed(p, as_json=args.json):
         return EXIT_OK
     infra = p.get("infraReference")
     fields([
@@ -232,8 +230,7 @@ def cmd_create(args, client: Client) -> int:
     e, error, report = _post_spec(client, spec_read(args.file), _params(args))
     if error:
         return _refused(error, report, ignoring=args.ignore_validation)
-    if args.json:
-        print_json(e)
+    if json_printed(e, as_json=args.json):
         return EXIT_OK
     report = e.get("validation") or {}
     products = e.get("products") or []

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from lcm.client import Client
 from lcm.errors import EXIT_FAILED, EXIT_OK, Unreachable
-from lcm.output import fields, fmt_duration, fmt_time, list_printed, print_json, table
+from lcm.output import fields, fmt_duration, fmt_time, json_printed, list_printed, print_json, table
 from lcm.spec import spec_read
 
 FINISHED = ("SUCCESS", "ERROR", "CANCELLED")
@@ -235,8 +235,7 @@ def cmd_list(args, client: Client) -> int:
 
 def cmd_get(args, client: Client) -> int:
     task = client.get(f"tasks/{args.id}")
-    if args.json:
-        print_json(task)
+    if json_printed(task, as_json=args.json):
         return EXIT_OK
     status = task.get("status")
     attempts = sorted({a.get("attempt") for a in task.get("subTasks") or []})
