@@ -44,10 +44,12 @@ def certificate_verify(ctx: ActionContext) -> dict:
     return {"pem": presented.pem, **presented.to_dict()}
 
 
-def _connect(ctx: ActionContext):
+def _connect(ctx: ActionContext, client_connect=connect):
+    """A session with the target (vCenter by default; `client_connect` of the NSX-T or vROps client),
+    trusting only the certificate that certificate_verify found."""
     target = _target(ctx)
     pem = ctx.result_of("certificate_verify")["pem"]
-    return connect(
+    return client_connect(
         fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
         certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
     ), target
@@ -90,17 +92,8 @@ def inventory_discover(ctx: ActionContext) -> dict:
 # --- NSX-T Manager and vRealize Operations Manager: the same steps over their REST APIs ---
 
 
-def _rest_connect(ctx: ActionContext, client):
-    target = _target(ctx)
-    pem = ctx.result_of("certificate_verify")["pem"]
-    return client.connect(
-        fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
-        certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
-    ), target
-
-
 def _rest_login(ctx: ActionContext, client) -> dict:
-    connection, target = _rest_connect(ctx, client)
+    connection, target = _connect(ctx, client.connect)
     with connection as session:
         user = client.user_read(session)
     roles = f" (roles: {', '.join(user['roles'])})" if user.get("roles") else ""
@@ -109,7 +102,7 @@ def _rest_login(ctx: ActionContext, client) -> dict:
 
 
 def _rest_about_read(ctx: ActionContext, client, identity: tuple[str, ...]) -> dict:
-    connection, _ = _rest_connect(ctx, client)
+    connection, _ = _connect(ctx, client.connect)
     with connection as session:
         about = client.about_read(session)
     facts = ", ".join(f"{key} {about[key]}" for key in identity if about.get(key))

@@ -164,7 +164,7 @@ class DatacenterList(ListAPIView):
         if action not in ("REGISTER", "VALIDATE"):
             raise serializers.ValidationError({"action": ["must be REGISTER or VALIDATE"]})
         task = components.datacenter_register(spec=_body(request), user=request.user, validate_only=action == "VALIDATE")
-        return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+        return task_accepted(task)
 
 
 @extend_schema(methods=["GET"], responses=ComponentSerializer)
@@ -180,7 +180,7 @@ def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's pat
         task = components.datacenter_update(component_name=component_name, spec=_body(request), user=request.user)
     else:
         task = components.datacenter_delete(component_name=component_name, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(request=None, responses={202: TaskAcceptedSerializer})
@@ -188,7 +188,7 @@ def datacenter_detail(request, componentName: str):  # noqa: N803 (the API's pat
 def datacenter_discover(request, componentName: str):  # noqa: N803
     component_name = componentName
     task = components.datacenter_discover(component_name=component_name, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(methods=["GET"], responses=NetworkEntrySerializer)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from lifecycle.models import Timestamped
 from lifecycle.secrets import EncryptedTextField
 
 COMPONENT_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -39,7 +40,7 @@ def component_secrets(spec: dict) -> tuple[str, ...]:
     return COMPONENT_SECRETS
 
 
-class DatacenterComponent(models.Model):
+class DatacenterComponent(Timestamped):
     """A server we manage products with: its address, credentials and pinned certificate."""
 
     component_name = models.CharField(
@@ -64,8 +65,6 @@ class DatacenterComponent(models.Model):
     certificate_valid_from = models.DateTimeField(null=True, blank=True)
     certificate_valid_to = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["component_name"]

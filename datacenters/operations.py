@@ -30,50 +30,32 @@ def _input_update(*, task, request: dict) -> dict:
     return spec
 
 
-operation_register(
-    Operation(
-        name="datacenter.register",
-        title="Register vCenter Server",
-        target_type="datacenter",
-        secrets=component_secrets,
-        stages=(VERIFY, LOGIN, ABOUT, DISCOVER,
-                ActionSpec("component_create", "Store the component and its inventory", actions.component_create)),
-        input_update=_input_update,
-    )
+# Each kind of component has the same four operations: verify the certificate, then read what the kind
+# has (vCenter Server: its version and inventory; NSX-T Manager and vRealize Operations Manager: over their
+# REST APIs, their version and identity), then store it. `found` names what is read and stored.
+COMPONENT_KINDS = (
+    ("datacenter", "vCenter Server", "inventory", (LOGIN, ABOUT, DISCOVER)),
+    ("nsxt", "NSX-T Manager", "version and identity",
+     (ActionSpec("login", "Connect and log in", actions.nsxt_login),
+      ActionSpec("about_read", "Read the version and identity (node and cluster)", actions.nsxt_about_read))),
+    ("vrops", "vRealize Operations Manager", "version and identity",
+     (ActionSpec("login", "Acquire a session token", actions.vrops_login),
+      ActionSpec("about_read", "Read the version and node status", actions.vrops_about_read))),
 )
-
-operation_register(
-    Operation(
-        name="datacenter.validate",
-        title="Validate vCenter Server",
-        target_type="datacenter",
-        secrets=component_secrets,
-        stages=(VERIFY, LOGIN, ABOUT, DISCOVER),
-        input_update=_input_update,
-    )
-)
-
-operation_register(
-    Operation(
-        name="datacenter.update",
-        title="Update vCenter Server",
-        target_type="datacenter",
-        secrets=component_secrets,
-        stages=(VERIFY, LOGIN, ABOUT, DISCOVER,
-                ActionSpec("component_update", "Store the new settings and the inventory", actions.component_update)),
-    )
-)
-
-operation_register(
-    Operation(
-        name="datacenter.discover",
-        title="Discover vCenter Server inventory",
-        target_type="datacenter",
-        secrets=component_secrets,
-        stages=(VERIFY, LOGIN, ABOUT, DISCOVER,
-                ActionSpec("component_update", "Store the inventory", actions.component_update)),
-    )
-)
+for prefix, product, found, reads in COMPONENT_KINDS:
+    for verb, title, store, input_update in (
+        ("register", f"Register {product}",
+         ActionSpec("component_create", f"Store the component and its {found}", actions.component_create),
+         _input_update),
+        ("validate", f"Validate {product}", None, _input_update),
+        ("update", f"Update {product}",
+         ActionSpec("component_update", f"Store the new settings and the {found}", actions.component_update), None),
+        ("discover", f"Discover {product} {found}",
+         ActionSpec("component_update", f"Store the {found}", actions.component_update), None),
+    ):
+        operation_register(Operation(name=f"{prefix}.{verb}", title=title, target_type="datacenter",
+                                     stages=(VERIFY, *reads, *((store,) if store else ())), input_update=input_update,
+                                     secrets=component_secrets))
 
 operation_register(
     Operation(
@@ -85,27 +67,3 @@ operation_register(
                                                "inventory and port group settings", actions.component_remove),),
     )
 )
-
-# NSX-T Manager and vRealize Operations Manager: the same runbook over their REST APIs, without an
-# inventory; "discover" reads the version and identity again.
-STORE_NEW = ActionSpec("component_create", "Store the component", actions.component_create)
-STORE = ActionSpec("component_update", "Store the new settings, version and identity", actions.component_update)
-REST_PRODUCTS = (
-    ("nsxt", "NSX-T Manager",
-     ActionSpec("login", "Connect and log in", actions.nsxt_login),
-     ActionSpec("about_read", "Read the version and identity (node and cluster)", actions.nsxt_about_read)),
-    ("vrops", "vRealize Operations Manager",
-     ActionSpec("login", "Acquire a session token", actions.vrops_login),
-     ActionSpec("about_read", "Read the version and node status", actions.vrops_about_read)),
-)
-for prefix, product, login, about in REST_PRODUCTS:
-    for verb, title, stages, input_update in (
-        ("register", f"Register {product}", (VERIFY, login, about, STORE_NEW), _input_update),
-        ("validate", f"Validate {product}", (VERIFY, login, about), _input_update),
-        ("update", f"Update {product}", (VERIFY, login, about, STORE), None),
-        ("discover", f"Discover {product} version and identity",
-         (VERIFY, login, about, ActionSpec("component_update", "Store the version and identity", actions.component_update)),
-         None),
-    ):
-        operation_register(Operation(name=f"{prefix}.{verb}", title=title, target_type="datacenter", stages=stages,
-                                     input_update=input_update, secrets=component_secrets))

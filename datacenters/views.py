@@ -15,17 +15,15 @@ from datacenters import selectors
 from datacenters.forms import TYPE_WORDS, CertificateProbeForm, PortGroupSettingsForm, RegisterForm, UpdateForm
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.services import certificates, components, port_groups, specs
-from lifecycle.errors import NotFound, ServiceError
+from lifecycle.errors import ServiceError
 from lifecycle.engine.selectors import task_list
+from lifecycle.pages import found_or_404
 
 RECENT_TASKS = 10
 
 
 def _component(component_name: str) -> DatacenterComponent:
-    try:
-        return selectors.datacenter_get(component_name=component_name)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return found_or_404(selectors.datacenter_get, component_name=component_name)
 
 
 def _stored_certificate(component: DatacenterComponent) -> dict:
@@ -154,9 +152,7 @@ def _network_row(request, component: DatacenterComponent, entry: dict | None):
 @require_POST
 def datacenter_discover(request, component_name: str):
     try:
-        task = components.datacenter_discover(component_name=component_name, user=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+        task = found_or_404(components.datacenter_discover, component_name=component_name, user=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("datacenter-detail", component_name=component_name)

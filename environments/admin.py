@@ -2,19 +2,12 @@
 from django.contrib import admin
 
 from environments.models import ComponentReference, Environment, Node, Product
-from lifecycle.engine.admin import ReadOnlyAdmin
+from lifecycle.engine.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ProductInline(admin.TabularInline):
+class ProductInline(ReadOnlyInline):
     model = Product
-    extra = 0
-    fields = ("product_id", "product_type", "version", "state")
-    readonly_fields = fields
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["product_id", "product_type", "version", "state"]
 
 
 @admin.register(Environment)

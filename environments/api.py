@@ -97,8 +97,7 @@ class EnvironmentList(ListAPIView):
         data = EnvironmentSerializer(environment, context={"full": True}).data
         if task_id is not None:
             task = Task.objects.get(pk=task_id)
-            return Response({**task_accepted(task), "environment": data, "validation": report},
-                            status=status.HTTP_202_ACCEPTED)
+            return task_accepted(task, environment=data, validation=report)
         return Response({**data, "validation": report}, status=status.HTTP_201_CREATED)
 
 
@@ -108,7 +107,7 @@ class EnvironmentList(ListAPIView):
 def environment_detail(request, environmentId: str):  # noqa: N803 (the API's path parameter)
     if request.method == "DELETE":
         task = services.environment_delete(environment_id=environmentId, user=request.user)
-        return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+        return task_accepted(task)
     environment = selectors.environment_get(environment_id=environmentId)
     return Response(EnvironmentSerializer(environment, context={"full": True}).data)
 
@@ -129,7 +128,7 @@ def environment_deploy(request, environmentId: str):  # noqa: N803
     if product_ids is not None and (not isinstance(product_ids, list) or not all(isinstance(i, str) for i in product_ids)):
         raise serializers.ValidationError({"productIds": ["must be a list of product ids"]})
     task = services.environment_deploy(environment_id=environmentId, product_ids=product_ids, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(methods=["GET"], responses=dict)
@@ -138,7 +137,7 @@ def environment_deploy(request, environmentId: str):  # noqa: N803
 def environment_product(request, environmentId: str, productId: str):  # noqa: N803
     if request.method == "DELETE":
         task = services.product_delete(environment_id=environmentId, product_id=productId, user=request.user)
-        return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+        return task_accepted(task)
     return Response(product_dict(selectors.product_get(environment_id=environmentId, product_id=productId)))
 
 

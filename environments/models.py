@@ -3,25 +3,23 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from lifecycle.choices import ColoredChoices
+from lifecycle.models import Timestamped
+
 ENVIRONMENT_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class EnvironmentState(models.TextChoices):
+class EnvironmentState(ColoredChoices):
     """The state of an environment or a product; its transitions are written in environments.deploy.states."""
 
-    DEFINED = "DEFINED", "Defined"
-    DEPLOYING = "DEPLOYING", "Deploying"
-    DEPLOYED = "DEPLOYED", "Deployed"
-    FAILED = "FAILED", "Failed"
-    DELETING = "DELETING", "Deleting"
-
-    @property
-    def color(self) -> str:
-        return {"DEFINED": "secondary", "DEPLOYING": "primary", "DEPLOYED": "success", "FAILED": "danger",
-                "DELETING": "warning"}[self]
+    DEFINED = "DEFINED", "secondary", "Defined"
+    DEPLOYING = "DEPLOYING", "primary", "Deploying"
+    DEPLOYED = "DEPLOYED", "success", "Deployed"
+    FAILED = "FAILED", "danger", "Failed"
+    DELETING = "DELETING", "warning", "Deleting"
 
 
-class Environment(models.Model):
+class Environment(Timestamped):
     environment_id = models.CharField(
         max_length=64, unique=True,
         validators=[RegexValidator(ENVIRONMENT_ID_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")],
@@ -31,8 +29,6 @@ class Environment(models.Model):
     properties = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["environment_id"]
@@ -40,9 +36,7 @@ class Environment(models.Model):
     def __str__(self):
         return self.environment_id
 
-    @property
-    def state_color(self) -> str:
-        return EnvironmentState(self.state).color
+    state_color = EnvironmentState.color_property("state")
 
 
 class Product(models.Model):
@@ -63,9 +57,7 @@ class Product(models.Model):
     def __str__(self):
         return f"{self.environment_id}/{self.product_id}"
 
-    @property
-    def state_color(self) -> str:
-        return EnvironmentState(self.state).color
+    state_color = EnvironmentState.color_property("state")
 
 
 class NodeState(models.TextChoices):

@@ -22,6 +22,7 @@ from environments.wizard.session import Wizard
 from environments.wizard.steps import ALL
 from lifecycle.errors import NotFound, ServiceError
 from lifecycle.engine.selectors import last_tasks, task_list
+from lifecycle.pages import found_or_404
 from lifecycle.secrets import path_join
 from products.types import product_secrets, product_type_get
 
@@ -32,10 +33,7 @@ IMPORT_SECRETS = "environment_import_secrets"  # session: the sealed secrets of 
 
 
 def _environment(environment_id: str) -> Environment:
-    try:
-        return selectors.environment_get(environment_id=environment_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return found_or_404(selectors.environment_get, environment_id=environment_id)
 
 
 def _failures(error: ServiceError) -> list[dict]:
@@ -148,10 +146,7 @@ def environment_validate(request, environment_id: str):
 @login_required
 @require_GET
 def environment_export(request, environment_id: str):
-    try:
-        spec = services.environment_export(environment_id=environment_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    spec = found_or_404(services.environment_export, environment_id=environment_id)
     response = HttpResponse(json.dumps(spec, indent=2, ensure_ascii=False) + "\n", content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{environment_id}.json"'
     return response

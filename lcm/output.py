@@ -15,6 +15,24 @@ def print_json(data: Any, stream: TextIO | None = None) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False), file=stream or sys.stdout)
 
 
+def json_printed(data: Any, *, as_json: bool) -> bool:
+    """With --json (`as_json`), print the API's answer as it came and say so: the command has no more to print."""
+    if as_json:
+        print_json(data)
+    return as_json
+
+
+def list_printed(count: int, items: list, *, as_json: bool, empty: str) -> bool:
+    """What every list command prints first: with --json the API's page as it came, or `empty` when it
+    lists nothing. True when that was all there is to print (else the command prints its table)."""
+    if json_printed({"count": count, "results": items}, as_json=as_json):
+        return True
+    if not items:
+        print(empty)
+        return True
+    return False
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""

@@ -2,7 +2,6 @@
 from datetime import datetime, timezone
 
 from django.urls import path, reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -102,7 +101,6 @@ class RepositoryFileDetailSerializer(RepositoryFileSerializer):
 
 class RepositoryList(ListAPIView):
     serializer_class = RepositoryFileSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = RepositoryFileFilterSet
 
     def get_queryset(self):
@@ -120,7 +118,7 @@ def repository_detail(request, fileId: int):  # noqa: N803 (the API's path param
 @api_view(["POST"])
 def repository_scan(request):
     task = services.repository_scan(user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 # --- the interop table ---

@@ -1,6 +1,8 @@
 """The repository of product binaries (what a scan found) and imported interop bundles."""
 from django.db import models
 
+from lifecycle.choices import ColoredChoices
+
 
 class RepositoryFile(models.Model):
     """One file found by a scan of the repository: a deployment OVA/OVF or an upgrade package.
@@ -17,9 +19,9 @@ class RepositoryFile(models.Model):
         def deployable(cls) -> list[str]:
             return [cls.OVA, cls.OVF]
 
-    class FileStatus(models.TextChoices):
-        OK = "OK", "Usable"
-        BROKEN = "BROKEN", "Broken"
+    class FileStatus(ColoredChoices):
+        OK = "OK", "success", "Usable"
+        BROKEN = "BROKEN", "danger", "Broken"
 
     product_type = models.CharField(max_length=50, db_index=True, help_text="Product type code, e.g. VCD.")
     path = models.CharField(max_length=1000, unique=True, help_text="Relative to the repository directory.")
@@ -54,9 +56,7 @@ class RepositoryFile(models.Model):
     def __str__(self):
         return self.path
 
-    @property
-    def status_color(self) -> str:
-        return FILE_STATUS_COLORS[self.status]
+    status_color = FileStatus.color_property("status")
 
     @property
     def is_deployable(self) -> bool:
@@ -65,9 +65,6 @@ class RepositoryFile(models.Model):
     @property
     def user_configurable_count(self) -> int:
         return sum(1 for p in self.properties if p.get("userConfigurable"))
-
-
-FILE_STATUS_COLORS: dict[str, str] = {RepositoryFile.FileStatus.OK: "success", RepositoryFile.FileStatus.BROKEN: "danger"}
 
 
 class InteropBundle(models.Model):

@@ -1,11 +1,10 @@
 """Pages of the repository of product binaries: what the last scan found, one file, and "Scan now"."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from lifecycle.errors import NotFound
+from lifecycle.pages import found_or_404
 from products import selectors, services
 from products.models import RepositoryFile
 from products.types import product_type_get, product_types
@@ -56,10 +55,7 @@ def repository_list(request):
 @login_required
 @require_GET
 def repository_file(request, file_id: int):
-    try:
-        item = selectors.repository_get(file_id=file_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    item = found_or_404(selectors.repository_get, file_id=file_id)
     product_type = product_type_get(item.product_type)
     return render(request, "products/repository_file.html", {
         "file": item,

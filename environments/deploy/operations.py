@@ -16,6 +16,19 @@ def definition_secrets(request: dict) -> list[str]:
             for path, _ in product_secrets(product)]
 
 
+
+def _nodes_bring_up(role: str, *, primary: bool, setup_title: str) -> tuple[ActionSpec, ...]:
+    """Start, wait for and set up the primary nodes or the others: three stages, each node in parallel."""
+    return (
+        ActionSpec(f"{role}_start", "Power on, wait for the guest", actions.vm_start,
+                   for_each=nodes_for(primary=primary)),
+        ActionSpec(f"{role}_ready", "Wait for the appliance", actions.appliance_ready,
+                   for_each=nodes_for(primary=primary, step="ready")),
+        ActionSpec(f"{role}_setup", setup_title, actions.appliance_setup,
+                   for_each=nodes_for(primary=primary, step="setup"), checkpoint=True),
+    )
+
+
 operation_register(
     Operation(
         name="environment.deploy",
@@ -26,18 +39,8 @@ operation_register(
         stages=(
             ActionSpec("prechecks", "Pre-checks", actions.prechecks),
             ActionSpec("vm_import", "Deploy the OVF", actions.vm_import, for_each=nodes_for(), checkpoint=True),
-            ActionSpec("primary_start", "Power on, wait for the guest", actions.vm_start,
-                       for_each=nodes_for(primary=True)),
-            ActionSpec("primary_ready", "Wait for the appliance", actions.appliance_ready,
-                       for_each=nodes_for(primary=True, step="ready")),
-            ActionSpec("primary_setup", "Set up the primary", actions.appliance_setup,
-                       for_each=nodes_for(primary=True, step="setup"), checkpoint=True),
-            ActionSpec("member_start", "Power on, wait for the guest", actions.vm_start,
-                       for_each=nodes_for(primary=False)),
-            ActionSpec("member_ready", "Wait for the appliance", actions.appliance_ready,
-                       for_each=nodes_for(primary=False, step="ready")),
-            ActionSpec("member_setup", "Set up and join", actions.appliance_setup,
-                       for_each=nodes_for(primary=False, step="setup"), checkpoint=True),
+            *_nodes_bring_up("primary", primary=True, setup_title="Set up the primary"),
+            *_nodes_bring_up("member", primary=False, setup_title="Set up and join"),
             ActionSpec("product_finish", "Finish the product", actions.product_finish, for_each=items_products),
             ActionSpec("deployment_finish", "Record the deployment", actions.deployment_finish),
         ),
@@ -48,36 +51,17 @@ operation_register(
     )
 )
 
-# The first step of both deletes: each VM recorded with an instance UUID (the request's "vms").
+# Both deletes destroy each VM recorded with an instance UUID (the request's "vms"), then remove the
+# definition of what they delete.
 VM_DESTROY = ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=items_vms)
-
-operation_register(
-    Operation(
-        name="environment.delete",
-        title="Delete environment",
-        target_type="environment",
-        stages=(
-            VM_DESTROY,
-            ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),
-        ),
-        finished=services.delete_finished,
-        restarted=services.delete_restarted,
-    )
-)
-
-operation_register(
-    Operation(
-        name="product.delete",
-        title="Delete product",
-        target_type="environment",
-        stages=(
-            VM_DESTROY,
-            ActionSpec("product_remove", "Remove the product's definition", actions.product_remove),
-        ),
-        finished=services.delete_finished,
-        restarted=services.delete_restarted,
-    )
-)
+for name, title, remove in (
+    ("environment.delete", "Delete environment",
+     ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove)),
+    ("product.delete", "Delete product",
+     ActionSpec("product_remove", "Remove the product's definition", actions.product_remove)),
+):
+    operation_register(Operation(name=name, title=title, target_type="environment", stages=(VM_DESTROY, remove),
+                                 finished=services.delete_finished, restarted=services.delete_restarted))
 
 # A deploy or delete whose ending hook did not run to its end (the worker died, the database refused)
 # would leave its environment DEPLOYING or DELETING for ever: the orphan sweep settles it.

@@ -16,7 +16,7 @@ from environments.models import Environment, EnvironmentState, Node, NodeState, 
 from lifecycle.errors import Conflict
 
 E, N = EnvironmentState, NodeState
-_ALL = tuple(E.values)
+_ALL = tuple(state.value for state in E)
 
 # An environment. deploy: the user deploys what is not deployed yet; redeploy: a failed or cancelled
 # deploy task is restarted; failed: a deploy or delete task ended without success; delete: the user

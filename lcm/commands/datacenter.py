@@ -8,9 +8,9 @@ import sys
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
-from lcm.output import delete_confirmed, fields, fmt_time, gib, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, gib, json_printed, list_printed, table
 from lcm.spec import spec_read
-from lcm.commands.task import task_accepted
+from lcm.commands.task import task_accepted, task_options_add
 
 THUMBPRINT_PATH = "content.certificate.thumbprint"
 INVENTORY = [  # (content key, singular, plural)
@@ -104,11 +104,8 @@ def _counts(content: dict) -> list[str]:
 
 def cmd_list(args, client: Client) -> int:
     count, components = client.list("datacenters")
-    if args.json:
-        print_json({"count": count, "results": components})
-        return EXIT_OK
-    if not components:
-        print("No datacenter components registered. Add one with `lcm datacenter register -f spec.json`.")
+    if list_printed(count, components, as_json=args.json,
+                    empty="No datacenter components registered. Add one with `lcm datacenter register -f spec.json`."):
         return EXIT_OK
     table(
         ["NAME", "TYPE", "ADDRESS", "VERSION", "PURPOSE", "DISCOVERED", "INVENTORY"],
@@ -122,8 +119,7 @@ def cmd_list(args, client: Client) -> int:
 
 def cmd_get(args, client: Client) -> int:
     c = client.get(f"datacenters/{quote_name(args.name)}")
-    if args.json:
-        print_json(c)
+    if json_printed(c, as_json=args.json):
         return EXIT_OK
     content = c.get("content") or {}
     fields([
@@ -207,8 +203,7 @@ def _split(value: str) -> list[str]:
 def cmd_network_list(args, client: Client) -> int:
     component = client.get(f"datacenters/{quote_name(args.name)}")
     networks = [n for n in (component.get("content") or {}).get("networks") or [] if isinstance(n, dict)]
-    if args.json:
-        print_json(networks)
+    if json_printed(networks, as_json=args.json):
         return EXIT_OK
     if component.get("datacenterComponentType") not in (None, "VCENTER"):
         print(f"{args.name} is a {component.get('datacenterComponentType')} component: it has no port groups.")
@@ -251,8 +246,7 @@ def cmd_network_set(args, client: Client) -> int:
     if args.domain is not None:
         settings["domainName"] = args.domain or None
     entry = client.put(path, settings)
-    if args.json:
-        print_json(entry)
+    if json_printed(entry, as_json=args.json):
         return EXIT_OK
     print(f"Saved the IPv4 settings of {args.port_group} on {args.name}:")
     _network_print(entry)
@@ -281,8 +275,7 @@ def cmd_network_unset(args, client: Client) -> int:
 
 def cmd_certificate_probe(args, client: Client) -> int:
     cert = client.post("certificates/probe", {"fqdn": args.fqdn, "port": args.port})
-    if args.json:
-        print_json(cert)
+    if json_printed(cert, as_json=args.json):
         return EXIT_OK
     print(f"{args.fqdn}:{args.port} presents:")
     certificate_print(cert, indent="  ")
@@ -314,19 +307,18 @@ def add_parser(commands, common) -> None:
         p.add_argument("-f", "--file", required=True, metavar="FILE", help="the spec (JSON; '-' reads stdin)")
         p.add_argument("--accept-certificate", metavar="THUMBPRINT",
                        help=f"trust this certificate: sets {THUMBPRINT_PATH} (must be what the server presents)")
-        p.add_argument("--wait", action="store_true", help="follow the task until it ends (like `lcm task watch`)")
+        task_options_add(p, wait_help="follow the task until it ends (like `lcm task watch`)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("discover", help="read the component's inventory (vCenter) or version and identity again",
                        parents=[common])
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("delete", help="remove a registered component", parents=[common])
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_delete)
 
     net = sub.add_parser("network", aliases=["net"], help="the IPv4 settings of a vCenter's port groups",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from lcm.client import Client, quote_name
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
-from lcm.output import delete_confirmed, fields, fmt_time, print_json, table
+from lcm.output import delete_confirmed, fields, fmt_time, json_printed, list_printed, print_json, table
 from lcm.spec import spec_read
-from lcm.commands.task import task_accepted
+from lcm.commands.task import task_accepted, task_options_add
 
 # How the API shows a stored secret inside a definition (the server's lifecycle.secrets.REF_PREFIX); the CLI
 # reads only the API, so it knows the form as the API answers it, not from the server's code.
@@ -79,11 +79,8 @@ def _nodes_total(environment: dict) -> int:
 
 def cmd_list(args, client: Client) -> int:
     count, environments = client.list("environments")
-    if args.json:
-        print_json({"count": count, "results": environments})
-        return EXIT_OK
-    if not environments:
-        print("No environments defined. Store one with `lcm environment create -f spec.json`.")
+    if list_printed(count, environments, as_json=args.json,
+                    empty="No environments defined. Store one with `lcm environment create -f spec.json`."):
         return EXIT_OK
     table(
         ["ENVIRONMENT", "NAME", "STATE", "NODES", "UPDATED", "PRODUCTS"],
@@ -124,8 +121,7 @@ NODE_HEADERS = ["NODE", "ROLE", "HOST NAME", "VM NAME", "IP ADDRESS", "PLACEMENT
 
 def cmd_get(args, client: Client) -> int:
     e = client.get(f"environments/{quote_name(args.id)}")
-    if args.json:
-        print_json(e)
+    if json_printed(e, as_json=args.json):
         return EXIT_OK
     products = e.get("products") or []
     fields([
@@ -172,8 +168,7 @@ def _flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 def cmd_product_get(args, client: Client) -> int:
     p = client.get(f"environments/{quote_name(args.id)}/products/{quote_name(args.product_id)}")
-    if args.json:
-        print_json(p)
+    if json_printed(p, as_json=args.json):
         return EXIT_OK
     infra = p.get("infraReference")
     fields([
@@ -239,8 +234,7 @@ def cmd_create(args, client: Client) -> int:
     if error:
         return _refused(error, report, ignoring=args.ignore_validation)
     assert e is not None  # the definition was accepted
-    if args.json:
-        print_json(e)
+    if json_printed(e, as_json=args.json):
         return EXIT_OK
     report = e.get("validation") or {}
     products = e.get("products") or []
@@ -354,7 +348,7 @@ def add_parser(commands, common) -> None:
                    help="with -f: replace the definition of an existing, never deployed environmentId")
     p.add_argument("--ignore-validation", action="store_true",
                    help="with -f: deploy although checks of what the definition refers to fail")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("export", help="the definition as JSON to store again (secrets as stored references)",
@@ -367,8 +361,7 @@ def add_parser(commands, common) -> None:
     p = sub.add_parser("delete", help="destroy an environment's VMs (only those it deployed), then its definition",
                        parents=[common])
     p.add_argument("id", metavar="ID")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_delete)
 
     product = sub.add_parser("product", help="the products of an environment", parents=[common])
@@ -381,6 +374,5 @@ def add_parser(commands, common) -> None:
                         parents=[common])
     p.add_argument("id", metavar="ID", help="the environmentId")
     p.add_argument("product_id", metavar="PRODUCT_ID")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_product_delete)

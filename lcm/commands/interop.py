@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lcm.client import Client
 from lcm.errors import EXIT_OK, UsageError
-from lcm.output import fields, fmt_time, print_json, table
+from lcm.output import fields, fmt_time, json_printed, table
 from lcm.spec import spec_read
 
 ANY = "*"
@@ -36,8 +36,7 @@ def cmd_show(args, client: Client) -> int:
                              remediation=f"it has: {', '.join(products) or 'none'}")
         products = {args.product_type: products[args.product_type]}
         interop = {**interop, "products": products}
-    if args.json:
-        print_json(interop)
+    if json_printed(interop, as_json=args.json):
         return EXIT_OK
     fields([
         ("Interop table", interop.get("name")),
@@ -51,8 +50,7 @@ def cmd_show(args, client: Client) -> int:
 def cmd_import(args, client: Client) -> int:
     bundle = spec_read(args.file)
     answer = client.post("interop", bundle)
-    if args.json:
-        print_json(answer)
+    if json_printed(answer, as_json=args.json):
         return EXIT_OK
     products = bundle.get("products")
     products = products if isinstance(products, dict) else {}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from lcm.client import Client
 from lcm.errors import EXIT_OK
-from lcm.output import print_json, table
-from lcm.commands.task import task_accepted
+from lcm.output import list_printed, table
+from lcm.commands.task import task_accepted, task_options_add
 
 STATUSES = ("OK", "BROKEN")
 
@@ -37,12 +37,9 @@ def cmd_list(args, client: Client) -> int:
     if args.status:
         params["status"] = args.status
     count, files = client.list("repository", **params)
-    if args.json:
-        print_json({"count": count, "results": files})
-        return EXIT_OK
-    if not files:
-        print("The repository lists no files" + (" of that kind" if params else "") +
-              ". Put OVAs in its product directories and run `lcm repository scan --wait`.")
+    if list_printed(count, files, as_json=args.json,
+                    empty="The repository lists no files" + (" of that kind" if params else "") +
+                          ". Put OVAs in its product directories and run `lcm repository scan --wait`."):
         return EXIT_OK
     usable = [f for f in files if f.get("status") == "OK"]
     broken = [f for f in files if f.get("status") != "OK"]
@@ -78,5 +75,5 @@ def add_parser(commands, common) -> None:
 
     p = sub.add_parser("scan", help="read the repository directory again (unchanged files are not re-read)",
                        parents=[common])
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_scan)

@@ -10,7 +10,7 @@ from typing import Any
 
 from lcm.client import Client
 from lcm.errors import EXIT_FAILED, EXIT_OK, Unreachable
-from lcm.output import fields, fmt_duration, fmt_time, print_json, table
+from lcm.output import fields, fmt_duration, fmt_time, json_printed, list_printed, print_json, table
 from lcm.spec import spec_read
 
 FINISHED = ("SUCCESS", "ERROR", "CANCELLED")
@@ -204,6 +204,14 @@ def task_accepted(client: Client, accepted: dict, *, what: str, wait: bool, as_j
     return EXIT_OK
 
 
+def task_options_add(parser, *, confirm: bool = False, wait_help: str = "follow the task until it ends") -> None:
+    """The options of a command that starts a task: --wait (for task_accepted) and, where the task destroys
+    something, --yes (for delete_confirmed)."""
+    if confirm:
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--wait", action="store_true", help=wait_help)
+
+
 # --- the commands ---
 
 
@@ -212,11 +220,7 @@ def cmd_list(args, client: Client) -> int:
         "tasks", limit=args.limit, status=args.status, operation=args.operation, targetName=args.target,
         targetType=args.target_type,
     )
-    if args.json:
-        print_json({"count": count, "results": tasks})
-        return EXIT_OK
-    if not tasks:
-        print("No tasks.")
+    if list_printed(count, tasks, as_json=args.json, empty="No tasks."):
         return EXIT_OK
     table(
         ["ID", "STATUS", "OPERATION", "TARGET", "CREATED", "BY", "DURATION", "MESSAGE"],
@@ -230,8 +234,7 @@ def cmd_list(args, client: Client) -> int:
 
 def cmd_get(args, client: Client) -> int:
     task = client.get(f"tasks/{args.id}")
-    if args.json:
-        print_json(task)
+    if json_printed(task, as_json=args.json):
         return EXIT_OK
     status = task.get("status")
     attempts = sorted({a.get("attempt") for a in task.get("subTasks") or []})
@@ -318,7 +321,7 @@ def add_parser(commands, common) -> None:
 
     p = sub.add_parser("cancel", help="ask a waiting or running task to stop", parents=[common])
     p.add_argument("id", type=_positive, metavar="ID")
-    p.add_argument("--wait", action="store_true", help="follow the task until it has stopped")
+    task_options_add(p, wait_help="follow the task until it has stopped")
     p.set_defaults(func=cmd_cancel)
 
     p = sub.add_parser("restart", help="run a failed or cancelled task again", parents=[common])
@@ -326,7 +329,7 @@ def add_parser(commands, common) -> None:
     p.add_argument("--from-checkpoint", action="store_true",
                    help="start after the last checkpoint reached instead of at the failed action")
     p.add_argument("-f", "--file", metavar="FILE", help="a corrected request (JSON; '-' reads stdin)")
-    p.add_argument("--wait", action="store_true", help="follow the task until it ends")
+    task_options_add(p)
     p.set_defaults(func=cmd_restart)
 
 

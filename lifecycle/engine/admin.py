@@ -12,16 +12,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ActionInline(admin.TabularInline):
-    model = Action
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of a related model shown as a table on their parent's page (set `model` and `fields`), linked, never edited."""
+
     extra = 0
-    fields = ("attempt", "position", "stage", "title", "status", "progress", "started_at", "finished_at", "message")
-    readonly_fields = fields
     can_delete = False
     show_change_link = True
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class ActionInline(ReadOnlyInline):
+    model = Action
+    fields = ["attempt", "position", "stage", "title", "status", "progress", "started_at", "finished_at", "message"]
 
 
 @admin.register(Task)

@@ -6,21 +6,18 @@ lifecycle_storedsecret) belong to this app's migrations, so the models stay in t
 from django.conf import settings
 from django.db import models
 
+from lifecycle.choices import ColoredChoices
 from lifecycle.secrets import EncryptedTextField
 
 
-class Status(models.TextChoices):
-    """Status of a task or of one of its actions; the colour is the Bootstrap badge colour."""
+class Status(ColoredChoices):
+    """Status of a task or of one of its actions."""
 
-    NOT_STARTED = "NOT_STARTED", "Not started"
-    IN_PROGRESS = "IN_PROGRESS", "In progress"
-    SUCCESS = "SUCCESS", "Success"
-    ERROR = "ERROR", "Error"
-    CANCELLED = "CANCELLED", "Cancelled"
-
-    @property
-    def color(self) -> str:
-        return STATUS_COLORS[self]
+    NOT_STARTED = "NOT_STARTED", "secondary", "Not started"
+    IN_PROGRESS = "IN_PROGRESS", "primary", "In progress"
+    SUCCESS = "SUCCESS", "success", "Success"
+    ERROR = "ERROR", "danger", "Error"
+    CANCELLED = "CANCELLED", "warning", "Cancelled"
 
     @classmethod
     def finished(cls) -> tuple[str, ...]:
@@ -34,15 +31,6 @@ class Status(models.TextChoices):
     def restartable(cls) -> tuple[str, ...]:
         """A task in one of these can run again (a new attempt): it failed or was cancelled."""
         return (cls.ERROR, cls.CANCELLED)
-
-
-STATUS_COLORS: dict[str, str] = {
-    Status.NOT_STARTED: "secondary",
-    Status.IN_PROGRESS: "primary",
-    Status.SUCCESS: "success",
-    Status.ERROR: "danger",
-    Status.CANCELLED: "warning",
-}
 
 
 class Task(models.Model):
@@ -92,9 +80,7 @@ class Task(models.Model):
     def is_restartable(self) -> bool:
         return self.status in Status.restartable()
 
-    @property
-    def status_color(self) -> str:
-        return STATUS_COLORS[self.status]
+    status_color = Status.color_property("status")
 
 
 class Action(models.Model):
@@ -132,9 +118,7 @@ class Action(models.Model):
     def is_finished(self) -> bool:
         return self.status in Status.finished()
 
-    @property
-    def status_color(self) -> str:
-        return STATUS_COLORS[self.status]
+    status_color = Status.color_property("status")
 
     @property
     def duration(self):

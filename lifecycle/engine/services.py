@@ -67,15 +67,21 @@ def task_create(*, operation: str, target_type: str, target_name: str, target_ke
     return task
 
 
+def _task_locked(task_id: int) -> Task:
+    """The task's row, locked until the caller's transaction ends (NotFound if there is none)."""
+    task = Task.objects.select_for_update().filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return task
+
+
 def task_cancel(*, task_id: int, user: User | AnonymousUser | None = None) -> Task:
     """Ask a task to stop. A waiting task stops at once; a running action stops at its next safe point.
 
     Cancel is not a rollback: what finished stays done.
     """
     with transaction.atomic():
-        task = Task.objects.select_for_update().filter(pk=task_id).first()
-        if task is None:
-            raise NotFound(f"task {task_id} does not exist")
+        task = _task_locked(task_id)
         if not task.is_cancellable:
             raise Conflict(f"task {task_id} has already ended ({task.get_status_display().lower()}); nothing to cancel")
         Task.objects.filter(pk=task_id).update(cancel_requested=True)
@@ -108,9 +114,7 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
     value. Actions before the restart point are not run again; the earlier attempt stays on record.
     """
     with transaction.atomic():
-        task = Task.objects.select_for_update().filter(pk=task_id).first()
-        if task is None:
-            raise NotFound(f"task {task_id} does not exist")
+        task = _task_locked(task_id)
         if not task.is_restartable:
             raise Conflict(f"only a failed or cancelled task can be restarted; task {task_id} is {task.get_status_display().lower()}")
         if mode not in (RESTART_FAILED, RESTART_CHECKPOINT):

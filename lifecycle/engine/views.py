@@ -14,17 +14,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lifecycle.engine import selectors, services
-from lifecycle.errors import NotFound, ServiceError
+from lifecycle.errors import ServiceError
 from lifecycle.engine.models import Task
 from lifecycle.engine.filters import TaskFilterSet
 from lifecycle.engine.operations import operation_get
+from lifecycle.pages import found_or_404
 
 PAGE_SIZE = 25
 CANCEL_NOTE = "Cancel is not a rollback: what already finished stays done."
@@ -102,10 +102,7 @@ def _login_required_polled(view):
 
 
 def _task(task_id: int) -> Task:
-    try:
-        return selectors.task_get(task_id=task_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return found_or_404(selectors.task_get, task_id=task_id)
 
 
 def _takes_new_input(operation: str) -> bool:
@@ -160,9 +157,7 @@ def task_detail(request, task_id: int):
 @require_POST
 def task_cancel(request, task_id: int):
     try:
-        services.task_cancel(task_id=task_id, user=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+        found_or_404(services.task_cancel, task_id=task_id, user=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -175,9 +170,7 @@ def task_cancel(request, task_id: int):
 def task_restart(request, task_id: int):
     mode = request.POST.get("mode", services.RESTART_FAILED)
     try:
-        services.task_restart(task_id=task_id, mode=mode, user=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+        found_or_404(services.task_restart, task_id=task_id, mode=mode, user=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

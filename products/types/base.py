@@ -18,6 +18,28 @@ if TYPE_CHECKING:
 STRING, INTEGER, BOOLEAN, LIST, OBJECT, MAP = "string", "integer", "boolean", "list", "object", "map"
 
 
+def plain_ovf_node_keys(*, nic: str = "0", search_path: bool = True) -> dict[str, str]:
+    """``ovf_node_keys`` as many appliances name their OVF properties (hostname, ip0, netmask0, gateway, dns …).
+
+    `nic` "{n}" sets an address for every nic (ip0, ip1 …); "0" only the first nic's. `search_path`
+    False for an appliance without a DNS search path property.
+    """
+    keys = {
+        "hostName": "hostname",
+        "ipAddress": f"ip{nic}",
+        "netmask": f"netmask{nic}",
+        "gateway": "gateway",
+        "dns": "dns",
+        "domainName": "domain",
+        "searchPath": "searchpath",
+        "ntp": "ntp",
+        "rootPassword": "root_password",
+    }
+    if not search_path:
+        del keys["searchPath"]
+    return keys
+
+
 @dataclass(frozen=True)
 class Property:
     """One product-specific property (``products[].properties.<name>``)."""

@@ -1,5 +1,5 @@
 """Any OVA appliance: deployed with the OVF properties the user gives, and nothing after boot."""
-from products.types.base import MAP, NodeRole, Property, ProductType, STRING, product_type_register
+from products.types.base import MAP, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register
 
 product_type_register(
     ProductType(
@@ -11,17 +11,7 @@ product_type_register(
         max_nodes=16,
         node_roles=(NodeRole("appliance", "Appliance", 1, 16, primary=True),),
         # The usual appliance keys, set only where the OVA declares them; ovfProperties override them.
-        ovf_node_keys={
-            "hostName": "hostname",
-            "ipAddress": "ip{n}",
-            "netmask": "netmask{n}",
-            "gateway": "gateway",
-            "dns": "dns",
-            "domainName": "domain",
-            "searchPath": "searchpath",
-            "ntp": "ntp",
-            "rootPassword": "root_password",
-        },
+        ovf_node_keys=plain_ovf_node_keys(nic="{n}"),
         ovf_properties_from="ovfProperties",
         properties=(
             Property("ovfProperties", MAP, default={}, item_type=STRING,

@@ -2,7 +2,9 @@
 
 Its property set is not published; these are what a cluster needs: a user, a vhost, an Erlang cookie.
 """
-from products.types.base import INTEGER, NodeRole, Property, ProductType, STRING, product_type_register
+from products.types.base import (
+    INTEGER, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register,
+)
 
 product_type_register(
     ProductType(
@@ -24,16 +26,7 @@ product_type_register(
         member_ovf=lambda primary: {"rabbitmq_cluster_join": f"rabbit@{primary['hostName'].split('.')[0]}"},
         ready_timeout=600,
         setup_timeout=600,  # a member joining the cluster
-        ovf_node_keys={
-            "hostName": "hostname",
-            "ipAddress": "ip0",
-            "netmask": "netmask0",
-            "gateway": "gateway",
-            "dns": "dns",
-            "domainName": "domain",
-            "ntp": "ntp",
-            "rootPassword": "root_password",
-        },
+        ovf_node_keys=plain_ovf_node_keys(search_path=False),
         properties=(
             Property("username", STRING, required=True, default="vcd", pattern=r"[A-Za-z0-9_.-]{1,64}",
                      pattern_help="letters, digits, '_', '.', '-'", ovf_key="rabbitmq_username",

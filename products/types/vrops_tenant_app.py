@@ -1,5 +1,7 @@
 """vRealize Operations Tenant App for VMware Cloud Director: one appliance between VCD and vROps."""
-from products.types.base import Integration, NodeRole, Property, ProductType, STRING, product_type_register
+from products.types.base import (
+    Integration, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register,
+)
 
 product_type_register(
     ProductType(
@@ -11,17 +13,7 @@ product_type_register(
         appliance_module="products.appliances.vrops_tenant_app",
         appliance_steps=frozenset({"ready"}),
         ports={"https": 443},
-        ovf_node_keys={
-            "hostName": "hostname",
-            "ipAddress": "ip0",
-            "netmask": "netmask0",
-            "gateway": "gateway",
-            "dns": "dns",
-            "domainName": "domain",
-            "searchPath": "searchpath",
-            "ntp": "ntp",
-            "rootPassword": "root_password",
-        },
+        ovf_node_keys=plain_ovf_node_keys(),
         properties=(
             Property("diskMode", STRING, default="thin", choices=("thin", "thick", "eagerZeroedThick"),
                      help="Disk provisioning."),

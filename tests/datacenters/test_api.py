@@ -4,41 +4,14 @@ from django.db import connection
 
 from datacenters.models import DatacenterComponent
 from lifecycle.engine.models import Status, Task
-from tests.helpers import task_wait
+from tests.helpers import component_spec, datacenter_register, task_accepted_wait, task_wait
 
 pytestmark = [pytest.mark.worker, pytest.mark.vcsim]
 
 
-def spec_for(vcsim, **changes) -> dict:
-    spec = {
-        "componentName": "vc01",
-        "datacenterComponentType": "VCENTER",
-        "fqdn": vcsim.fqdn,
-        "port": vcsim.port,
-        "username": vcsim.username,
-        "password": vcsim.password,
-        "purpose": "management",
-        "tags": ["lab"],
-        "content": {"certificate": {"thumbprint": vcsim.certificate.thumbprint}},
-    }
-    spec.update(changes)
-    return spec
-
-
-def register(api, spec, action=None):
-    url = "/api/v1/datacenters" + (f"?action={action}" if action else "")
-    return api.post(url, spec, format="json")
-
-
-def run(api, answer) -> Task:
-    assert answer.status_code == 202, answer.content
-    assert set(answer.json()) == {"taskId", "precedingTasks"}
-    return task_wait(answer.json()["taskId"])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_register_discovers_the_inventory_and_never_returns_the_password(api, vcsim, worker):
-    task = run(api, register(api, spec_for(vcsim)))
+    task = task_accepted_wait(datacenter_register(api, component_spec(vcsim)))
     assert task.status == Status.SUCCESS, task.message
     detail = api.get(f"/api/v1/tasks/{task.pk}").json()
     assert [s["name"] for s in detail["subTasks"]] == [
@@ -72,7 +45,7 @@ def test_register_discovers_the_inventory_and_never_returns_the_password(api, vc
 
 @pytest.mark.django_db(transaction=True)
 def test_validate_checks_everything_and_stores_nothing(api, vcsim, worker):
-    task = run(api, register(api, spec_for(vcsim), action="VALIDATE"))
+    task = task_accepted_wait(datacenter_register(api, component_spec(vcsim), action="VALIDATE"))
     assert task.status == Status.SUCCESS, task.message
     assert task.operation == "datacenter.validate"
     assert not DatacenterComponent.objects.exists()
@@ -80,7 +53,7 @@ def test_validate_checks_everything_and_stores_nothing(api, vcsim, worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_wrong_password_fails_plainly_and_a_restart_with_the_right_one_succeeds(api, vcsim, worker):
-    task = run(api, register(api, spec_for(vcsim, password="not-the-password")))
+    task = task_accepted_wait(datacenter_register(api, component_spec(vcsim, password="not-the-password")))
     assert task.status == Status.ERROR
     login = task.actions.get(name="login")
     assert login.message.startswith("login refused for administrator@vsphere.local")
@@ -91,7 +64,7 @@ def test_wrong_password_fails_plainly_and_a_restart_with_the_right_one_succeeds(
     corrected = api.get(f"/api/v1/tasks/{task.pk}/request").json()
     corrected["password"] = vcsim.password
     answer = api.post(f"/api/v1/tasks/{task.pk}/restart", {"request": corrected}, format="json")
-    done = run(api, answer)
+    done = task_accepted_wait(answer)
     assert done.status == Status.SUCCESS, done.message
     assert done.attempt == 2
     assert sorted(done.actions.filter(attempt=2).values_list("name", flat=True)) == [
@@ -101,9 +74,9 @@ def test_wrong_password_fails_plainly_and_a_restart_with_the_right_one_succeeds(
 
 @pytest.mark.django_db(transaction=True)
 def test_closed_port_fails_the_task_with_a_plain_message(api, vcsim, worker):
-    spec = spec_for(vcsim)
+    spec = component_spec(vcsim)
     vcsim.stop()
-    task = run(api, register(api, spec))
+    task = task_accepted_wait(datacenter_register(api, spec))
     assert task.status == Status.ERROR
     assert task.actions.get(name="certificate_verify").message == (
         f"cannot connect to {vcsim.fqdn}:{vcsim.port}: connection refused")
@@ -112,10 +85,10 @@ def test_closed_port_fails_the_task_with_a_plain_message(api, vcsim, worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_changed_certificate_is_refused_until_the_user_accepts_the_new_one(api, vcsim, worker):
-    assert run(api, register(api, spec_for(vcsim))).status == Status.SUCCESS
+    assert task_accepted_wait(datacenter_register(api, component_spec(vcsim))).status == Status.SUCCESS
     old = vcsim.certificate.thumbprint
     new = vcsim.restart_with_new_certificate().thumbprint
-    task = run(api, api.post("/api/v1/datacenters/vc01/discover"))
+    task = task_accepted_wait(api.post("/api/v1/datacenters/vc01/discover"))
     assert task.status == Status.ERROR
     message = task.actions.get(name="certificate_verify").message
     assert "has changed" in message and new in message and old in message
@@ -126,36 +99,36 @@ def test_a_changed_certificate_is_refused_until_the_user_accepts_the_new_one(api
     assert stale.status_code == 400, stale.json()
     assert new in stale.json()["errors"]["content.certificate.thumbprint"][0], stale.json()
     accepted = api.put("/api/v1/datacenters/vc01", {"content": {"certificate": {"thumbprint": new}}}, format="json")
-    assert run(api, accepted).status == Status.SUCCESS
+    assert task_accepted_wait(accepted).status == Status.SUCCESS
     assert DatacenterComponent.objects.get().certificate_thumbprint == new
-    assert run(api, api.post("/api/v1/datacenters/vc01/discover")).status == Status.SUCCESS
+    assert task_accepted_wait(api.post("/api/v1/datacenters/vc01/discover")).status == Status.SUCCESS
 
 
 @pytest.mark.django_db(transaction=True)
 def test_refused_requests_name_the_field_and_change_nothing(api, vcsim, worker):
-    missing = register(api, spec_for(vcsim, content={}))
+    missing = datacenter_register(api, component_spec(vcsim, content={}))
     assert missing.status_code == 400
     problem = missing.json()["errors"]["content.certificate.thumbprint"][0]
     assert vcsim.certificate.thumbprint in problem  # shows what the server presented
 
-    wrong = register(api, spec_for(vcsim, content={"certificate": {"thumbprint": "AB:" * 31 + "AB"}}))
+    wrong = datacenter_register(api, component_spec(vcsim, content={"certificate": {"thumbprint": "AB:" * 31 + "AB"}}))
     assert wrong.status_code == 400 and vcsim.certificate.thumbprint in wrong.json()["message"]
 
-    bad_fqdn = register(api, spec_for(vcsim, fqdn="not a host!"))
+    bad_fqdn = datacenter_register(api, component_spec(vcsim, fqdn="not a host!"))
     assert bad_fqdn.status_code == 400
     assert bad_fqdn.json()["errors"]["fqdn"] == ["'not a host!' is not a valid host name or IP address"]
 
-    bad_port = register(api, spec_for(vcsim, port="https"))
+    bad_port = datacenter_register(api, component_spec(vcsim, port="https"))
     assert bad_port.status_code == 400 and "port" in bad_port.json()["errors"]
-    assert register(api, spec_for(vcsim, componentName="has/slash")).json()["errors"].keys() == {"componentName"}
-    missing_fields = register(api, {"datacenterComponentType": "VCENTER"}).json()["errors"]
+    assert datacenter_register(api, component_spec(vcsim, componentName="has/slash")).json()["errors"].keys() == {"componentName"}
+    missing_fields = datacenter_register(api, {"datacenterComponentType": "VCENTER"}).json()["errors"]
     assert {"componentName", "fqdn", "username", "password"} <= set(missing_fields)
     not_json = api.post("/api/v1/datacenters", "{not json", content_type="application/json")
     assert not_json.status_code == 400 and "message" in not_json.json()
     assert not Task.objects.exists()
 
-    assert run(api, register(api, spec_for(vcsim))).status == Status.SUCCESS
-    duplicate = register(api, spec_for(vcsim))
+    assert task_accepted_wait(datacenter_register(api, component_spec(vcsim))).status == Status.SUCCESS
+    duplicate = datacenter_register(api, component_spec(vcsim))
     assert duplicate.status_code == 400
     assert duplicate.json()["errors"] == {"componentName": ["a datacenter component named 'vc01' already exists"]}
     assert Task.objects.count() == 1
@@ -163,9 +136,9 @@ def test_refused_requests_name_the_field_and_change_nothing(api, vcsim, worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_second_registration_of_a_pending_name_is_refused(api, vcsim, worker):
-    first = register(api, spec_for(vcsim))
+    first = datacenter_register(api, component_spec(vcsim))
     assert first.status_code == 202
-    second = register(api, spec_for(vcsim))
+    second = datacenter_register(api, component_spec(vcsim))
     if Task.objects.get(pk=first.json()["taskId"]).is_finished:
         assert "already exists" in second.json()["errors"]["componentName"][0]
     else:
@@ -175,11 +148,11 @@ def test_a_second_registration_of_a_pending_name_is_refused(api, vcsim, worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_delete_removes_the_component_and_its_inventory(api, vcsim, worker):
-    assert run(api, register(api, spec_for(vcsim))).status == Status.SUCCESS
+    assert task_accepted_wait(datacenter_register(api, component_spec(vcsim))).status == Status.SUCCESS
     discover = api.post("/api/v1/datacenters/vc01/discover")
     delete = api.delete("/api/v1/datacenters/vc01")
     assert delete.json()["precedingTasks"] == [discover.json()["taskId"]]  # queued behind the discovery
-    assert run(api, delete).status == Status.SUCCESS
+    assert task_accepted_wait(delete).status == Status.SUCCESS
     assert api.get("/api/v1/datacenters/vc01").status_code == 404
     assert api.get("/api/v1/datacenters").json()["count"] == 0
     from datacenters.models import InventoryObject

@@ -1,20 +1,14 @@
 """`lcm datacenter network list|set|unset` against a live server (the settings are stored at once: no worker)."""
 import pytest
-from django.utils import timezone
 
-from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
+from datacenters.models import PortGroupSettings
 from tests.cli.conftest import lcm, lcm_env, logged_in, user  # noqa: F401  (the CLI tests' fixtures)
+from tests.helpers import vcenter_stored
 
 
 @pytest.fixture
 def vc1(transactional_db):
-    component = DatacenterComponent.objects.create(
-        component_name="vc1", fqdn="vc.example.test", username="administrator@vsphere.local", password="pw",
-        certificate_pem="-", certificate_thumbprint="AB", discovered_at=timezone.now())
-    InventoryObject.objects.create(
-        component=component, kind="network", moref="dvportgroup-11", name="pg mgmt", datacenter="DC1",
-        path="/DC1/network/pg mgmt", properties={"type": "DistributedVirtualPortgroup", "switch": "dvs-1", "vlan": 120})
-    return component
+    return vcenter_stored(port_group="pg mgmt", vm_network=False)
 
 
 def test_set_then_list_and_change_one_setting(lcm, logged_in, vc1):

@@ -5,7 +5,7 @@ import pytest
 from datacenters.models import DatacenterComponent
 from lifecycle.secrets import secret_store
 from lifecycle.engine.models import Status, Task
-from tests.helpers import task_wait
+from tests.helpers import component_spec, datacenter_register, task_accepted_wait
 
 pytestmark = pytest.mark.worker
 
@@ -20,35 +20,14 @@ def server(request):
 
 
 def spec_for(component_type: str, fake, name: str, **changes) -> dict:
-    spec = {
-        "componentName": name,
-        "datacenterComponentType": component_type,
-        "fqdn": fake.fqdn,
-        "port": fake.port,
-        "username": fake.username,
-        "password": fake.password,
-        "purpose": "integration",
-        "tags": ["lab"],
-        "content": {"certificate": {"thumbprint": fake.certificate.thumbprint}},
-    }
-    spec.update(changes)
-    return spec
-
-
-def run(answer) -> Task:
-    assert answer.status_code == 202, answer.content
-    return task_wait(answer.json()["taskId"])
-
-
-def register(api, spec, action=None):
-    return api.post("/api/v1/datacenters" + (f"?action={action}" if action else ""), spec, format="json")
+    return component_spec(fake, name=name, component_type=component_type, purpose="integration", **changes)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_register_records_version_and_identity(api, server, worker):
     component_type, fake, name = server
     prefix = TYPES[component_type][0]
-    task = run(register(api, spec_for(component_type, fake, name)))
+    task = task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name)))
     assert task.status == Status.SUCCESS, task.message
     assert task.operation == f"{prefix}.register"
     detail = api.get(f"/api/v1/tasks/{task.pk}").json()
@@ -80,7 +59,7 @@ def test_register_records_version_and_identity(api, server, worker):
 @pytest.mark.django_db(transaction=True)
 def test_validate_checks_everything_and_stores_nothing(api, server, worker):
     component_type, fake, name = server
-    task = run(register(api, spec_for(component_type, fake, name), action="VALIDATE"))
+    task = task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name), action="VALIDATE"))
     assert task.status == Status.SUCCESS, task.message
     assert task.operation == f"{TYPES[component_type][0]}.validate"
     assert [a.name for a in task.actions.all()] == ["certificate_verify", "login", "about_read"]
@@ -90,14 +69,14 @@ def test_validate_checks_everything_and_stores_nothing(api, server, worker):
 @pytest.mark.django_db(transaction=True)
 def test_discover_reads_version_and_identity_again(api, server, worker):
     component_type, fake, name = server
-    assert run(register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
+    assert task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
     if component_type == "NSXT":
         fake.product_version, fake.hostname = "3.2.2.0.0.20737288", "nsxmgr-02"
     else:
         fake.version = lambda: {"releaseName": "vRealize Operations Manager 8.10.2", "major": 8, "minor": 10,
                                 "minorMinor": 2, "buildNumber": 21178503, "releasedDate": 1677000000000,
                                 "humanlyReadableReleaseDate": "February 21, 2023"}
-    task = run(api.post(f"/api/v1/datacenters/{name}/discover"))
+    task = task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover"))
     assert task.status == Status.SUCCESS, task.message
     assert task.operation == f"{TYPES[component_type][0]}.discover"
     component = DatacenterComponent.objects.get(component_name=name)
@@ -109,7 +88,7 @@ def test_discover_reads_version_and_identity_again(api, server, worker):
 @pytest.mark.django_db(transaction=True)
 def test_wrong_password_fails_at_login_and_stores_nothing(api, server, worker):
     component_type, fake, name = server
-    task = run(register(api, spec_for(component_type, fake, name, password="not-the-password")))
+    task = task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name, password="not-the-password")))
     assert task.status == Status.ERROR
     login = task.actions.get(name="login")
     assert login.message.startswith("login refused for admin")
@@ -123,7 +102,7 @@ def test_closed_port_fails_plainly(api, server, worker):
     component_type, fake, name = server
     spec = spec_for(component_type, fake, name)
     fake.stop()
-    task = run(register(api, spec))
+    task = task_accepted_wait(datacenter_register(api, spec))
     assert task.status == Status.ERROR
     assert task.actions.get(name="certificate_verify").message == (
         f"cannot connect to {fake.fqdn}:{fake.port}: connection refused")
@@ -132,25 +111,25 @@ def test_closed_port_fails_plainly(api, server, worker):
 @pytest.mark.django_db(transaction=True)
 def test_a_changed_certificate_is_refused_until_the_user_accepts_it(api, server, worker):
     component_type, fake, name = server
-    assert run(register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
+    assert task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
     old = fake.certificate.thumbprint
     new = fake.restart_with_new_certificate().thumbprint
-    task = run(api.post(f"/api/v1/datacenters/{name}/discover"))
+    task = task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover"))
     assert task.status == Status.ERROR
     message = task.actions.get(name="certificate_verify").message
     assert "has changed" in message and new in message and old in message
     assert task.actions.get(name="login").status == Status.NOT_STARTED  # no credentials went to it
 
     accepted = api.put(f"/api/v1/datacenters/{name}", {"content": {"certificate": {"thumbprint": new}}}, format="json")
-    assert run(accepted).status == Status.SUCCESS
+    assert task_accepted_wait(accepted).status == Status.SUCCESS
     assert DatacenterComponent.objects.get(component_name=name).certificate_thumbprint == new
-    assert run(api.post(f"/api/v1/datacenters/{name}/discover")).status == Status.SUCCESS
+    assert task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover")).status == Status.SUCCESS
 
 
 @pytest.mark.django_db(transaction=True)
 def test_vrops_answering_unknown_token_fails_plainly(api, vrops, worker):
     vrops.refuse_tokens = True
-    task = run(register(api, spec_for("VROPS", vrops, "vrops01")))
+    task = task_accepted_wait(datacenter_register(api, spec_for("VROPS", vrops, "vrops01")))
     assert task.status == Status.ERROR
     login = task.actions.get(name="login")
     assert "refused the token it had just issued for admin" in login.message
@@ -160,10 +139,10 @@ def test_vrops_answering_unknown_token_fails_plainly(api, vrops, worker):
 @pytest.mark.django_db(transaction=True)
 def test_an_update_with_a_wrong_password_stores_nothing_and_the_old_one_keeps_working(api, server, worker):
     component_type, fake, name = server
-    assert run(register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
+    assert task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
     before = DatacenterComponent.objects.get(component_name=name)
 
-    task = run(api.put(f"/api/v1/datacenters/{name}",
+    task = task_accepted_wait(api.put(f"/api/v1/datacenters/{name}",
                        {"password": "a-wrong-password", "purpose": "changed"}, format="json"))
     assert task.status == Status.ERROR
     assert task.operation == f"{TYPES[component_type][0]}.update"
@@ -172,18 +151,18 @@ def test_an_update_with_a_wrong_password_stores_nothing_and_the_old_one_keeps_wo
     after = DatacenterComponent.objects.get(component_name=name)
     assert (after.password, after.purpose, after.updated_at) == (fake.password, "integration", before.updated_at)
 
-    assert run(api.post(f"/api/v1/datacenters/{name}/discover")).status == Status.SUCCESS  # old credentials work
+    assert task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover")).status == Status.SUCCESS  # old credentials work
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_password_may_be_a_stored_secret_reference(api, nsxt, worker):
     ref = secret_store(nsxt.password, label="nsx01/password")
-    unknown = register(api, spec_for("NSXT", nsxt, "nsx01", password="ref:password:doesnotexist"))
+    unknown = datacenter_register(api, spec_for("NSXT", nsxt, "nsx01", password="ref:password:doesnotexist"))
     assert unknown.status_code == 400
     assert list(unknown.json()["errors"]) == ["password"]
     assert "ref:password:doesnotexist" in unknown.json()["errors"]["password"][0]
 
-    task = run(register(api, spec_for("NSXT", nsxt, "nsx01", password=ref)))
+    task = task_accepted_wait(datacenter_register(api, spec_for("NSXT", nsxt, "nsx01", password=ref)))
     assert task.status == Status.SUCCESS, task.message
     assert DatacenterComponent.objects.get().password == nsxt.password
     assert api.get(f"/api/v1/tasks/{task.pk}/request").json()["password"] == "$encrypted$"
@@ -205,7 +184,7 @@ def test_the_type_of_a_component_cannot_change(api):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_registration_restarts_with_the_corrected_password_but_not_another_type(api, nsxt, worker):
-    task = run(register(api, spec_for("NSXT", nsxt, "nsx01", password="not-the-password")))
+    task = task_accepted_wait(datacenter_register(api, spec_for("NSXT", nsxt, "nsx01", password="not-the-password")))
     assert task.status == Status.ERROR
     corrected = api.get(f"/api/v1/tasks/{task.pk}/request").json()
     other_type = api.post(f"/api/v1/tasks/{task.pk}/restart",
@@ -214,7 +193,7 @@ def test_a_failed_registration_restarts_with_the_corrected_password_but_not_anot
     assert "cannot be changed on restart" in other_type.json()["errors"]["datacenterComponentType"][0]
 
     corrected["password"] = nsxt.password
-    done = run(api.post(f"/api/v1/tasks/{task.pk}/restart", {"request": corrected}, format="json"))
+    done = task_accepted_wait(api.post(f"/api/v1/tasks/{task.pk}/restart", {"request": corrected}, format="json"))
     assert done.status == Status.SUCCESS, done.message
     assert sorted(done.actions.filter(attempt=2).values_list("name", flat=True)) == [
         "about_read", "component_create", "login"]

@@ -5,25 +5,12 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
+from datacenters.models import DatacenterComponent, PortGroupSettings
 from lifecycle.engine.models import Task
+from tests.helpers import vcenter_stored
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def vcenter() -> DatacenterComponent:
-    component = DatacenterComponent.objects.create(
-        component_name="vc1", fqdn="vc.example.test", username="administrator@vsphere.local", password="stored-pw-42",
-        certificate_pem="-", certificate_thumbprint="AB", discovered_at=timezone.now())
-    InventoryObject.objects.create(
-        component=component, kind="network", moref="dvportgroup-11", name="pg-mgmt", datacenter="DC1",
-        path="/DC1/network/pg-mgmt", properties={"type": "DistributedVirtualPortgroup", "switch": "dvs-1", "vlan": 120})
-    InventoryObject.objects.create(
-        component=component, kind="network", moref="network-7", name="VM Network", datacenter="DC1",
-        path="/DC1/network/VM Network", properties={"type": "Network", "vlan": None})
-    return component
 
 
 def _field_error(html: str, field: str) -> str:
@@ -41,7 +28,7 @@ VALID = {"gateway": "192.168.10.1", "subnet": "/24", "dns": "192.168.10.2, 192.1
 
 @pytest.mark.django_db
 def test_the_networks_table_shows_settings_and_ports_groups_not_found(admin_client):
-    component = vcenter()
+    component = vcenter_stored(password="stored-pw-42")
     PortGroupSettings.objects.create(component=component, port_group_name="pg-mgmt", gateway="192.168.10.1",
                                      prefix_length=24, dns=["192.168.10.2"], ntp=["ntp.lab.example.com"])
     PortGroupSettings.objects.create(component=component, port_group_name="pg-gone", use_dhcp=True)
@@ -57,7 +44,7 @@ def test_the_networks_table_shows_settings_and_ports_groups_not_found(admin_clie
 
 @pytest.mark.django_db
 def test_inline_edit_replaces_the_row_and_shows_errors_in_place(admin_client):
-    vcenter()
+    vcenter_stored(password="stored-pw-42")
     url = _edit_url("pg-mgmt")
     form = admin_client.get(url, **HTMX).content.decode()
     assert form.lstrip().startswith("<tr") and "<html" not in form
@@ -91,7 +78,7 @@ def test_inline_edit_replaces_the_row_and_shows_errors_in_place(admin_client):
 
 @pytest.mark.django_db
 def test_without_htmx_the_settings_have_a_page_of_their_own(admin_client):
-    vcenter()
+    vcenter_stored(password="stored-pw-42")
     url = _edit_url("VM Network")
     page = admin_client.get(url).content.decode()
     assert "<html" in page and "IPv4 settings of VM Network" in page and 'name="useDhcp"' in page

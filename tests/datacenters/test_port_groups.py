@@ -7,7 +7,7 @@ from datacenters import selectors
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
 from datacenters.services import components, specs
 from lifecycle.engine.models import Status, Task
-from tests.helpers import task_wait
+from tests.helpers import task_wait, vcenter_stored
 
 URL = "/api/v1/datacenters/vc1/networks/"
 SETTINGS = {"gateway": "192.168.10.1", "subnetMask": "255.255.255.0", "domainName": "lab.example.com",
@@ -15,23 +15,9 @@ SETTINGS = {"gateway": "192.168.10.1", "subnetMask": "255.255.255.0", "domainNam
             "dns": ["192.168.10.2", "192.168.10.3"], "ntp": ["ntp.lab.example.com", "192.168.10.4"]}
 
 
-def vcenter(name="vc1", **fields) -> DatacenterComponent:
-    component = DatacenterComponent.objects.create(
-        component_name=name, fqdn="vc.example.test", username="administrator@vsphere.local", password="pw",
-        certificate_pem="-", certificate_thumbprint="AB", discovered_at=timezone.now(), **fields)
-    InventoryObject.objects.create(
-        component=component, kind="network", moref="dvportgroup-11", name="pg-mgmt", datacenter="DC1",
-        path="/DC1/network/pg-mgmt", parent_moref="group-n5",
-        properties={"type": "DistributedVirtualPortgroup", "switch": "dvs-1", "uplink": False, "vlan": 120})
-    InventoryObject.objects.create(
-        component=component, kind="network", moref="network-7", name="VM Network", datacenter="DC1",
-        path="/DC1/network/VM Network", properties={"type": "Network", "vlan": None})
-    return component
-
-
 @pytest.mark.django_db
 def test_put_stores_the_settings_and_shows_mask_and_prefix(api):
-    vcenter()
+    vcenter_stored()
     answer = api.put(URL + "pg-mgmt", SETTINGS, format="json")
     assert answer.status_code == 200, answer.json()
     entry = answer.json()
@@ -62,7 +48,7 @@ def test_put_stores_the_settings_and_shows_mask_and_prefix(api):
 
 @pytest.mark.django_db
 def test_unset_port_groups_are_listed_without_settings(api):
-    vcenter()
+    vcenter_stored()
     networks = api.get("/api/v1/datacenters/vc1").json()["content"]["networks"]
     assert [(n["portGroupName"], n["configured"], n["gateway"], n["useDhcp"]) for n in networks] == [
         ("VM Network", False, None, False), ("pg-mgmt", False, None, False)]  # by inventory path
@@ -92,7 +78,7 @@ def test_unset_port_groups_are_listed_without_settings(api):
 ])
 @pytest.mark.django_db
 def test_refused_settings_name_the_field(api, settings, path, words):
-    vcenter()
+    vcenter_stored()
     answer = api.put(URL + "pg-mgmt", settings, format="json")
     assert answer.status_code == 400, answer.json()
     errors = answer.json()["errors"]
@@ -102,7 +88,7 @@ def test_refused_settings_name_the_field(api, settings, path, words):
 
 @pytest.mark.django_db
 def test_with_dhcp_the_static_fields_are_optional_but_still_checked(api):
-    vcenter()
+    vcenter_stored()
     assert api.put(URL + "pg-mgmt", {"useDhcp": True, "ntp": ["ntp.example.com"]}, format="json").status_code == 200
     wrong = api.put(URL + "pg-mgmt", {"useDhcp": True, "dns": ["x"]}, format="json")
     assert wrong.status_code == 400 and list(wrong.json()["errors"]) == ["dns[0]"]
@@ -110,7 +96,7 @@ def test_with_dhcp_the_static_fields_are_optional_but_still_checked(api):
 
 @pytest.mark.django_db
 def test_unknown_port_groups_and_components_answer_404(api):
-    vcenter()
+    vcenter_stored()
     assert api.put(URL + "no-such-pg", SETTINGS, format="json").status_code == 404
     assert "discover the component again" in api.put(URL + "no-such-pg", SETTINGS, format="json").json()["message"]
     assert api.get(URL + "no-such-pg").status_code == 404
@@ -124,7 +110,7 @@ def test_unknown_port_groups_and_components_answer_404(api):
 
 @pytest.mark.django_db
 def test_a_port_group_name_with_a_slash(api):
-    component = vcenter()
+    component = vcenter_stored()
     InventoryObject.objects.create(component=component, kind="network", moref="network-9", name="a/b",
                                    datacenter="DC1", path="/DC1/network/a%2fb", properties={"type": "Network"})
     answer = api.put(URL + "a%2Fb", SETTINGS, format="json")
@@ -133,7 +119,7 @@ def test_a_port_group_name_with_a_slash(api):
 
 @pytest.mark.django_db
 def test_settings_survive_a_rediscovery_and_a_vanished_port_group_keeps_them(api):
-    component = vcenter()
+    component = vcenter_stored()
     api.put(URL + "pg-mgmt", SETTINGS, format="json")
     spec = {**specs.spec_from_component(component), "password": "pw"}
     certificate = {"pem": "-", "thumbprint": "AB", "subject": "", "issuer": "", "validFrom": timezone.now().isoformat(),

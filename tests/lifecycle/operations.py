@@ -53,6 +53,9 @@ def _input_update(*, task, request):
     return request
 
 
+# The step both operations start with.
+FIRST = ActionSpec("first", "First step", _first, checkpoint=True)
+
 operation_register(
     Operation(
         name="test.steps",
@@ -60,7 +63,7 @@ operation_register(
         target_type="test",
         secrets=_password,
         stages=(
-            ActionSpec("first", "First step", _first, checkpoint=True),
+            FIRST,
             ActionSpec("slow", "Slow step", _slow),
             ActionSpec("maybe_fail", "Step that may fail", _maybe_fail),
         ),
@@ -75,7 +78,7 @@ operation_register(
         target_type="test",
         secrets=_password,
         stages=(
-            ActionSpec("first", "First step", _first, checkpoint=True),
+            FIRST,
             ActionSpec("node", "Deploy node", _node, for_each=lambda request: request.get("nodes", [])),
             ActionSpec("last", "Last step", lambda ctx: {"last": True}),
         ),

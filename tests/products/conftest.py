@@ -1,13 +1,15 @@
 """The session's repository directory (lifecycle/project/test_settings.py: LCM_REPOSITORY_DIR under the
-session's directory), seen alike by this process and every worker, which are handed it; and the quick waits
-of the appliance-API tests."""
+session's directory), seen alike by this process and every worker, which are handed it; it scanned; and the
+quick waits of the appliance-API tests."""
 import shutil
 import subprocess
 
 import pytest
 from django.conf import settings
 
+from products import services
 from products.types import product_types
+from tests.products.ova_factory import repository_fill
 
 REPOSITORY = settings.LCM_REPOSITORY_DIR
 
@@ -22,6 +24,14 @@ def repository():
     for product_type in product_types():
         (REPOSITORY / product_type.repository_dir).mkdir(parents=True)
     return REPOSITORY
+
+
+@pytest.fixture
+def scanned(repository):
+    """The repository filled with test files and scanned: what the scan should have found."""
+    expected = repository_fill(repository)
+    services.repository_files_scan(root=repository)
+    return expected
 
 
 @pytest.fixture

@@ -4,23 +4,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lifecycle.engine.models import Status
-from products import services
 from products.models import RepositoryFile
 from tests.helpers import task_wait
-from tests.products.ova_factory import good_ova_write, repository_fill
+from tests.products.ova_factory import good_ova_write
 
 LIST_FIELDS = {"id", "url", "path", "productType", "kind", "size", "sha256", "status", "problem", "warnings",
                "manifestVerified", "productName", "vendor", "version", "build", "deploymentOptions", "networks",
                "disks", "references", "properties", "files", "modifiedAt", "scannedAt"}
 # token lookup, its last-use stamp, the count, the page
 LIST_QUERIES = 4
-
-
-@pytest.fixture
-def scanned(repository):
-    expected = repository_fill(repository)
-    services.repository_files_scan(root=repository)
-    return expected
 
 
 @pytest.mark.django_db

@@ -8,21 +8,13 @@ from django.conf import settings
 from django.urls import reverse
 
 from lifecycle.engine.models import Status, Task
-from products import services
 from products.models import RepositoryFile
 from products.types import product_types
 from tests.helpers import task_wait
-from tests.products.ova_factory import good_ova_write, repository_fill
+from tests.products.ova_factory import good_ova_write
 
 # session, user, the files, the newest scan task, the newest scan result
 LIST_QUERIES = 5
-
-
-@pytest.fixture
-def scanned(repository):
-    expected = repository_fill(repository)
-    services.repository_files_scan(root=repository)
-    return expected
 
 
 def _text(response) -> str:

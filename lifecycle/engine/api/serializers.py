@@ -1,7 +1,8 @@
 """Task representations (camelCase, as in the product family's API)."""
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from lifecycle.engine.models import Action, Task
 from lifecycle.engine.operations import operation_title
@@ -91,5 +92,7 @@ class TaskAcceptedSerializer(serializers.Serializer):
     precedingTasks = serializers.ListField(child=serializers.IntegerField())
 
 
-def task_accepted(task: Task) -> dict:
-    return {"taskId": task.pk, "precedingTasks": sorted(task.preceding_tasks.values_list("pk", flat=True))}
+def task_accepted(task: Task, **more) -> Response:
+    """The answer of every request that starts a task: 202 with the task (and `more`, e.g. the stored object)."""
+    body = {"taskId": task.pk, "precedingTasks": sorted(task.preceding_tasks.values_list("pk", flat=True))}
+    return Response({**body, **more}, status=status.HTTP_202_ACCEPTED)

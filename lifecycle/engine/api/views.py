@@ -1,5 +1,4 @@
 """API endpoints of the engine: login token, about, tasks."""
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -54,7 +53,6 @@ def about(request):
 
 class TaskList(ListAPIView):
     serializer_class = TaskSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = TaskFilterSet
 
     def get_queryset(self):
@@ -81,7 +79,7 @@ def task_request(request, taskId: int):  # noqa: N803 (the API's path parameter)
 def task_cancel(request, taskId: int):  # noqa: N803 (the API's path parameter)
     task_id = taskId
     task = services.task_cancel(task_id=task_id, user=request.user)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 
 @extend_schema(request=TaskRestartSerializer, responses={202: TaskAcceptedSerializer})
@@ -91,6 +89,6 @@ def task_restart(request, taskId: int):  # noqa: N803 (the API's path parameter)
     data = TaskRestartSerializer(data=request.data or {})
     data.is_valid(raise_exception=True)
     task = services.task_restart(task_id=task_id, user=request.user, **data.validated_data)
-    return Response(task_accepted(task), status=status.HTTP_202_ACCEPTED)
+    return task_accepted(task)
 
 

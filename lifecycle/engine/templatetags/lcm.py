@@ -1,4 +1,4 @@
-"""Template filters and tags the pages share: durations, sizes, pretty JSON, operation titles."""
+"""Template filters and tags the pages share: durations, sizes, pretty JSON, operation titles, table heads."""
 import json
 from datetime import timedelta
 
@@ -77,3 +77,11 @@ def used_percent(capacity, free) -> int:
 @register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
+
+
+@register.inclusion_tag("lifecycle/_table_head.html")
+def table_head(*columns: str, numeric: str = "") -> dict:
+    """The head row of a list page's table: one column a name; those named in `numeric` (comma-separated)
+    align right, as their numbers do."""
+    right = {name.strip() for name in numeric.split(",")}
+    return {"columns": [(name, name in right) for name in columns]}
