@@ -1,4 +1,5 @@
 """Speed figures (`make bench`): not pass/fail tests, numbers for the closing notes."""
+
 import contextlib
 
 

@@ -2,6 +2,7 @@
 count of the task-detail poll, and deployments (bench/deploy.py). Runs on the embedded default (SQLite
 + file-system broker) in a throw-away data directory, or on whatever DATABASE_URL / CELERY_BROKER_URL
 say. BENCH_ONLY=register or BENCH_ONLY=deploy runs one part."""
+
 import itertools
 import os
 import statistics
@@ -42,8 +43,15 @@ def vcsim_start(workdir: Path):
     if not binary.exists():
         subprocess.run(["bash", str(REPO / "tools" / "vcsim" / "build.sh"), str(binary)], check=True)
     tls = tls_files_create(workdir / "tls")
-    simulator = Vcsim(binary=binary, workdir=workdir, tls=tls, new_tls=lambda: tls, username=USERNAME,
-                      password="bench-password", flags={})
+    simulator = Vcsim(
+        binary=binary,
+        workdir=workdir,
+        tls=tls,
+        new_tls=lambda: tls,
+        username=USERNAME,
+        password="bench-password",
+        flags={},
+    )
     simulator.start()
     return simulator
 
@@ -51,9 +59,26 @@ def vcsim_start(workdir: Path):
 def worker_start() -> subprocess.Popen:
     log = open(DATA / "worker.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "WARNING", "--concurrency", "2",
-         "-I", "bench.operations", "--without-mingle", "--without-gossip"],
-        cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "lifecycle.project",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+            "-I",
+            "bench.operations",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,
     )
     time.sleep(0.5)
@@ -101,17 +126,33 @@ def main() -> None:
 def register_bench(client, simulator) -> None:
     worker = worker_start()
     try:
-        spec = {"componentName": "", "fqdn": simulator.fqdn, "port": simulator.port, "username": simulator.username,
-                "password": simulator.password, "content": {"certificate": {"thumbprint": simulator.certificate.thumbprint}}}
+        spec = {
+            "componentName": "",
+            "fqdn": simulator.fqdn,
+            "port": simulator.port,
+            "username": simulator.username,
+            "password": simulator.password,
+            "content": {"certificate": {"thumbprint": simulator.certificate.thumbprint}},
+        }
         register_page = reverse("datacenter-register")
         clicks, api_times, first = [], [], None
         for run in range(RUNS + 1):
             # The browser's way: click Register, follow the redirect, poll the timeline until htmx hears 286.
             started = time.monotonic()
-            answer = client.post(register_page, {
-                "step": "register", "action": "register", "fqdn": simulator.fqdn, "port": simulator.port,
-                "thumbprint": simulator.certificate.thumbprint, "trust": "on", "componentName": f"ui{run:03d}",
-                "username": simulator.username, "password": simulator.password})
+            answer = client.post(
+                register_page,
+                {
+                    "step": "register",
+                    "action": "register",
+                    "fqdn": simulator.fqdn,
+                    "port": simulator.port,
+                    "thumbprint": simulator.certificate.thumbprint,
+                    "trust": "on",
+                    "componentName": f"ui{run:03d}",
+                    "username": simulator.username,
+                    "password": simulator.password,
+                },
+            )
             assert answer.status_code == 302, answer.content[:2000]
             while client.get(answer["Location"], HTTP_HX_REQUEST="true").status_code != 286:
                 time.sleep(0.05)  # the page polls every second; 50 ms here to measure the engine, not the poll
@@ -131,8 +172,10 @@ def register_bench(client, simulator) -> None:
             assert task.status == Status.SUCCESS, task.message
             if run:
                 api_times.append(time.monotonic() - started)
-        print(f"register vCenter (vcsim) from clicking Register to the page showing SUCCESS: first {first:.3f} s; "
-              f"then {summary(clicks)}")
+        print(
+            f"register vCenter (vcsim) from clicking Register to the page showing SUCCESS: first {first:.3f} s; "
+            f"then {summary(clicks)}"
+        )
         print(f"register vCenter (vcsim) through the API, POST to SUCCESS in the database: {summary(api_times)}")
         actions = list(task.actions.order_by("position"))
         for action in actions:
@@ -143,8 +186,9 @@ def register_bench(client, simulator) -> None:
         from lifecycle.engine.services import task_create
 
         started = time.monotonic()
-        noop = task_create(operation="bench.noop", target_type="bench", target_name="noop", target_key="bench:noop",
-                           request={})
+        noop = task_create(
+            operation="bench.noop", target_type="bench", target_name="noop", target_key="bench:noop", request={}
+        )
         wait(noop.pk)
         elapsed = time.monotonic() - started
         print(f"engine: a task of 20 empty actions ran in {elapsed:.3f} s ({elapsed / 20 * 1000:.0f} ms per action)")

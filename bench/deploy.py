@@ -6,6 +6,7 @@ DNS a deployment needs, and the default poll interval, as a new user has it) and
 brings vcsim's guests up; "guest reported → action done" is the time from the simulator reporting a guest's
 IP and VMware Tools to vCenter until the node's start action has finished.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,26 @@ def _worker(env: dict, log: Path) -> subprocess.Popen:
     from bench import die_with_parent
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO", "--concurrency", "4",
-         "--without-mingle", "--without-gossip"],
-        cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "lifecycle.project",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "4",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and " ready." not in log.read_text():
         time.sleep(0.1)
@@ -57,30 +75,47 @@ def run(simulator, data: Path, wait) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     ova_build(build, "OVA_APPLIANCE", name="big", disk_bytes=DISK).rename(target)
-    print(f"deploy: built an OVA with a {DISK / 1e6:.0f} MB disk ({target.stat().st_size / 2**20:.0f} MiB) "
-          f"in {time.monotonic() - started:.1f} s")
+    print(
+        f"deploy: built an OVA with a {DISK / 1e6:.0f} MB disk ({target.stat().st_size / 2**20:.0f} MiB) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
     settings.LCM_REPOSITORY_DIR = repository
     repository_files_scan(root=repository)
 
-    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(
+        fqdn=simulator.fqdn,
+        port=simulator.port,
+        username=simulator.username,
+        password=simulator.password,
+        certificate_pem=simulator.certificate.pem,
+    ) as si:
         about = about_read(si)
         items = [item.to_dict() for item in inventory_read(si)]
-    spec = {"componentName": "vc-deploy", "datacenterComponentType": "VCENTER", "fqdn": simulator.fqdn,
-            "port": simulator.port, "username": simulator.username, "password": simulator.password, "purpose": "",
-            "tags": []}
+    spec = {
+        "componentName": "vc-deploy",
+        "datacenterComponentType": "VCENTER",
+        "fqdn": simulator.fqdn,
+        "port": simulator.port,
+        "username": simulator.username,
+        "password": simulator.password,
+        "purpose": "",
+        "tags": [],
+    }
     certificate = simulator.certificate
-    components.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
-                               about=about, inventory=items, create=True)
-    port_groups.port_group_settings_update(component_name="vc-deploy", port_group_name="DC0_DVPG0",
-                                           settings=SUBNET)
+    components.component_store(
+        spec=spec,
+        certificate={"pem": certificate.pem, **certificate.to_dict()},
+        about=about,
+        inventory=items,
+        create=True,
+    )
+    port_groups.port_group_settings_update(component_name="vc-deploy", port_group_name="DC0_DVPG0", settings=SUBNET)
 
     dns = FakeDns(records={}).start()
     guests = GuestSimulator(simulator, None, interval=0.05)
     guests.start()
     # The bench's queue (the registration part's worker has stopped): this worker's settings are a deployment's.
-    env = dict(os.environ, PYTHONPATH=str(REPO), LCM_REPOSITORY_DIR=str(repository),
-               LCM_DNS_NAMESERVERS=dns.address)
+    env = dict(os.environ, PYTHONPATH=str(REPO), LCM_REPOSITORY_DIR=str(repository), LCM_DNS_NAMESERVERS=dns.address)
     worker = _worker(env, data / "deploy-worker.log")
     counter = iter(range(10, 250))
 
@@ -91,15 +126,37 @@ def run(simulator, data: Path, wait) -> None:
             ip = f"127.0.1.{next(counter)}"
             name = f"bench-vm-{ip.rsplit('.', 1)[1]}"
             dns.records[f"{name}.lab.test"] = ip
-            product_nodes.append({
-                "nodeId": f"node{index + 1}", "isPrimary": True, "hostName": f"{name}.lab.test", "vmName": name,
-                "rootPassword": "Root-Passw0rd!",
-                "deployment": {"vcenterName": "vc-deploy", "datacenterName": "DC0", "clusterName": "DC0_C0",
-                               "resourcePool": "Resources", "vmFolder": "vm", "datastoreNames": ["LocalDS_0"]},
-                "nics": [{"ipAddress": ip, "networkName": "DC0_DVPG0"}]})
-        return {"environmentName": environment_id, "environmentId": environment_id, "products": [{
-            "productType": "OVA_APPLIANCE", "productId": "big", "version": "1.0.0",
-            "properties": {"ovfProperties": {}}, "nodes": product_nodes}]}
+            product_nodes.append(
+                {
+                    "nodeId": f"node{index + 1}",
+                    "isPrimary": True,
+                    "hostName": f"{name}.lab.test",
+                    "vmName": name,
+                    "rootPassword": "Root-Passw0rd!",
+                    "deployment": {
+                        "vcenterName": "vc-deploy",
+                        "datacenterName": "DC0",
+                        "clusterName": "DC0_C0",
+                        "resourcePool": "Resources",
+                        "vmFolder": "vm",
+                        "datastoreNames": ["LocalDS_0"],
+                    },
+                    "nics": [{"ipAddress": ip, "networkName": "DC0_DVPG0"}],
+                }
+            )
+        return {
+            "environmentName": environment_id,
+            "environmentId": environment_id,
+            "products": [
+                {
+                    "productType": "OVA_APPLIANCE",
+                    "productId": "big",
+                    "version": "1.0.0",
+                    "properties": {"ovfProperties": {}},
+                    "nodes": product_nodes,
+                }
+            ],
+        }
 
     def deploy(nodes: int) -> tuple[float, list[dict]]:
         spec = definition(nodes)
@@ -113,8 +170,11 @@ def run(simulator, data: Path, wait) -> None:
         steps.clear()
         steps.extend((a.title, (a.finished_at - a.started_at).total_seconds()) for a in actions)
         guest_waits.clear()
-        guest_waits.extend(a.finished_at.timestamp() - guests.came_up_at[a.result["ipAddress"]]
-                           for a in actions if a.name in ("primary_start", "member_start"))
+        guest_waits.extend(
+            a.finished_at.timestamp() - guests.came_up_at[a.result["ipAddress"]]
+            for a in actions
+            if a.name in ("primary_start", "member_start")
+        )
         return elapsed, [a.result for a in actions if a.name == "vm_import"]
 
     steps: list[tuple[str, float]] = []
@@ -133,18 +193,28 @@ def run(simulator, data: Path, wait) -> None:
             elapsed, _ = deploy(3)
             threes.append(elapsed)
         size = target.stat().st_size
-        print(f"deploy: plain streaming POST of the disk to a vcsim lease (the floor): {_median(floors)}, "
-              f"{size / 2**20 / statistics.median(floors):.0f} MiB/s")
+        print(
+            f"deploy: plain streaming POST of the disk to a vcsim lease (the floor): {_median(floors)}, "
+            f"{size / 2**20 / statistics.median(floors):.0f} MiB/s"
+        )
         print(f"deploy: three such POSTs at once, to three leases (the floor of 3 nodes): {_median(floors3)}")
-        print(f"deploy: 1 node, the import action's upload (lease to complete): {_median(uploads)}, "
-              f"{size / 2**20 / statistics.median(uploads):.0f} MiB/s")
-        print(f"deploy: 1 node, DEPLOY to SUCCESS (pre-checks, import, power on, guest up, records): {_median(ones)} "
-              f"(LCM_POLL_INTERVAL={settings.LCM_POLL_INTERVAL:g} s)")
-        print(f"deploy: 1 node, guest reported → action done (the guest's IP and VMware Tools reported to vCenter "
-              f"until the start action finished): {_median(guest_ups)}")
+        print(
+            f"deploy: 1 node, the import action's upload (lease to complete): {_median(uploads)}, "
+            f"{size / 2**20 / statistics.median(uploads):.0f} MiB/s"
+        )
+        print(
+            f"deploy: 1 node, DEPLOY to SUCCESS (pre-checks, import, power on, guest up, records): {_median(ones)} "
+            f"(LCM_POLL_INTERVAL={settings.LCM_POLL_INTERVAL:g} s)"
+        )
+        print(
+            f"deploy: 1 node, guest reported → action done (the guest's IP and VMware Tools reported to vCenter "
+            f"until the start action finished): {_median(guest_ups)}"
+        )
         print("deploy: the last 3-node deployment's actions: " + "; ".join(f"{t} {d:.2f} s" for t, d in steps))
-        print(f"deploy: 3 nodes, DEPLOY to SUCCESS: {_median(threes)}; "
-              f"{statistics.median(threes) / statistics.median(ones):.2f}× one node")
+        print(
+            f"deploy: 3 nodes, DEPLOY to SUCCESS: {_median(threes)}; "
+            f"{statistics.median(threes) / statistics.median(ones):.2f}× one node"
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=20)
@@ -158,8 +228,13 @@ def _floors_at_once(simulator, ova: Path, count: int) -> float:
 
     from datacenters.vsphere.connection import connect
 
-    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(
+        fqdn=simulator.fqdn,
+        port=simulator.port,
+        username=simulator.username,
+        password=simulator.password,
+        certificate_pem=simulator.certificate.pem,
+    ) as si:
         leases = [_lease(si, simulator, ova) for _ in range(count)]
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=count) as pool:
@@ -174,8 +249,13 @@ def _floor(simulator, ova: Path) -> float:
     """ImportVApp by hand, then one requests POST streaming the disk straight out of the OVA; the POST's time."""
     from datacenters.vsphere.connection import connect
 
-    with connect(fqdn=simulator.fqdn, port=simulator.port, username=simulator.username,
-                 password=simulator.password, certificate_pem=simulator.certificate.pem) as si:
+    with connect(
+        fqdn=simulator.fqdn,
+        port=simulator.port,
+        username=simulator.username,
+        password=simulator.password,
+        certificate_pem=simulator.certificate.pem,
+    ) as si:
         post, finish = _lease(si, simulator, ova)
         started = time.monotonic()
         post()
@@ -196,11 +276,15 @@ def _lease(si, simulator, ova: Path):
 
     package = ova_read(ova)
     files = ovf_import.package_files(ova, kind="OVA")
-    placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0",
-                                  networks=["DC0_DVPG0"])
-    spec = ovf_import.import_spec_create(si, descriptor=package.descriptor_text, placement=placement,
-                                         entity_name=f"floor-{time.monotonic_ns()}",
-                                         network_mapping={"Management": "DC0_DVPG0"}, properties={})
+    placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0", networks=["DC0_DVPG0"])
+    spec = ovf_import.import_spec_create(
+        si,
+        descriptor=package.descriptor_text,
+        placement=placement,
+        entity_name=f"floor-{time.monotonic_ns()}",
+        network_mapping={"Management": "DC0_DVPG0"},
+        properties={},
+    )
     lease = placement.pool.ImportVApp(spec.spec, placement.folder, None)
     while lease.state != "ready":
         time.sleep(0.02)

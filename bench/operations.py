@@ -1,4 +1,5 @@
 """An operation of empty actions, to measure what the engine itself costs per action."""
+
 from lifecycle.engine.operations import ActionSpec, Operation, operation_register
 
 operation_register(

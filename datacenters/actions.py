@@ -1,4 +1,5 @@
 """The steps of datacenter operations. Each is a small function of the task engine's ActionContext."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -6,11 +7,11 @@ from collections import Counter
 from django.conf import settings
 
 from datacenters import nsxt, vrops
+from datacenters.models import ComponentType, DatacenterComponent
+from datacenters.services import certificates, components, specs
 from datacenters.vsphere.connection import certificate_probe, connect
 from datacenters.vsphere.inventory import about_read as vcenter_about_read
 from datacenters.vsphere.inventory import inventory_read
-from datacenters.models import ComponentType, DatacenterComponent
-from datacenters.services import certificates, components, specs
 from lifecycle.engine.operations import ActionFailed
 from lifecycle.engine.runner import ActionContext
 
@@ -50,8 +51,12 @@ def _connect(ctx: ActionContext, client_connect=connect):
     target = _target(ctx)
     pem = ctx.result_of("certificate_verify")["pem"]
     return client_connect(
-        fqdn=target["fqdn"], port=target["port"], username=target["username"], password=target["password"],
-        certificate_pem=pem, timeout=settings.LCM_VCENTER_TIMEOUT,
+        fqdn=target["fqdn"],
+        port=target["port"],
+        username=target["username"],
+        password=target["password"],
+        certificate_pem=pem,
+        timeout=settings.LCM_VCENTER_TIMEOUT,
     ), target
 
 
@@ -106,7 +111,11 @@ def _rest_about_read(ctx: ActionContext, client, identity: tuple[str, ...]) -> d
     with connection as session:
         about = client.about_read(session)
     facts = ", ".join(f"{key} {about[key]}" for key in identity if about.get(key))
-    ctx.log(f"{about['fullName']}" + (f" (build {about['build']})" if about.get("build") else "") + (f"; {facts}" if facts else ""))
+    ctx.log(
+        f"{about['fullName']}"
+        + (f" (build {about['build']})" if about.get("build") else "")
+        + (f"; {facts}" if facts else "")
+    )
     ctx.progress(100, about["fullName"])
     return about
 
@@ -139,7 +148,9 @@ def _store(ctx: ActionContext, *, create: bool) -> dict:
     component = components.component_store(
         spec=target, certificate=certificate, about=about, inventory=inventory, create=create
     )
-    stored = f"stored {component.component_name}" + (f" with {len(inventory)} inventory objects" if inventory is not None else "")
+    stored = f"stored {component.component_name}" + (
+        f" with {len(inventory)} inventory objects" if inventory is not None else ""
+    )
     ctx.log(stored)
     networks = (target.get("content") or {}).get("networks") or []
     if networks:

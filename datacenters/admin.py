@@ -1,5 +1,6 @@
 """Raw records of components, their inventory and port group settings. Passwords are never shown;
 changes go through tasks (and port group settings through the pages and the API)."""
+
 from django.contrib import admin
 
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings

@@ -1,5 +1,6 @@
 """REST API of datacenter components: /api/v1/datacenters (with the IPv4 settings of a vCenter's port
 groups under …/networks/{portGroupName}) and /api/v1/certificates/probe."""
+
 from typing import Any
 
 from django.urls import path, reverse
@@ -13,8 +14,8 @@ from datacenters import selectors
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.services import certificates, components, port_groups
 from lifecycle.engine.api.serializers import TaskAcceptedSerializer, task_accepted
-from lifecycle.secrets import PLACEHOLDER, REF_PREFIX
 from lifecycle.errors import NotFound
+from lifecycle.secrets import PLACEHOLDER, REF_PREFIX
 
 
 def certificate_dict(component: DatacenterComponent) -> dict:
@@ -28,8 +29,14 @@ def certificate_dict(component: DatacenterComponent) -> dict:
 
 
 def inventory_item_dict(item) -> dict:
-    return {"name": item.name, "moref": item.moref, "path": item.path, "datacenter": item.datacenter or None,
-            "parent": item.parent_moref or None, **item.properties}
+    return {
+        "name": item.name,
+        "moref": item.moref,
+        "path": item.path,
+        "datacenter": item.datacenter or None,
+        "parent": item.parent_moref or None,
+        **item.properties,
+    }
 
 
 class ComponentSerializer(serializers.ModelSerializer):
@@ -46,9 +53,25 @@ class ComponentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DatacenterComponent
-        fields = ["id", "url", "componentName", "datacenterComponentType", "fqdn", "port", "username", "password",
-                  "purpose", "tags", "version", "build", "properties", "discoveredAt", "createdAt", "updatedAt",
-                  "content"]
+        fields = [
+            "id",
+            "url",
+            "componentName",
+            "datacenterComponentType",
+            "fqdn",
+            "port",
+            "username",
+            "password",
+            "purpose",
+            "tags",
+            "version",
+            "build",
+            "properties",
+            "discoveredAt",
+            "createdAt",
+            "updatedAt",
+            "content",
+        ]
 
     def get_url(self, component) -> str:
         return reverse("api-datacenter-detail", args=[component.component_name])
@@ -81,8 +104,9 @@ class PortGroupSettingsSerializer(serializers.Serializer):
     useDhcp = serializers.BooleanField(default=False, help_text="With DHCP the static fields are optional")
     gateway = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
     # Declared as the CharField it is, so that NetworkEntrySerializer may redeclare it as a plain one.
-    subnetMask: serializers.CharField = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True,
-                                                                   help_text="e.g. 255.255.255.0; or give prefixLength")
+    subnetMask: serializers.CharField = serializers.IPAddressField(
+        protocol="IPv4", required=False, allow_null=True, help_text="e.g. 255.255.255.0; or give prefixLength"
+    )
     prefixLength = serializers.IntegerField(min_value=1, max_value=32, required=False, allow_null=True)
     domainName = serializers.CharField(required=False, allow_null=True)
     searchPath = serializers.ListField(child=serializers.CharField(), required=False)
@@ -108,8 +132,9 @@ class NetworkEntrySerializer(PortGroupSettingsSerializer):
 
 class ContentSerializer(serializers.Serializer):
     certificate = CertificateSerializer(required=False)
-    networks = PortGroupSettingsSerializer(many=True, required=False,
-                                           help_text="VCENTER only: IPv4 settings of port groups, stored by the task")
+    networks = PortGroupSettingsSerializer(
+        many=True, required=False, help_text="VCENTER only: IPv4 settings of port groups, stored by the task"
+    )
 
 
 class ComponentSpecSerializer(serializers.Serializer):
@@ -163,7 +188,9 @@ class DatacenterList(ListAPIView):
         action = request.query_params.get("action", "REGISTER").upper()
         if action not in ("REGISTER", "VALIDATE"):
             raise serializers.ValidationError({"action": ["must be REGISTER or VALIDATE"]})
-        task = components.datacenter_register(spec=_body(request), user=request.user, validate_only=action == "VALIDATE")
+        task = components.datacenter_register(
+            spec=_body(request), user=request.user, validate_only=action == "VALIDATE"
+        )
         return task_accepted(task)
 
 
@@ -226,7 +253,10 @@ urlpatterns = [
     path("datacenters/<str:componentName>", datacenter_detail, name="api-datacenter-detail"),
     path("datacenters/<str:componentName>/discover", datacenter_discover, name="api-datacenter-discover"),
     # Port group names may hold "/" (sent as %2F): the name is the rest of the path.
-    path("datacenters/<str:componentName>/networks/<path:portGroupName>", datacenter_network,
-         name="api-datacenter-network"),
+    path(
+        "datacenters/<str:componentName>/networks/<path:portGroupName>",
+        datacenter_network,
+        name="api-datacenter-network",
+    ),
     path("certificates/probe", certificate_probe, name="api-certificate-probe"),
 ]

@@ -3,6 +3,7 @@
 Form fields carry the API's names (componentName, fqdn, …), so that a service error keyed by an API
 path lands on the field of the same name.
 """
+
 import re
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 
 from datacenters.models import ComponentType
-from lifecycle.secrets import PLACEHOLDER
 from lifecycle.errors import ServiceError
+from lifecycle.secrets import PLACEHOLDER
 
 THUMBPRINT_PATH = "content.certificate.thumbprint"
 
@@ -66,7 +67,10 @@ class CertificateProbeForm(ServiceErrorsMixin, forms.Form):
     """Registration, step 1: where the server is."""
 
     datacenterComponentType = forms.ChoiceField(
-        label="Type", choices=ComponentType.choices, initial=ComponentType.VCENTER, required=False,
+        label="Type",
+        choices=ComponentType.choices,
+        initial=ComponentType.VCENTER,
+        required=False,
     )
     fqdn = forms.CharField(label="FQDN or IP address", max_length=253)
     port = forms.IntegerField(initial=443, min_value=1, max_value=65535)
@@ -105,7 +109,8 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
         error_messages={"required": "check that the thumbprint is your server's, then tick this box"},
     )
     componentName = forms.CharField(
-        label="Component name", max_length=128,
+        label="Component name",
+        max_length=128,
         help_text="How this server is known here: letters, digits, '.', '_' and '-'.",
     )
     username = forms.CharField(max_length=255)
@@ -123,7 +128,14 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Hidden("step", "register"),
-            "datacenterComponentType", "fqdn", "port", "thumbprint", "subject", "issuer", "validFrom", "validTo",
+            "datacenterComponentType",
+            "fqdn",
+            "port",
+            "thumbprint",
+            "subject",
+            "issuer",
+            "validFrom",
+            "validTo",
             Fieldset(
                 "The server's certificate",
                 HTML('{% include "datacenters/_certificate.html" with certificate=form.certificate %}'),
@@ -136,15 +148,25 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
                 Row(Column("purpose", css_class="col-md-6"), Column("tags", css_class="col-md-6")),
             ),
             FormActions(
-                StrictButton("Validate", type="submit", name="action", value="validate", css_class="btn-outline-primary"),
+                StrictButton(
+                    "Validate", type="submit", name="action", value="validate", css_class="btn-outline-primary"
+                ),
                 StrictButton("Register", type="submit", name="action", value="register", css_class="btn-primary"),
             ),
         )
 
     @classmethod
-    def for_certificate(cls, *, fqdn: str, port: int, certificate, datacenterComponentType: str = ComponentType.VCENTER) -> "RegisterForm":  # noqa: N803
-        return cls(initial={"fqdn": fqdn, "port": port, "datacenterComponentType": datacenterComponentType,
-                            **certificate.to_dict()})
+    def for_certificate(
+        cls, *, fqdn: str, port: int, certificate, datacenterComponentType: str = ComponentType.VCENTER
+    ) -> "RegisterForm":  # noqa: N803
+        return cls(
+            initial={
+                "fqdn": fqdn,
+                "port": port,
+                "datacenterComponentType": datacenterComponentType,
+                **certificate.to_dict(),
+            }
+        )
 
     @property
     def product(self) -> str:
@@ -182,7 +204,8 @@ class UpdateForm(ServiceErrorsMixin, forms.Form):
     port = forms.IntegerField(min_value=1, max_value=65535)
     username = forms.CharField(max_length=255)
     password = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
         help_text="Leave blank to keep the stored password.",
     )
     purpose = forms.CharField(max_length=255, required=False)
@@ -229,22 +252,26 @@ class UpdateForm(ServiceErrorsMixin, forms.Form):
 
 
 def _list(value: str) -> list[str]:
-    """"a, b c" → ["a", "b", "c"]: commas or spaces separate entries."""
+    """ "a, b c" → ["a", "b", "c"]: commas or spaces separate entries."""
     return [item for item in re.split(r"[,\s]+", value) if item]
 
 
 class PortGroupSettingsForm(ServiceErrorsMixin, forms.Form):
     """The IPv4 settings of one port group. The subnet may be given as a mask or as a prefix length."""
 
-    useDhcp = forms.BooleanField(label="Addresses come from DHCP", required=False,
-                                 help_text="Then the static fields below are optional.")
+    useDhcp = forms.BooleanField(
+        label="Addresses come from DHCP", required=False, help_text="Then the static fields below are optional."
+    )
     gateway = forms.CharField(max_length=15, required=False, help_text="e.g. 192.168.10.1")
-    subnet = forms.CharField(label="Subnet mask or prefix length", max_length=15, required=False,
-                             help_text="255.255.255.0, 24 or /24")
+    subnet = forms.CharField(
+        label="Subnet mask or prefix length", max_length=15, required=False, help_text="255.255.255.0, 24 or /24"
+    )
     dns = forms.CharField(label="DNS servers", required=False, help_text="Addresses, comma separated, in order")
     ntp = forms.CharField(label="NTP servers", required=False, help_text="Host names or addresses, comma separated")
     domainName = forms.CharField(label="Domain name", max_length=253, required=False)
-    searchPath = forms.CharField(label="DNS search path", required=False, help_text="Domains, comma separated, in order")
+    searchPath = forms.CharField(
+        label="DNS search path", required=False, help_text="Domains, comma separated, in order"
+    )
 
     error_fields = {"subnetMask": "subnet", "prefixLength": "subnet"}
 
@@ -254,14 +281,19 @@ class PortGroupSettingsForm(ServiceErrorsMixin, forms.Form):
         self.helper.form_action = action_url
         if inline:  # htmx: the answer (the row, or this form with its errors) replaces the table row
             self.helper.attrs = {"hx-post": action_url, "hx-target": "closest tr", "hx-swap": "outerHTML"}
-            cancel = (f'<button type="button" class="btn btn-outline-secondary" hx-get="{escape(action_url)}?row=1" '
-                      'hx-target="closest tr" hx-swap="outerHTML">Cancel</button>')
+            cancel = (
+                f'<button type="button" class="btn btn-outline-secondary" hx-get="{escape(action_url)}?row=1" '
+                'hx-target="closest tr" hx-swap="outerHTML">Cancel</button>'
+            )
         else:
             cancel = f'<a class="btn btn-outline-secondary" href="{escape(back_url)}">Cancel</a>'
         buttons = [StrictButton("Save", type="submit", css_class="btn-primary")]
         if configured:
-            buttons.append(StrictButton("Remove the settings", type="submit", name="action", value="remove",
-                                        css_class="btn-outline-danger"))
+            buttons.append(
+                StrictButton(
+                    "Remove the settings", type="submit", name="action", value="remove", css_class="btn-outline-danger"
+                )
+            )
         self.helper.layout = Layout(
             Field("useDhcp"),
             Row(Column("gateway", css_class="col-md-6"), Column("subnet", css_class="col-md-6")),

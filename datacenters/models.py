@@ -1,4 +1,5 @@
 """Registered datacenter components and the inventory discovered in them."""
+
 import ipaddress
 import re
 
@@ -46,7 +47,9 @@ class DatacenterComponent(Timestamped):
     component_name = models.CharField(
         max_length=128,
         unique=True,
-        validators=[RegexValidator(COMPONENT_NAME_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")],
+        validators=[
+            RegexValidator(COMPONENT_NAME_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")
+        ],
     )
     component_type = models.CharField(max_length=20, choices=ComponentType.choices, default=ComponentType.VCENTER)
     fqdn = models.CharField(max_length=253, validators=[validate_fqdn])
@@ -109,7 +112,9 @@ def _ipv4_validate(value: str) -> None:
     try:
         ipaddress.IPv4Address(value)
     except ValueError:
-        raise ValidationError("'%(value)s' is not an IPv4 address", code="invalid_ipv4", params={"value": value}) from None
+        raise ValidationError(
+            "'%(value)s' is not an IPv4 address", code="invalid_ipv4", params={"value": value}
+        ) from None
 
 
 def _domain_validate(value: str) -> None:
@@ -119,11 +124,15 @@ def _domain_validate(value: str) -> None:
     except ValueError:
         pass
     else:
-        raise ValidationError("'%(value)s' is an address, not a domain name", code="invalid_domain", params={"value": value})
+        raise ValidationError(
+            "'%(value)s' is an address, not a domain name", code="invalid_domain", params={"value": value}
+        )
     try:
         validate_fqdn(value)
     except ValidationError:
-        raise ValidationError("'%(value)s' is not a valid domain name", code="invalid_domain", params={"value": value}) from None
+        raise ValidationError(
+            "'%(value)s' is not a valid domain name", code="invalid_domain", params={"value": value}
+        ) from None
 
 
 def _host_validate(value: str) -> None:
@@ -207,13 +216,24 @@ class PortGroupSettings(models.Model):
         if network is not None and network.prefixlen <= 30:
             gateway = ipaddress.IPv4Address(self.gateway)
             if gateway == network.network_address:
-                add("gateway", "%(gateway)s is the network address of %(network)s, not a usable gateway",
-                    gateway=str(gateway), network=str(network))
+                add(
+                    "gateway",
+                    "%(gateway)s is the network address of %(network)s, not a usable gateway",
+                    gateway=str(gateway),
+                    network=str(network),
+                )
             elif gateway == network.broadcast_address:
-                add("gateway", "%(gateway)s is the broadcast address of %(network)s, not a usable gateway",
-                    gateway=str(gateway), network=str(network))
-        lists = (("search_path", _domain_validate, str.lower), ("dns", _ipv4_validate, str),
-                 ("ntp", _host_validate, str.lower))
+                add(
+                    "gateway",
+                    "%(gateway)s is the broadcast address of %(network)s, not a usable gateway",
+                    gateway=str(gateway),
+                    network=str(network),
+                )
+        lists = (
+            ("search_path", _domain_validate, str.lower),
+            ("dns", _ipv4_validate, str),
+            ("ntp", _host_validate, str.lower),
+        )
         for field, validate, normal in lists:
             values = getattr(self, field)
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -228,8 +248,13 @@ class PortGroupSettings(models.Model):
                     continue
                 key = normal(value)
                 if key in seen:
-                    add(field, "'%(value)s' is listed twice (also at index %(first)s)", index=index, value=value,
-                        first=seen[key])
+                    add(
+                        field,
+                        "'%(value)s' is listed twice (also at index %(first)s)",
+                        index=index,
+                        value=value,
+                        first=seen[key],
+                    )
                 else:
                     seen[key] = index
         if errors:

@@ -43,7 +43,9 @@ class Manager:
             )
         if response.status_code != 200:
             reason = error_text(response)
-            raise VSphereError(f"{where} answered {path} with {status_text(response)}" + (f": {reason}" if reason else ""))
+            raise VSphereError(
+                f"{where} answered {path} with {status_text(response)}" + (f": {reason}" if reason else "")
+            )
         body = self.client.json(response, what=path)
         if not isinstance(body, dict):
             raise WrongServer(f"{where} answered {path} with an unexpected document; check that this is an {PRODUCT}")
@@ -102,7 +104,7 @@ def about_read(manager: Manager) -> dict[str, Any]:
 
 
 def version_split(product_version: str) -> tuple[str, str]:
-    """"3.2.1.0.0.19283092" → ("3.2.1", "19283092"): the release, and the build NSX-T appends to it."""
+    """ "3.2.1.0.0.19283092" → ("3.2.1", "19283092"): the release, and the build NSX-T appends to it."""
     parts = product_version.split(".")
     if len(parts) >= 4 and parts[-1].isdigit() and len(parts[-1]) >= 5:
         return ".".join(parts[:3]), parts[-1]

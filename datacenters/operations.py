@@ -1,4 +1,5 @@
 """Datacenter operations as data: the runbook of each, one action per line."""
+
 from datacenters import actions
 from datacenters.models import component_secrets
 from lifecycle.engine.operations import ActionSpec, Operation, operation_register
@@ -35,27 +36,57 @@ def _input_update(*, task, request: dict) -> dict:
 # REST APIs, their version and identity), then store it. `found` names what is read and stored.
 COMPONENT_KINDS = (
     ("datacenter", "vCenter Server", "inventory", (LOGIN, ABOUT, DISCOVER)),
-    ("nsxt", "NSX-T Manager", "version and identity",
-     (ActionSpec("login", "Connect and log in", actions.nsxt_login),
-      ActionSpec("about_read", "Read the version and identity (node and cluster)", actions.nsxt_about_read))),
-    ("vrops", "vRealize Operations Manager", "version and identity",
-     (ActionSpec("login", "Acquire a session token", actions.vrops_login),
-      ActionSpec("about_read", "Read the version and node status", actions.vrops_about_read))),
+    (
+        "nsxt",
+        "NSX-T Manager",
+        "version and identity",
+        (
+            ActionSpec("login", "Connect and log in", actions.nsxt_login),
+            ActionSpec("about_read", "Read the version and identity (node and cluster)", actions.nsxt_about_read),
+        ),
+    ),
+    (
+        "vrops",
+        "vRealize Operations Manager",
+        "version and identity",
+        (
+            ActionSpec("login", "Acquire a session token", actions.vrops_login),
+            ActionSpec("about_read", "Read the version and node status", actions.vrops_about_read),
+        ),
+    ),
 )
 for prefix, product, found, reads in COMPONENT_KINDS:
     for verb, title, store, input_update in (
-        ("register", f"Register {product}",
-         ActionSpec("component_create", f"Store the component and its {found}", actions.component_create),
-         _input_update),
+        (
+            "register",
+            f"Register {product}",
+            ActionSpec("component_create", f"Store the component and its {found}", actions.component_create),
+            _input_update,
+        ),
         ("validate", f"Validate {product}", None, _input_update),
-        ("update", f"Update {product}",
-         ActionSpec("component_update", f"Store the new settings and the {found}", actions.component_update), None),
-        ("discover", f"Discover {product} {found}",
-         ActionSpec("component_update", f"Store the {found}", actions.component_update), None),
+        (
+            "update",
+            f"Update {product}",
+            ActionSpec("component_update", f"Store the new settings and the {found}", actions.component_update),
+            None,
+        ),
+        (
+            "discover",
+            f"Discover {product} {found}",
+            ActionSpec("component_update", f"Store the {found}", actions.component_update),
+            None,
+        ),
     ):
-        operation_register(Operation(name=f"{prefix}.{verb}", title=title, target_type="datacenter",
-                                     stages=(VERIFY, *reads, *((store,) if store else ())), input_update=input_update,
-                                     secrets=component_secrets))
+        operation_register(
+            Operation(
+                name=f"{prefix}.{verb}",
+                title=title,
+                target_type="datacenter",
+                stages=(VERIFY, *reads, *((store,) if store else ())),
+                input_update=input_update,
+                secrets=component_secrets,
+            )
+        )
 
 operation_register(
     Operation(
@@ -63,7 +94,12 @@ operation_register(
         title="Delete datacenter component",
         target_type="datacenter",
         secrets=component_secrets,
-        stages=(ActionSpec("component_remove", "Check that no product uses it, then remove the component, its "
-                                               "inventory and port group settings", actions.component_remove),),
+        stages=(
+            ActionSpec(
+                "component_remove",
+                "Check that no product uses it, then remove the component, its inventory and port group settings",
+                actions.component_remove,
+            ),
+        ),
     )
 )

@@ -1,4 +1,5 @@
 """Reads of datacenter components, their inventory and the IPv4 settings of their port groups."""
+
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -40,8 +41,16 @@ def inventory_by_kind(*, component: DatacenterComponent) -> dict[str, list[Inven
 
 # --- port groups and their IPv4 settings ---
 
-NO_SETTINGS: dict[str, Any] = {"gateway": None, "subnetMask": None, "prefixLength": None, "domainName": None, "searchPath": [],
-               "useDhcp": False, "dns": [], "ntp": []}
+NO_SETTINGS: dict[str, Any] = {
+    "gateway": None,
+    "subnetMask": None,
+    "prefixLength": None,
+    "domainName": None,
+    "searchPath": [],
+    "useDhcp": False,
+    "dns": [],
+    "ntp": [],
+}
 
 
 def port_group_settings_dict(settings: PortGroupSettings) -> dict:
@@ -80,7 +89,9 @@ def network_entries(*, component: DatacenterComponent, networks: list[InventoryO
     if component.component_type != ComponentType.VCENTER:
         return []
     if networks is None:
-        networks = list(InventoryObject.objects.filter(component=component, kind=InventoryKind.NETWORK).order_by("path"))
+        networks = list(
+            InventoryObject.objects.filter(component=component, kind=InventoryKind.NETWORK).order_by("path")
+        )
     settings = {s.port_group_name: s for s in PortGroupSettings.objects.filter(component=component)}
     entries, found = [], set()
     for item in networks:
@@ -93,8 +104,11 @@ def network_entries(*, component: DatacenterComponent, networks: list[InventoryO
 
 def network_entry(*, component: DatacenterComponent, port_group_name: str) -> dict | None:
     """One port group's entry (the first one discovered under that name), or None if unknown."""
-    items = list(InventoryObject.objects.filter(component=component, kind=InventoryKind.NETWORK,
-                                                name=port_group_name).order_by("path")[:1])
+    items = list(
+        InventoryObject.objects.filter(component=component, kind=InventoryKind.NETWORK, name=port_group_name).order_by(
+            "path"
+        )[:1]
+    )
     settings = PortGroupSettings.objects.filter(component=component, port_group_name=port_group_name).first()
     if not items and settings is None:
         return None
@@ -106,8 +120,13 @@ def _network_entry(name: str, settings: PortGroupSettings | None, item: Inventor
     entry["configured"] = settings is not None
     entry["foundInLastDiscovery"] = item is not None
     if item is not None:
-        entry.update(name=item.name, moref=item.moref, path=item.path, datacenter=item.datacenter or None,
-                     parent=item.parent_moref or None)
+        entry.update(
+            name=item.name,
+            moref=item.moref,
+            path=item.path,
+            datacenter=item.datacenter or None,
+            parent=item.parent_moref or None,
+        )
         entry.update({k: v for k, v in item.properties.items() if k not in entry})
     else:
         entry.update(name=name, moref=None, path=None, datacenter=None, parent=None, type=None, vlan=None, switch=None)

@@ -3,6 +3,7 @@
 Pages of the collection sit under "-/" (GitLab's convention): no component name can start with "-",
 so a component named "register" still has its own page.
 """
+
 from django.urls import path
 
 from datacenters import views

@@ -4,6 +4,7 @@ Every change to a component is a task: the page that asks for it redirects to th
 IPv4 settings of a port group are stored at once (inline on the detail page with htmx, or on a page
 of their own without it).
 """
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -15,8 +16,8 @@ from datacenters import selectors
 from datacenters.forms import TYPE_WORDS, CertificateProbeForm, PortGroupSettingsForm, RegisterForm, UpdateForm
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.services import certificates, components, port_groups, specs
-from lifecycle.errors import ServiceError
 from lifecycle.engine.selectors import task_list
+from lifecycle.errors import ServiceError
 from lifecycle.pages import found_or_404
 
 RECENT_TASKS = 10
@@ -125,11 +126,15 @@ def datacenter_network(request, component_name: str, port_group_name: str):
         if remove or form.is_valid():
             try:
                 if remove:
-                    port_groups.port_group_settings_remove(component_name=component.component_name,
-                                                           port_group_name=port_group_name)
+                    port_groups.port_group_settings_remove(
+                        component_name=component.component_name, port_group_name=port_group_name
+                    )
                 else:
-                    port_groups.port_group_settings_update(component_name=component.component_name,
-                                                           port_group_name=port_group_name, settings=form.settings())
+                    port_groups.port_group_settings_update(
+                        component_name=component.component_name,
+                        port_group_name=port_group_name,
+                        settings=form.settings(),
+                    )
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
@@ -167,7 +172,9 @@ def datacenter_update(request, component_name: str):
         form = UpdateForm(request.POST, component_name=component.component_name)
         if form.is_valid():
             try:
-                task = components.datacenter_update(component_name=component.component_name, spec=form.spec(), user=request.user)
+                task = components.datacenter_update(
+                    component_name=component.component_name, spec=form.spec(), user=request.user
+                )
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
@@ -199,8 +206,13 @@ def datacenter_certificate(request, component_name: str):
     return render(
         request,
         "datacenters/datacenter_certificate.html",
-        {"component": component, "stored": _stored_certificate(component), "presented": presented, "changed": changed,
-         "error": error},
+        {
+            "component": component,
+            "stored": _stored_certificate(component),
+            "presented": presented,
+            "changed": changed,
+            "error": error,
+        },
     )
 
 
@@ -220,6 +232,9 @@ def datacenter_delete(request, component_name: str):
     return render(
         request,
         "datacenters/datacenter_delete.html",
-        {"component": component, "products": products_using_component(component_name=component.component_name),
-         "product_name": TYPE_WORDS[component.component_type][0]},
+        {
+            "component": component,
+            "products": products_using_component(component_name=component.component_name),
+            "product_name": TYPE_WORDS[component.component_type][0],
+        },
     )

@@ -101,7 +101,9 @@ class Operations:
             )
         if response.status_code >= 300:
             reason = error_text(response)
-            raise VSphereError(f"{where} answered {path} with {status_text(response)}" + (f": {reason}" if reason else ""))
+            raise VSphereError(
+                f"{where} answered {path} with {status_text(response)}" + (f": {reason}" if reason else "")
+            )
 
 
 def _json_or_none(response) -> Any:
@@ -152,7 +154,9 @@ def about_read(operations: Operations) -> dict[str, Any]:
     """Version (versions/current) and the state of the node we talk to (deployment/node/status)."""
     _, current = operations.get(VERSION)
     if not isinstance(current, dict) or "major" not in current:
-        raise WrongServer(f"{operations.client.where} answered {VERSION} without a version; check that this is a {PRODUCT}")
+        raise WrongServer(
+            f"{operations.client.where} answered {VERSION} without a version; check that this is a {PRODUCT}"
+        )
     version = ".".join(str(current.get(key, 0)) for key in ("major", "minor", "minorMinor"))
     status, node = operations.get(NODE_STATUS, accept=(503,))
     node_status = (node or {}).get("status") if isinstance(node, dict) else None

@@ -1,4 +1,5 @@
 """Raw records of environments. Read-only: definitions change through the API, pages and CLI."""
+
 from django.contrib import admin
 
 from environments.models import ComponentReference, Environment, Node, Product
@@ -26,8 +27,19 @@ class ProductAdmin(ReadOnlyAdmin):
 
 @admin.register(Node)
 class NodeAdmin(ReadOnlyAdmin):
-    list_display = ["product", "node_id", "role", "host_name", "vm_name", "deploy_state", "vcenter_name", "vm_moref",
-                    "instance_uuid", "ip_address", "power_state"]
+    list_display = [
+        "product",
+        "node_id",
+        "role",
+        "host_name",
+        "vm_name",
+        "deploy_state",
+        "vcenter_name",
+        "vm_moref",
+        "instance_uuid",
+        "ip_address",
+        "power_state",
+    ]
     list_filter = ["deploy_state"]
     search_fields = ["vm_name", "host_name", "instance_uuid", "ip_address"]
 

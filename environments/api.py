@@ -1,4 +1,5 @@
 """REST API of environments: /api/v1/environments …"""
+
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -20,10 +21,19 @@ def _flag(request, name: str) -> bool:
 
 
 def node_dict(node) -> dict:
-    return {"nodeId": node.node_id, "role": node.role, "isPrimary": node.is_primary, "hostName": node.host_name,
-            "vmName": node.vm_name, "nodeState": node.deploy_state, "vcenterName": node.vcenter_name or None,
-            "vmMoref": node.vm_moref or None, "instanceUuid": node.instance_uuid or None,
-            "ipAddress": node.ip_address or None, "powerState": node.power_state or None}
+    return {
+        "nodeId": node.node_id,
+        "role": node.role,
+        "isPrimary": node.is_primary,
+        "hostName": node.host_name,
+        "vmName": node.vm_name,
+        "nodeState": node.deploy_state,
+        "vcenterName": node.vcenter_name or None,
+        "vmMoref": node.vm_moref or None,
+        "instanceUuid": node.instance_uuid or None,
+        "ipAddress": node.ip_address or None,
+        "powerState": node.power_state or None,
+    }
 
 
 def product_dict(product: Product) -> dict:
@@ -46,8 +56,17 @@ class EnvironmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Environment
-        fields = ["id", "url", "environmentId", "environmentName", "environmentState", "properties", "createdAt",
-                  "updatedAt", "products"]
+        fields = [
+            "id",
+            "url",
+            "environmentId",
+            "environmentName",
+            "environmentState",
+            "properties",
+            "createdAt",
+            "updatedAt",
+            "products",
+        ]
 
     def get_url(self, environment) -> str:
         return reverse("api-environment-detail", args=[environment.environment_id])
@@ -55,8 +74,16 @@ class EnvironmentSerializer(serializers.ModelSerializer):
     def get_products(self, environment) -> list[dict]:
         if self.context.get("full"):
             return [product_dict(p) for p in environment.products.all()]
-        return [{"productId": p.product_id, "productType": p.product_type, "version": p.version,
-                 "productState": p.state, "nodeCount": len(p.nodes.all())} for p in environment.products.all()]
+        return [
+            {
+                "productId": p.product_id,
+                "productType": p.product_type,
+                "version": p.version,
+                "productState": p.state,
+                "nodeCount": len(p.nodes.all()),
+            }
+            for p in environment.products.all()
+        ]
 
 
 class ValidationReportSerializer(serializers.Serializer):
@@ -74,22 +101,37 @@ class EnvironmentList(ListAPIView):
         request=dict,
         responses={200: ValidationReportSerializer, 201: EnvironmentSerializer},
         parameters=[
-            OpenApiParameter("action", enum=list(services.ACTIONS),
-                             description="CREATE (default) stores the definition, VALIDATE only reports, DEPLOY "
-                                         "stores it and starts a deployment task (202)"),
-            OpenApiParameter("prechecks", bool, description="VALIDATE: also run the deployment pre-checks against "
-                                                            "vCenter, DNS and the network (default true)"),
-            OpenApiParameter("ignoreValidation", bool, description="store even when checks other than the "
-                                                                   "definition's shape fail"),
-            OpenApiParameter("replaceExisting", bool, description="replace the definition of an existing environmentId"),
+            OpenApiParameter(
+                "action",
+                enum=list(services.ACTIONS),
+                description="CREATE (default) stores the definition, VALIDATE only reports, DEPLOY "
+                "stores it and starts a deployment task (202)",
+            ),
+            OpenApiParameter(
+                "prechecks",
+                bool,
+                description="VALIDATE: also run the deployment pre-checks against "
+                "vCenter, DNS and the network (default true)",
+            ),
+            OpenApiParameter(
+                "ignoreValidation", bool, description="store even when checks other than the definition's shape fail"
+            ),
+            OpenApiParameter(
+                "replaceExisting", bool, description="replace the definition of an existing environmentId"
+            ),
         ],
     )
     def post(self, request):
         action = request.query_params.get("action", "CREATE")
         prechecks = request.query_params.get("prechecks", "true").lower() not in ("false", "0", "no")
         environment, report = services.environment_submit(
-            spec=request.data, action=action, replace_existing=_flag(request, "replaceExisting"),
-            ignore_validation=_flag(request, "ignoreValidation"), prechecks=prechecks, user=request.user)
+            spec=request.data,
+            action=action,
+            replace_existing=_flag(request, "replaceExisting"),
+            ignore_validation=_flag(request, "ignoreValidation"),
+            prechecks=prechecks,
+            user=request.user,
+        )
         if environment is None:
             return Response(report)
         task_id = report.pop("taskId", None)
@@ -125,7 +167,9 @@ def environment_deploy(request, environmentId: str):  # noqa: N803
     """Deploy the stored environment's products that are not deployed yet; {"productIds": [...]} to choose."""
     body = request.data if isinstance(request.data, dict) else {}
     product_ids = body.get("productIds")
-    if product_ids is not None and (not isinstance(product_ids, list) or not all(isinstance(i, str) for i in product_ids)):
+    if product_ids is not None and (
+        not isinstance(product_ids, list) or not all(isinstance(i, str) for i in product_ids)
+    ):
         raise serializers.ValidationError({"productIds": ["must be a list of product ids"]})
     task = services.environment_deploy(environment_id=environmentId, product_ids=product_ids, user=request.user)
     return task_accepted(task)
@@ -146,6 +190,7 @@ urlpatterns = [
     path("environments/<str:environmentId>", environment_detail, name="api-environment-detail"),
     path("environments/<str:environmentId>/export", environment_export, name="api-environment-export"),
     path("environments/<str:environmentId>/deploy", environment_deploy, name="api-environment-deploy"),
-    path("environments/<str:environmentId>/products/<str:productId>", environment_product,
-         name="api-environment-product"),
+    path(
+        "environments/<str:environmentId>/products/<str:productId>", environment_product, name="api-environment-product"
+    ),
 ]

@@ -2,6 +2,7 @@
 keeps its secrets. The wizard's step forms are in environments/wizard/forms.py. They only shape input
 into an EnvironmentSpec; every rule is environment_validate's (environments/checks/).
 """
+
 import json
 
 from crispy_forms.helper import FormHelper
@@ -9,7 +10,15 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.core.exceptions import ValidationError
 
-from lifecycle.secrets import MASK, PLACEHOLDER, SecretUnreadable, path_set, secret_decrypt, secret_encrypt, secret_is_ref
+from lifecycle.secrets import (
+    MASK,
+    PLACEHOLDER,
+    SecretUnreadable,
+    path_set,
+    secret_decrypt,
+    secret_encrypt,
+    secret_is_ref,
+)
 from products.types import product_secrets
 
 MAX_IMPORT_BYTES = 5 * 2**20  # an environment definition is a few kilobytes
@@ -25,19 +34,22 @@ def form_helper(layout: Layout | None = None) -> FormHelper:
     return helper
 
 
-
 class ImportForm(forms.Form):
     """An EnvironmentSpec as a file or as pasted text, stored through environment_submit."""
 
     file = forms.FileField(label="JSON file", required=False)
     text = forms.CharField(
-        label="… or paste the JSON", required=False,
-        widget=forms.Textarea(attrs={"rows": 16, "class": "font-monospace", "spellcheck": "false"}))
+        label="… or paste the JSON",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 16, "class": "font-monospace", "spellcheck": "false"}),
+    )
     replaceExisting = forms.BooleanField(
         label="Replace the definition of an existing environment with the same environmentId (replaceExisting)",
-        required=False)
+        required=False,
+    )
     ignoreValidation = forms.BooleanField(
-        label="Store even when checks other than the definition's shape fail (ignoreValidation)", required=False)
+        label="Store even when checks other than the definition's shape fail (ignoreValidation)", required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,8 +61,9 @@ class ImportForm(forms.Form):
         upload = data.get("file")
         text = data.get("text") or ""
         if upload and upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError({"file": f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB: "
-                                           "is it an environment definition?"})
+            raise ValidationError(
+                {"file": f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB: is it an environment definition?"}
+            )
         if upload:
             try:
                 text = upload.read().decode("utf-8-sig")
@@ -62,8 +75,9 @@ class ImportForm(forms.Form):
         try:
             data["spec"] = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValidationError({"text" if not upload else "file":
-                                   f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"}) from None
+            raise ValidationError(
+                {"text" if not upload else "file": f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"}
+            ) from None
         return data
 
 

@@ -1,4 +1,5 @@
 """Environments, their products and nodes, as the provider defined them (and, later, as deployed)."""
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -21,14 +22,18 @@ class EnvironmentState(ColoredChoices):
 
 class Environment(Timestamped):
     environment_id = models.CharField(
-        max_length=64, unique=True,
-        validators=[RegexValidator(ENVIRONMENT_ID_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")],
+        max_length=64,
+        unique=True,
+        validators=[
+            RegexValidator(ENVIRONMENT_ID_RE, "use letters, digits, '.', '_' and '-', starting with a letter or digit")
+        ],
     )
     environment_name = models.CharField(max_length=255)
     state = models.CharField(max_length=20, choices=EnvironmentState.choices, default=EnvironmentState.DEFINED)
     properties = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["environment_id"]
@@ -92,8 +97,9 @@ class Node(models.Model):
     power_state = models.CharField(max_length=20, blank=True)
     vcenter_name = models.CharField(max_length=128, blank=True, help_text="The vCenter that holds the VM.")
     deploy_state = models.CharField(max_length=20, choices=NodeState.choices, default=NodeState.DEFINED)
-    certificates = models.JSONField(default=dict, blank=True,
-                                    help_text="Port → the appliance's certificate (PEM), trusted on first use.")
+    certificates = models.JSONField(
+        default=dict, blank=True, help_text="Port → the appliance's certificate (PEM), trusted on first use."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -109,7 +115,9 @@ class ComponentReference(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="component_references")
     component_name = models.CharField(max_length=128, db_index=True)
-    usage = models.CharField(max_length=255, help_text="The JSON path that names it, e.g. nodes[0].deployment.vcenterName.")
+    usage = models.CharField(
+        max_length=255, help_text="The JSON path that names it, e.g. nodes[0].deployment.vcenterName."
+    )
 
     class Meta:
         ordering = ["component_name"]

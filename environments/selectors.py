@@ -1,4 +1,5 @@
 """Reads of environments and their products."""
+
 from django.db.models import Prefetch
 
 from environments.models import ComponentReference, Environment, Node, Product
@@ -28,8 +29,13 @@ def environment_get(*, environment_id: str):
 
 def product_get(*, environment_id: str, product_id: str):
     from environments.models import Product
-    product = (Product.objects.select_related("environment").prefetch_related("nodes")
-               .filter(environment__environment_id=environment_id, product_id=product_id).first())
+
+    product = (
+        Product.objects.select_related("environment")
+        .prefetch_related("nodes")
+        .filter(environment__environment_id=environment_id, product_id=product_id)
+        .first()
+    )
     if product is None:
         raise NotFound(f"no product '{product_id}' in environment '{environment_id}'")
     return product

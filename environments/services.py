@@ -3,24 +3,25 @@
 A definition is checked by environments.checks (one report row per check) and stored with every secret
 kept as a stored-secret reference, so that exports and task requests never carry one in clear text.
 """
+
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from django.db import transaction
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
 
+from environments.checks import SpecChecker
 from environments.deploy import states
 from environments.deploy.prechecks import prechecks_run
 from environments.models import ComponentReference, Environment, EnvironmentState, Node, Product
 from environments.selectors import node_keys_with_vm, nodes_with_vm
-from environments.checks import SpecChecker
-from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
 from lifecycle.engine.models import Status, Task
 from lifecycle.engine.operations import operation_get
 from lifecycle.engine.selectors import tasks_unfinished_on
 from lifecycle.engine.services import task_create
+from lifecycle.errors import Conflict, NotAvailable, NotFound, ValidationFailed
 from lifecycle.secrets import PLACEHOLDER, path_set, secret_is_ref, secret_store
 from products.types import product_secrets, product_type_get
 
@@ -54,13 +55,22 @@ def _refused(checker: SpecChecker, headline: str) -> ValidationFailed:
         if check.status == "FAIL":
             errors.setdefault(check.path, []).append(check.message)
     first = next(c for c in checker.checks if c.status == "FAIL")
-    return ValidationFailed(f"{headline}: {first.path}: {first.message}" if first.path else f"{headline}: {first.message}",
-                            errors=errors, extra={"validation": checker.report()})
+    return ValidationFailed(
+        f"{headline}: {first.path}: {first.message}" if first.path else f"{headline}: {first.message}",
+        errors=errors,
+        extra={"validation": checker.report()},
+    )
 
 
-def environment_submit(*, spec: Any, action: str = "CREATE", replace_existing: bool = False,
-                       ignore_validation: bool = False, prechecks: bool = True,
-                       user: User | AnonymousUser | None = None) -> tuple[Environment | None, dict]:
+def environment_submit(
+    *,
+    spec: Any,
+    action: str = "CREATE",
+    replace_existing: bool = False,
+    ignore_validation: bool = False,
+    prechecks: bool = True,
+    user: User | AnonymousUser | None = None,
+) -> tuple[Environment | None, dict]:
     """What POST /environments?action=… does: VALIDATE reports (with the deployment pre-checks unless
     `prechecks` is False), CREATE stores, DEPLOY stores and starts a deployment task (its id is the
     report's taskId), IMPORT refuses (not in this release) after the same checks."""
@@ -74,30 +84,38 @@ def environment_submit(*, spec: Any, action: str = "CREATE", replace_existing: b
         if not checker.valid and not ignore_validation:
             raise _refused(checker, "the definition is not valid")
         raise NotAvailable(
-            "action=IMPORT (registering an existing deployment) is not available in this release. "
-            "Nothing was stored.",
+            "action=IMPORT (registering an existing deployment) is not available in this release. Nothing was stored.",
             extra={"validation": checker.report()},
         )
     if action == "DEPLOY":
         # Store (or replace a never-deployed definition), then deploy, in one transaction: no task
         # without its definition, no definition left half-stored by a refused deploy.
         with transaction.atomic():
-            environment, report = environment_create(spec=spec, replace_existing=replace_existing,
-                                                     ignore_validation=ignore_validation, user=user)
+            environment, report = environment_create(
+                spec=spec, replace_existing=replace_existing, ignore_validation=ignore_validation, user=user
+            )
             task = environment_deploy(environment_id=environment.environment_id, user=user)
         return environment, {**report, "taskId": task.pk}
-    return environment_create(spec=spec, replace_existing=replace_existing, ignore_validation=ignore_validation,
-                              user=user)
+    return environment_create(
+        spec=spec, replace_existing=replace_existing, ignore_validation=ignore_validation, user=user
+    )
 
 
-def environment_create(*, spec: Any, replace_existing: bool = False, ignore_validation: bool = False,
-                       user: User | AnonymousUser | None = None) -> tuple[Environment, dict]:
+def environment_create(
+    *,
+    spec: Any,
+    replace_existing: bool = False,
+    ignore_validation: bool = False,
+    user: User | AnonymousUser | None = None,
+) -> tuple[Environment, dict]:
     """Store a definition. An existing environmentId is refused unless replace_existing is set."""
     existing_id = _environment_id_of(spec)
     if existing_id and not replace_existing:
         raise ValidationFailed.field(
-            "environmentId", f"an environment '{existing_id}' exists already; set replaceExisting to replace its "
-                             "definition (nothing is ever overwritten silently)")
+            "environmentId",
+            f"an environment '{existing_id}' exists already; set replaceExisting to replace its "
+            "definition (nothing is ever overwritten silently)",
+        )
     checker = SpecChecker(spec, environment_id=existing_id).run()
     if not checker.schema_valid or (not checker.valid and not ignore_validation):
         raise _refused(checker, "the definition is not valid")
@@ -107,11 +125,15 @@ def environment_create(*, spec: Any, replace_existing: bool = False, ignore_vali
             environment = Environment.objects.select_for_update().get(environment_id=existing_id)
             _replace_allowed(environment)
         old_products = {p.product_id: p.spec for p in environment.products.all()} if environment else {}
-        products = [_secrets_stored(copy.deepcopy(p), spec["environmentId"], old_products.get(p["productId"]), i)
-                    for i, p in enumerate(spec["products"])]
+        products = [
+            _secrets_stored(copy.deepcopy(p), spec["environmentId"], old_products.get(p["productId"]), i)
+            for i, p in enumerate(spec["products"])
+        ]
         if environment is None:
-            environment = Environment(environment_id=spec["environmentId"],
-                                      created_by=user if user is not None and user.is_authenticated else None)
+            environment = Environment(
+                environment_id=spec["environmentId"],
+                created_by=user if user is not None and user.is_authenticated else None,
+            )
         environment.environment_name = spec["environmentName"]
         environment.properties = spec.get("properties", {})
         if environment.pk is None:
@@ -127,11 +149,15 @@ def environment_create(*, spec: Any, replace_existing: bool = False, ignore_vali
 def _replace_allowed(environment: Environment) -> None:
     running = tasks_unfinished_on(target_key=target_key(environment.environment_id)).first()
     if running:
-        raise Conflict(f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
-                       "replace the definition when it has ended")
+        raise Conflict(
+            f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
+            "replace the definition when it has ended"
+        )
     if not states.environment_replaceable(environment):
-        raise Conflict(f"environment {environment.environment_id} is {environment.get_state_display().lower()}: "
-                       "only a definition that was never deployed can be replaced")
+        raise Conflict(
+            f"environment {environment.environment_id} is {environment.get_state_display().lower()}: "
+            "only a definition that was never deployed can be replaced"
+        )
 
 
 def _secrets_stored(product: dict, environment_id: str, old: dict | None, index: int) -> dict:
@@ -143,8 +169,9 @@ def _secrets_stored(product: dict, environment_id: str, old: dict | None, index:
         if value == PLACEHOLDER:
             previous = old_values.get(path)
             if not secret_is_ref(previous):
-                raise ValidationFailed.field(f"products[{index}].{path}",
-                                             f"'{PLACEHOLDER}' keeps a stored secret, but there is none here")
+                raise ValidationFailed.field(
+                    f"products[{index}].{path}", f"'{PLACEHOLDER}' keeps a stored secret, but there is none here"
+                )
             path_set(product, path, previous)
         else:
             path_set(product, path, secret_store(value, label=f"{environment_id}/{product['productId']}/{path}"))
@@ -154,12 +181,24 @@ def _secrets_stored(product: dict, environment_id: str, old: dict | None, index:
 def _product_store(environment: Environment, spec: dict, position: int) -> Product:
     product_type = product_type_get(spec["productType"])
     assert product_type is not None, spec["productType"]  # a checked definition names a known type
-    product = Product.objects.create(environment=environment, product_id=spec["productId"],
-                                     product_type=spec["productType"], version=spec["version"], position=position,
-                                     spec=spec)
+    product = Product.objects.create(
+        environment=environment,
+        product_id=spec["productId"],
+        product_type=spec["productType"],
+        version=spec["version"],
+        position=position,
+        spec=spec,
+    )
     Node.objects.bulk_create(
-        Node(product=product, node_id=node.get("nodeId") or node["vmName"], role=product_type.role_of(node),
-             is_primary=bool(node.get("isPrimary")), host_name=node["hostName"], vm_name=node["vmName"], position=i)
+        Node(
+            product=product,
+            node_id=node.get("nodeId") or node["vmName"],
+            role=product_type.role_of(node),
+            is_primary=bool(node.get("isPrimary")),
+            host_name=node["hostName"],
+            vm_name=node["vmName"],
+            position=i,
+        )
         for i, node in enumerate(spec["nodes"])
     )
     references: dict[Any, str] = {}  # component name → the JSON path that names it
@@ -171,7 +210,9 @@ def _product_store(environment: Environment, spec: dict, position: int) -> Produ
     from datacenters.models import DatacenterComponent
 
     refs = [i.get("ref") for i in spec.get("integrations", [])]
-    components = set(DatacenterComponent.objects.filter(component_name__in=refs).values_list("component_name", flat=True))
+    components = set(
+        DatacenterComponent.objects.filter(component_name__in=refs).values_list("component_name", flat=True)
+    )
     for i, ref in enumerate(refs):
         if ref in components:
             references.setdefault(ref, f"integrations[{i}].ref")
@@ -184,7 +225,10 @@ def _product_store(environment: Environment, spec: dict, position: int) -> Produ
 def environment_export(*, environment_id: str) -> dict:
     """The definition as JSON that can be imported again (secrets as stored references)."""
     environment = _environment(environment_id)
-    spec: dict[str, Any] = {"environmentName": environment.environment_name, "environmentId": environment.environment_id}
+    spec: dict[str, Any] = {
+        "environmentName": environment.environment_name,
+        "environmentId": environment.environment_id,
+    }
     if environment.properties:
         spec["properties"] = environment.properties
     spec["products"] = [p.spec for p in environment.products.all()]
@@ -194,18 +238,23 @@ def environment_export(*, environment_id: str) -> dict:
 def _idle(environment: Environment, doing: str) -> None:
     running = tasks_unfinished_on(target_key=target_key(environment.environment_id)).first()
     if running:
-        raise Conflict(f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
-                       f"{doing} when it has ended")
+        raise Conflict(
+            f"task {running.pk} ({running.operation}) is running on {environment.environment_id}; "
+            f"{doing} when it has ended"
+        )
 
 
 def _vm_items(*, environment_id: str, product_id: str | None = None) -> list[str]:
     """The nodes with a VM of ours, as task items "productId/nodeId"."""
-    return [f"{n.product.product_id}/{n.node_id}"
-            for n in nodes_with_vm(environment_id=environment_id, product_id=product_id)]
+    return [
+        f"{n.product.product_id}/{n.node_id}"
+        for n in nodes_with_vm(environment_id=environment_id, product_id=product_id)
+    ]
 
 
-def environment_deploy(*, environment_id: str, product_ids: list[str] | None = None,
-                       user: User | AnonymousUser | None = None) -> Task:
+def environment_deploy(
+    *, environment_id: str, product_ids: list[str] | None = None, user: User | AnonymousUser | None = None
+) -> Task:
     """Deploy the products of a stored environment that are not deployed yet (DEFINED or FAILED)."""
     with transaction.atomic():
         environment = _environment(environment_id, for_update=True)
@@ -223,10 +272,14 @@ def environment_deploy(*, environment_id: str, product_ids: list[str] | None = N
         ids = [p.product_id for p in chosen]
         states.products_transition(environment_id=environment_id, event="deploy", product_ids=ids)
         states.environment_transition(environment_id=environment_id, event="deploy")
-        return task_create(operation="environment.deploy", target_type="environment", target_name=environment_id,
-                           target_key=target_key(environment_id),
-                           request={"environmentId": environment_id, "productIds": ids, "definition": definition},
-                           user=user)
+        return task_create(
+            operation="environment.deploy",
+            target_type="environment",
+            target_name=environment_id,
+            target_key=target_key(environment_id),
+            request={"environmentId": environment_id, "productIds": ids, "definition": definition},
+            user=user,
+        )
 
 
 def deployment_input_update(*, task: Task, request: dict) -> dict:
@@ -244,8 +297,11 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
         stored = {p.product_id: p for p in environment.products.all()}
         given = {p["productId"]: p for p in definition["products"]}
         if set(stored) != set(given):
-            raise ValidationFailed.field("products", "a restart cannot add or remove products: "
-                                                     f"the definition has {sorted(given)}, the environment {sorted(stored)}")
+            raise ValidationFailed.field(
+                "products",
+                "a restart cannot add or remove products: "
+                f"the definition has {sorted(given)}, the environment {sorted(stored)}",
+            )
         for index, (product_id, spec) in enumerate(given.items()):
             product = stored[product_id]
             nodes = {n.node_id: n for n in product.nodes.all()}
@@ -262,7 +318,8 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
                             raise ValidationFailed.field(
                                 f"products[{index}].nodes[{position}].{key}",
                                 f"node {node_id} has a VM already ({node.vm_moref}); its {key} cannot change on "
-                                "a restart (delete the product and deploy it again to move it)")
+                                "a restart (delete the product and deploy it again to move it)",
+                            )
                 node.host_name, node.vm_name = node_spec["hostName"], node_spec["vmName"]
                 node.save(update_fields=["host_name", "vm_name", "updated_at"])
             product.spec = _secrets_stored(copy.deepcopy(spec), environment_id, product.spec, index)
@@ -271,8 +328,11 @@ def deployment_input_update(*, task: Task, request: dict) -> dict:
         environment.environment_name = definition["environmentName"]
         environment.properties = definition.get("properties", {})
         environment.save(update_fields=["environment_name", "properties", "updated_at"])
-    return {"environmentId": environment_id, "productIds": task.request.get("productIds"),
-            "definition": environment_export(environment_id=environment_id)}
+    return {
+        "environmentId": environment_id,
+        "productIds": task.request.get("productIds"),
+        "definition": environment_export(environment_id=environment_id),
+    }
 
 
 def _failed_unless_success(task: Task) -> None:
@@ -293,8 +353,9 @@ def deployment_finished(*, task: Task) -> None:
 def deployment_restarted(*, task: Task) -> None:
     """A deployment runs again: its failed products (and the environment) are deploying again."""
     environment_id = task.request["environmentId"]
-    states.products_transition(environment_id=environment_id, event="redeploy", product_ids=task.request["productIds"],
-                               required=False)
+    states.products_transition(
+        environment_id=environment_id, event="redeploy", product_ids=task.request["productIds"], required=False
+    )
     states.environment_transition(environment_id=environment_id, event="redeploy")
 
 
@@ -302,7 +363,9 @@ def delete_restarted(*, task: Task) -> None:
     """A delete runs again: what it deletes is being deleted again."""
     environment_id = task.request["environmentId"]
     if task.operation == "product.delete":
-        states.products_transition(environment_id=environment_id, event="delete", product_ids=[task.request["productId"]])
+        states.products_transition(
+            environment_id=environment_id, event="delete", product_ids=[task.request["productId"]]
+        )
     else:
         states.products_transition(environment_id=environment_id, event="delete")
         states.environment_transition(environment_id=environment_id, event="delete")
@@ -342,9 +405,14 @@ def environment_delete(*, environment_id: str, user: User | AnonymousUser | None
         vms = _vm_items(environment_id=environment_id)
         states.environment_transition(environment_id=environment_id, event="delete")
         states.products_transition(environment_id=environment_id, event="delete")
-        return task_create(operation="environment.delete", target_type="environment", target_name=environment_id,
-                           target_key=target_key(environment_id),
-                           request={"environmentId": environment_id, "vms": vms}, user=user)
+        return task_create(
+            operation="environment.delete",
+            target_type="environment",
+            target_name=environment_id,
+            target_key=target_key(environment_id),
+            request={"environmentId": environment_id, "vms": vms},
+            user=user,
+        )
 
 
 def product_delete(*, environment_id: str, product_id: str, user: User | AnonymousUser | None = None) -> Task:
@@ -356,22 +424,33 @@ def product_delete(*, environment_id: str, product_id: str, user: User | Anonymo
         if product is None:
             raise NotFound(f"environment {environment_id} has no product '{product_id}'")
         _idle(environment, "delete the product")
-        users = [p.product_id for p in environment.products.exclude(pk=product.pk)
-                 if any(i.get("ref") == product_id for i in p.spec.get("integrations") or [])]
+        users = [
+            p.product_id
+            for p in environment.products.exclude(pk=product.pk)
+            if any(i.get("ref") == product_id for i in p.spec.get("integrations") or [])
+        ]
         if users:
             raise Conflict(f"product {product_id} is integrated with {', '.join(users)}; remove that integration first")
         vms = _vm_items(environment_id=environment_id, product_id=product_id)
         states.products_transition(environment_id=environment_id, event="delete", product_ids=[product_id])
-        return task_create(operation="product.delete", target_type="environment", target_name=environment_id,
-                           target_key=target_key(environment_id),
-                           request={"environmentId": environment_id, "productId": product_id, "vms": vms}, user=user)
+        return task_create(
+            operation="product.delete",
+            target_type="environment",
+            target_name=environment_id,
+            target_key=target_key(environment_id),
+            request={"environmentId": environment_id, "productId": product_id, "vms": vms},
+            user=user,
+        )
 
 
 def product_remove(*, environment_id: str, product_id: str) -> None:
     """The last action of a product delete: remove its records; the environment's state follows."""
     with transaction.atomic():
-        product = Product.objects.select_for_update().filter(environment__environment_id=environment_id,
-                                                             product_id=product_id).first()
+        product = (
+            Product.objects.select_for_update()
+            .filter(environment__environment_id=environment_id, product_id=product_id)
+            .first()
+        )
         if product is None:
             raise Conflict(f"environment {environment_id} no longer has a product {product_id}")
         left = nodes_with_vm(environment_id=environment_id, product_id=product_id).count()

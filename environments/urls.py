@@ -2,6 +2,7 @@
 
 Pages of the collection sit under "-/" (as for datacenters): no environment ID can start with "-".
 """
+
 from django.urls import path
 
 from environments import views

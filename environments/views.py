@@ -4,6 +4,7 @@ import, and the product wizard that defines a new environment or adds a product 
 The wizard's state lives in the session (environments/wizard/); each step is one URL. Every check is
 environment_validate's or environment_submit's: the pages only show where a failure belongs.
 """
+
 import json
 
 from django.contrib import messages
@@ -20,8 +21,8 @@ from environments.models import Environment, Product
 from environments.wizard.options import OPTION_FIELDS, inventory_options, port_group_settings, version_options
 from environments.wizard.session import Wizard
 from environments.wizard.steps import ALL
-from lifecycle.errors import NotFound, ServiceError
 from lifecycle.engine.selectors import last_tasks, task_list
+from lifecycle.errors import NotFound, ServiceError
 from lifecycle.pages import found_or_404
 from lifecycle.secrets import path_join
 from products.types import product_secrets, product_type_get
@@ -43,6 +44,7 @@ def _failures(error: ServiceError) -> list[dict]:
 
 
 # -- list and detail --
+
 
 @login_required
 @require_GET
@@ -74,8 +76,9 @@ def _product_view(product: Product, *, busy: bool) -> dict:
     fields = []
     for key in ("buildNumber", "license", "adminPassword"):
         if spec.get(key):
-            fields.append({"name": key, "value": STORED_SECRET if key in secrets else spec[key],
-                           "secret": key in secrets})
+            fields.append(
+                {"name": key, "value": STORED_SECRET if key in secrets else spec[key], "secret": key in secrets}
+            )
     infra = spec.get("infraReference")
     if infra:
         name = infra.get("vcenterName") if isinstance(infra, dict) else infra
@@ -90,25 +93,40 @@ def _product_view(product: Product, *, busy: bool) -> dict:
         given = spec_nodes[node.position] if node.position < len(spec_nodes) else {}
         deployment = given.get("deployment") or {}
         nics = given.get("nics") or [{}]
-        placement = [deployment.get(k) for k in ("vcenterName", "datacenterName", "clusterName", "resourcePool",
-                                                  "vmFolder")]
-        nodes.append({
-            "node": node,
-            "role": roles.get(node.role, node.role),
-            "ip": node.ip_address or nics[0].get("ipAddress") or "DHCP",
-            "network": nics[0].get("networkName", ""),
-            "placement": " / ".join(p for p in placement if p),
-            "datastores": ", ".join(deployment.get("datastoreNames") or []),
-            "deployment_option": given.get("deploymentOption", ""),
-            "root_password": "rootPassword" in given,
-        })
-    integrations = [{"ref": i.get("ref"), "id": i.get("integrationId", ""),
-                     "username": i.get("integrationUsername", ""), "password": bool(i.get("integrationPassword"))}
-                    for i in spec.get("integrations") or []]
-    return {"product": product, "title": product_type.title if product_type else product.product_type,
-            "deployable": not busy and states.product_deployable(product),
-            "fields": fields, "properties": properties, "nodes": nodes, "integrations": integrations,
-            "references": list(product.component_references.all())}
+        placement = [
+            deployment.get(k) for k in ("vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder")
+        ]
+        nodes.append(
+            {
+                "node": node,
+                "role": roles.get(node.role, node.role),
+                "ip": node.ip_address or nics[0].get("ipAddress") or "DHCP",
+                "network": nics[0].get("networkName", ""),
+                "placement": " / ".join(p for p in placement if p),
+                "datastores": ", ".join(deployment.get("datastoreNames") or []),
+                "deployment_option": given.get("deploymentOption", ""),
+                "root_password": "rootPassword" in given,
+            }
+        )
+    integrations = [
+        {
+            "ref": i.get("ref"),
+            "id": i.get("integrationId", ""),
+            "username": i.get("integrationUsername", ""),
+            "password": bool(i.get("integrationPassword")),
+        }
+        for i in spec.get("integrations") or []
+    ]
+    return {
+        "product": product,
+        "title": product_type.title if product_type else product.product_type,
+        "deployable": not busy and states.product_deployable(product),
+        "fields": fields,
+        "properties": properties,
+        "nodes": nodes,
+        "integrations": integrations,
+        "references": list(product.component_references.all()),
+    }
 
 
 def _detail_context(environment: Environment, **extra) -> dict:
@@ -138,8 +156,9 @@ def environment_validate(request, environment_id: str):
     environment = _environment(environment_id)
     report = services.environment_validate(spec=services.environment_export(environment_id=environment_id))
     if request.htmx:
-        return render(request, "environments/environment_detail.html#report",
-                      {"environment": environment, "report": report})
+        return render(
+            request, "environments/environment_detail.html#report", {"environment": environment, "report": report}
+        )
     return render(request, "environments/environment_detail.html", _detail_context(environment, report=report))
 
 
@@ -159,8 +178,11 @@ def environment_deploy(request, environment_id: str):
     environment = _environment(environment_id)
     product_id = request.POST.get("product")
     try:
-        task = services.environment_deploy(environment_id=environment.environment_id,
-                                           product_ids=[product_id] if product_id else None, user=request.user)
+        task = services.environment_deploy(
+            environment_id=environment.environment_id,
+            product_ids=[product_id] if product_id else None,
+            user=request.user,
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("environment-detail", environment_id=environment.environment_id)
@@ -182,19 +204,25 @@ def environment_delete(request, environment_id: str, product_id: str | None = No
             if product is None:
                 task = services.environment_delete(environment_id=environment.environment_id, user=request.user)
             else:
-                task = services.product_delete(environment_id=environment.environment_id,
-                                               product_id=product.product_id, user=request.user)
+                task = services.product_delete(
+                    environment_id=environment.environment_id, product_id=product.product_id, user=request.user
+                )
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("environment-detail", environment_id=environment.environment_id)
         return redirect("task-detail", task_id=task.pk)
-    vms = selectors.nodes_with_vm(environment_id=environment.environment_id,
-                                  product_id=product.product_id if product else None)
-    return render(request, "environments/environment_delete.html",
-                  {"environment": environment, "product": product, "vms": list(vms)})
+    vms = selectors.nodes_with_vm(
+        environment_id=environment.environment_id, product_id=product.product_id if product else None
+    )
+    return render(
+        request,
+        "environments/environment_delete.html",
+        {"environment": environment, "product": product, "vms": list(vms)},
+    )
 
 
 # -- import --
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -212,8 +240,13 @@ def environment_import(request):
             try:
                 # The definition's own checks only; the detail page's Validate adds the deployment pre-checks.
                 environment, report = services.environment_submit(
-                    spec=spec, action=action, replace_existing=data["replaceExisting"],
-                    ignore_validation=data["ignoreValidation"], prechecks=False, user=request.user)
+                    spec=spec,
+                    action=action,
+                    replace_existing=data["replaceExisting"],
+                    ignore_validation=data["ignoreValidation"],
+                    prechecks=False,
+                    user=request.user,
+                )
             except ServiceError as exc:
                 context.update(refused=exc.message, failures=_failures(exc), report=exc.extra.get("validation"))
             else:
@@ -222,12 +255,16 @@ def environment_import(request):
                     failing = sum(1 for c in report["checks"] if c["status"] == "FAIL")
                     messages.success(request, f"Environment {environment.environment_id} imported.")
                     if failing:
-                        messages.warning(request, f"It was stored with {failing} failing check(s) (ignoreValidation): "
-                                                  "validate it on its page.")
+                        messages.warning(
+                            request,
+                            f"It was stored with {failing} failing check(s) (ignoreValidation): "
+                            "validate it on its page.",
+                        )
                     return redirect("environment-detail", environment_id=environment.environment_id)
                 context["report"] = report
-            text, sealed = import_secrets_hide(json.loads(data["text"]), data["text"],
-                                               request.session.get(IMPORT_SECRETS) or {})
+            text, sealed = import_secrets_hide(
+                json.loads(data["text"]), data["text"], request.session.get(IMPORT_SECRETS) or {}
+            )
             request.session[IMPORT_SECRETS] = sealed
             shown = request.POST.copy()  # shown again for correcting (an uploaded file's text too)
             shown["text"] = text
@@ -239,6 +276,7 @@ def environment_import(request):
 
 
 # -- the product wizard --
+
 
 def _step_url(wizard: Wizard, step: str) -> str:
     return reverse("environment-wizard", args=[wizard.id, step])
@@ -267,10 +305,16 @@ def _step_context(wizard: Wizard, step: str) -> dict:
     names = [name for name, _ in wizard.steps]
     failures = wizard.step_failures(step)
     context = {
-        "wizard": wizard, "step": step, "steps": wizard.steps, "step_number": names.index(step) + 1,
-        "step_template": f"environments/_wizard_{step}.html", "first": step == names[0], "last": step == names[-1],
+        "wizard": wizard,
+        "step": step,
+        "steps": wizard.steps,
+        "step_number": names.index(step) + 1,
+        "step_template": f"environments/_wizard_{step}.html",
+        "first": step == names[0],
+        "last": step == names[-1],
         "failing_steps": [name for name in names if wizard.step_failures(name)],
-        "product_type": wizard.product_type, "step_errors": failures.get(ALL, []),
+        "product_type": wizard.product_type,
+        "step_errors": failures.get(ALL, []),
     }
     if step == "nodes":
         formset = wizard.form("nodes")
@@ -280,26 +324,36 @@ def _step_context(wizard: Wizard, step: str) -> dict:
         settings_of: dict[str, dict | None] = {}
         rows = []
         for index, form in enumerate(formset.forms):
-            form.add_failures({key.split(".", 1)[1]: messages for key, messages in failures.items()
-                               if key.startswith(f"{index}.")})
+            form.add_failures(
+                {key.split(".", 1)[1]: messages for key, messages in failures.items() if key.startswith(f"{index}.")}
+            )
             network = form.raw("networkName") or ""
             if network not in settings_of:
                 settings_of[network] = port_group_settings(vcenter, network)
-            role = product_type.role_of({"isPrimary": bool(form.raw("isPrimary")),
-                                         "deploymentOption": form.raw("deploymentOption")}) if product_type else ""
-            rows.append({"form": form, "role": roles.get(role, role), "network": network,
-                         "settings": settings_of[network]})
+            role = (
+                product_type.role_of(
+                    {"isPrimary": bool(form.raw("isPrimary")), "deploymentOption": form.raw("deploymentOption")}
+                )
+                if product_type
+                else ""
+            )
+            rows.append(
+                {"form": form, "role": roles.get(role, role), "network": network, "settings": settings_of[network]}
+            )
         context.update(formset=formset, node_rows=rows, vcenter=vcenter, placement=wizard.placement())
     elif step == "integrations":
         integration_forms = wizard.form("integrations")
         for form in integration_forms:
-            form.add_failures({key.split(".", 1)[1]: messages for key, messages in failures.items()
-                               if key.startswith(f"{form.ref}.")})
+            form.add_failures(
+                {key.split(".", 1)[1]: messages for key, messages in failures.items() if key.startswith(f"{form.ref}.")}
+            )
         context["integration_forms"] = integration_forms
     elif step == "review":
         context.update(
             product_json=json.dumps(wizard.product(reveal=False), indent=2, ensure_ascii=False),
-            report=wizard.state["report"], summary=wizard.failure_summary(), rest=wizard.state["rest"],
+            report=wizard.state["report"],
+            summary=wizard.failure_summary(),
+            rest=wizard.state["rest"],
             unreadable=wizard.steps_unreadable(),
         )
     else:
@@ -327,8 +381,12 @@ def _review_action(request, wizard: Wizard, action: str):
         return redirect(_step_url(wizard, "review"))
     try:
         environment, report = services.environment_submit(
-            spec=spec, action="CREATE", replace_existing=not wizard.new,
-            ignore_validation=request.POST.get("ignoreValidation") == "on", user=request.user)
+            spec=spec,
+            action="CREATE",
+            replace_existing=not wizard.new,
+            ignore_validation=request.POST.get("ignoreValidation") == "on",
+            user=request.user,
+        )
     except ServiceError as exc:
         wizard.take_error(exc, index)
         wizard.save()
@@ -396,6 +454,7 @@ def environment_wizard(request, wizard_id: str, step: str):
 
 # -- the small answers htmx asks for --
 
+
 @login_required
 @require_GET
 def environment_options(request, kind: str):
@@ -407,8 +466,9 @@ def environment_options(request, kind: str):
         options = version_options(request.GET.get("productType", ""))
         blank = "— choose —" if options else "none in the repository: scan the repository"
     else:
-        options = inventory_options(kind, **{k: request.GET.get(k, "") for k in
-                                             ("vcenterName", "datacenterName", "clusterName")})
+        options = inventory_options(
+            kind, **{k: request.GET.get(k, "") for k in ("vcenterName", "datacenterName", "clusterName")}
+        )
         blank = "(none)" if kind in OPTIONAL_KINDS else ("— choose —" if options else "none discovered")
     current = next((value for key, value in request.GET.items() if key == field or key.endswith(f"-{field}")), "")
     values = [value for value, _ in options]
@@ -421,7 +481,11 @@ def environment_options(request, kind: str):
 def environment_port_group(request):
     """The IPv4 settings of the port group a node's select names."""
     vcenter = request.GET.get("vcenterName", "")
-    network = next((value for key, value in request.GET.items()
-                    if key == "networkName" or key.endswith("-networkName")), "")
-    return render(request, "environments/_port_group.html",
-                  {"settings": port_group_settings(vcenter, network), "network": network, "vcenter": vcenter})
+    network = next(
+        (value for key, value in request.GET.items() if key == "networkName" or key.endswith("-networkName")), ""
+    )
+    return render(
+        request,
+        "environments/_port_group.html",
+        {"settings": port_group_settings(vcenter, network), "network": network, "vcenter": vcenter},
+    )

@@ -1,4 +1,5 @@
 """HTTP to the REST API: one `requests` session, and every failure turned into a `CliError`."""
+
 from __future__ import annotations
 
 import socket
@@ -9,7 +10,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from lcm import __version__
-from lcm.errors import ApiError, UsageError, Unreachable
+from lcm.errors import ApiError, Unreachable, UsageError
 
 API_PREFIX = "/api/v1/"
 TIMEOUT = (10, 60)  # seconds: connect, read
@@ -67,8 +68,15 @@ def _errors_normalize(errors: Any) -> dict[str, list[str]]:
 
 
 class Client:
-    def __init__(self, server: str, *, token: str | None = None, token_source: str = "",
-                 verify: bool | str = True, timeout: tuple[float, float] = TIMEOUT):
+    def __init__(
+        self,
+        server: str,
+        *,
+        token: str | None = None,
+        token_source: str = "",
+        verify: bool | str = True,
+        timeout: tuple[float, float] = TIMEOUT,
+    ):
         self.server = server_normalize(server)
         self.token = token
         self.token_source = token_source  # how the user gets a new one: "LCM_TOKEN" or "" (lcm login)
@@ -86,16 +94,21 @@ class Client:
             return "LCM_TOKEN holds a token the server does not accept; set a valid one or unset it and run `lcm login`"
         return f"run `lcm login --server {self.server}` to log in again"
 
-    def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None, auth: bool = True) -> Any:
+    def request(
+        self, method: str, path: str, *, params: dict | None = None, json: Any = None, auth: bool = True
+    ) -> Any:
         headers = {}
         if auth:
             if not self.token:
-                raise UsageError(f"not logged in to {self.server}", remediation=f"run `lcm login --server {self.server}`")
+                raise UsageError(
+                    f"not logged in to {self.server}", remediation=f"run `lcm login --server {self.server}`"
+                )
             headers["Authorization"] = f"Bearer {self.token}"
         url = self.url(path)
         try:
-            response = self.session.request(method, url, params=params, json=json, headers=headers,
-                                            timeout=self.timeout, verify=self.verify)
+            response = self.session.request(
+                method, url, params=params, json=json, headers=headers, timeout=self.timeout, verify=self.verify
+            )
         except requests.exceptions.SSLError as exc:
             raise Unreachable(
                 f"cannot reach {self.server}: {_reason(exc)}",
@@ -106,8 +119,10 @@ class Client:
         except requests.ConnectionError as exc:
             raise Unreachable(f"cannot reach {self.server}: {_reason(exc)}") from None
         except OSError as exc:  # requests checks the CA bundle path ($REQUESTS_CA_BUNDLE, --ca-file) itself
-            raise UsageError(f"cannot check {self.server}'s TLS certificate: {exc}",
-                             remediation="fix --ca-file or $REQUESTS_CA_BUNDLE") from None
+            raise UsageError(
+                f"cannot check {self.server}'s TLS certificate: {exc}",
+                remediation="fix --ca-file or $REQUESTS_CA_BUNDLE",
+            ) from None
         return self._answer(response)
 
     def _answer(self, response: requests.Response) -> Any:
@@ -132,7 +147,9 @@ class Client:
         else:
             message, errors = f"HTTP {status} {response.reason} from {response.url}", {}
         hint = self.login_hint() if status == 401 else ""
-        raise ApiError(message, status=status, errors=errors, remediation=hint, body=body if isinstance(body, dict) else None)
+        raise ApiError(
+            message, status=status, errors=errors, remediation=hint, body=body if isinstance(body, dict) else None
+        )
 
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)

@@ -2,6 +2,7 @@
 
 The password is never stored; the token is, so the file is readable by its owner only.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The CLI's failures, each with the exit code a script can act on (see `lcm --help`)."""
+
 from __future__ import annotations
 
 from lifecycle.errors import ApplicationError
@@ -28,8 +29,15 @@ class UsageError(CliError):
 class ApiError(CliError):
     """The server answered with an error (the API's {"message", "errors"})."""
 
-    def __init__(self, message: str, *, status: int, errors: dict[str, list[str]] | None = None,
-                 remediation: str | None = None, body: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        errors: dict[str, list[str]] | None = None,
+        remediation: str | None = None,
+        body: dict | None = None,
+    ):
         super().__init__(message, errors=errors, remediation=remediation)
         self.status = status
         self.body = body or {}  # the whole answer, e.g. a validation report sent with a refusal

@@ -1,5 +1,6 @@
 """The `lcm` command: argument parsing, the global options, login/logout/about, and turning every
 expected failure into a message and an exit code (never a stack trace)."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,8 @@ import warnings
 from pathlib import Path
 
 from lcm import __version__
-from lcm.commands import datacenter, environment, interop, repository, task
 from lcm.client import Client, server_normalize
+from lcm.commands import datacenter, environment, interop, repository, task
 from lcm.config import config_load, config_path, config_save
 from lcm.errors import EXIT_OK, EXIT_REFUSED, CliError, UsageError
 from lcm.output import fields, fmt_time, print_json
@@ -29,19 +30,29 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     """Global options, accepted before and after the command (`lcm --json task list`, `lcm task list --json`)."""
     d = (lambda v: v) if defaults else (lambda v: argparse.SUPPRESS)
     g = parser.add_argument_group("global options")
-    g.add_argument("--server", metavar="URL", default=d(None), help="the lifecycle manager, e.g. https://lcm.example.com")
+    g.add_argument(
+        "--server", metavar="URL", default=d(None), help="the lifecycle manager, e.g. https://lcm.example.com"
+    )
     g.add_argument("--json", action="store_true", default=d(False), help="print the API's JSON (for scripts)")
-    g.add_argument("--ca-file", metavar="PEM", default=d(None), help="trust the server's certificate as signed by this CA")
-    g.add_argument("--insecure", action="store_true", default=d(False),
-                   help="do not verify the server's TLS certificate (testing only)")
+    g.add_argument(
+        "--ca-file", metavar="PEM", default=d(None), help="trust the server's certificate as signed by this CA"
+    )
+    g.add_argument(
+        "--insecure",
+        action="store_true",
+        default=d(False),
+        help="do not verify the server's TLS certificate (testing only)",
+    )
 
 
 def parser_build() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, defaults=False)
     parser = argparse.ArgumentParser(
-        prog="lcm", description="Command-line client of the Provider Lifecycle Manager (talks to its REST API).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="lcm",
+        description="Command-line client of the Provider Lifecycle Manager (talks to its REST API).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lcm {__version__}")
     _common_options(parser, defaults=True)
@@ -87,7 +98,9 @@ def _verify(args, config: dict, server: str) -> bool | str:
 def _server(args, config: dict) -> str:
     server = args.server or os.environ.get("LCM_SERVER") or config.get("server")
     if not server:
-        raise UsageError("no server given", remediation="pass --server URL, set LCM_SERVER, or run `lcm login --server URL`")
+        raise UsageError(
+            "no server given", remediation="pass --server URL, set LCM_SERVER, or run `lcm login --server URL`"
+        )
     return server_normalize(server)
 
 
@@ -100,8 +113,10 @@ def client_make(args) -> Client:
         if config.get("server") == server:
             token, source = config["token"], "config"
         else:
-            raise UsageError(f"not logged in to {server} (the saved login is for {config.get('server')})",
-                             remediation=f"run `lcm login --server {server}`")
+            raise UsageError(
+                f"not logged in to {server} (the saved login is for {config.get('server')})",
+                remediation=f"run `lcm login --server {server}`",
+            )
     return Client(server, token=token, token_source=source, verify=_verify(args, config, server))
 
 
@@ -122,7 +137,9 @@ def cmd_login(args, _client: None) -> int:
                 warnings.simplefilter("error", getpass.GetPassWarning)  # never echo a password
                 password = getpass.getpass(f"Password for {username} at {server}: ")
     except getpass.GetPassWarning:
-        raise UsageError("no terminal to ask for the password on", remediation="pipe it in with --password-stdin") from None
+        raise UsageError(
+            "no terminal to ask for the password on", remediation="pipe it in with --password-stdin"
+        ) from None
     except EOFError:
         raise UsageError("no username or password given") from None
     if not username or not password:
@@ -152,8 +169,11 @@ def cmd_logout(args, _client: None) -> int:
         Client(server, token=token, verify=_verify(args, config, server)).delete("auth/token")
     except CliError as exc:
         revoked = False
-        print(f"warning: the server did not revoke the token ({exc}); it stays valid until "
-              f"{fmt_time(config.get('expiresAt'))}", file=sys.stderr)
+        print(
+            f"warning: the server did not revoke the token ({exc}); it stays valid until "
+            f"{fmt_time(config.get('expiresAt'))}",
+            file=sys.stderr,
+        )
     config.pop("token", None)
     config.pop("expiresAt", None)
     config_save(config, path)
@@ -166,14 +186,16 @@ def cmd_about(args, client: Client) -> int:
     if args.json:
         print_json(about)
         return EXIT_OK
-    fields([
-        ("Server", client.server),
-        ("Name", about.get("name")),
-        ("Version", about.get("version")),
-        ("API", about.get("apiVersion")),
-        ("Django", about.get("django")),
-        ("This CLI", f"lcm {__version__}"),
-    ])
+    fields(
+        [
+            ("Server", client.server),
+            ("Name", about.get("name")),
+            ("Version", about.get("version")),
+            ("API", about.get("apiVersion")),
+            ("Django", about.get("django")),
+            ("This CLI", f"lcm {__version__}"),
+        ]
+    )
     return EXIT_OK
 
 
@@ -205,8 +227,15 @@ def main(argv: list[str] | None = None) -> int:
         error_print(error)
         return error.exit_code
     except KeyboardInterrupt:
-        print("\ninterrupted" + (" (the task goes on on the server)" if args.command in ("task", "datacenter", "dc", "environment", "env", "repository", "repo") else ""),
-              file=sys.stderr)
+        print(
+            "\ninterrupted"
+            + (
+                " (the task goes on on the server)"
+                if args.command in ("task", "datacenter", "dc", "environment", "env", "repository", "repo")
+                else ""
+            ),
+            file=sys.stderr,
+        )
         return 130
     except BrokenPipeError:  # `lcm task list | head`
         devnull = os.open(os.devnull, os.O_WRONLY)

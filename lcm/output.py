@@ -1,11 +1,12 @@
 """What people read: aligned plain-text tables, key/value blocks, times, durations, sizes; and JSON."""
+
 from __future__ import annotations
 
 import json
 import shutil
 import sys
-from datetime import datetime, timezone
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 GIB = 1024**3
@@ -86,7 +87,7 @@ def parse_time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def fmt_time(value: str | None) -> str:
@@ -100,7 +101,7 @@ def fmt_duration(start: str | None, end: str | None = None) -> str:
     begin = parse_time(start)
     if not begin:
         return ""
-    finish = parse_time(end) or datetime.now(timezone.utc)
+    finish = parse_time(end) or datetime.now(UTC)
     seconds = max((finish - begin).total_seconds(), 0)
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"

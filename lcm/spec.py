@@ -1,4 +1,5 @@
 """Reading the JSON documents people hand to `-f` (a file, or stdin for '-')."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Choices with a Bootstrap colour per value: every status badge and progress bar takes its colour from here."""
+
 from django.db import models
 
 

@@ -45,8 +45,15 @@ class ServiceError(ApplicationError):
 
     status_code = 400
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, extra: dict | None = None,
-                 remediation: str | None = None, path: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict | None = None,
+        remediation: str | None = None,
+        path: str | None = None,
+    ):
         super().__init__(message, remediation=remediation, path=path)
         self.errors = errors or ({path: [message]} if path else {})
         self.extra = extra or {}  # more of the answer, e.g. a validation report

@@ -1,4 +1,5 @@
 """Abstract models that the apps' records share (``lifecycle`` itself is no app and has no tables)."""
+
 from django.db import models
 
 

@@ -1,4 +1,5 @@
 """What the page views of every app share: how our errors become the page's answer."""
+
 from collections.abc import Callable
 from typing import Any, TypeVar
 

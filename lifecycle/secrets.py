@@ -15,6 +15,7 @@ Which values are secrets is declared by their owner, never guessed from key name
 and an operation for its task's request (``Operation.secrets``). A declaration is a list of JSON paths
 ("nodes[0].rootPassword"; ``[*]`` and ``.*`` stand for every item or key); this module walks them.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,9 +56,7 @@ def secret_decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise SecretUnreadable(
-            "a stored secret cannot be decrypted with the configured LCM_ENCRYPTION_KEY"
-        ) from exc
+        raise SecretUnreadable("a stored secret cannot be decrypted with the configured LCM_ENCRYPTION_KEY") from exc
 
 
 class EncryptedTextField(models.TextField):
@@ -85,7 +84,7 @@ def secret_is_ref(value: Any) -> bool:
 def secret_ref_exists(value: str) -> bool:
     from lifecycle.engine.models import StoredSecret
 
-    return secret_is_ref(value) and StoredSecret.objects.filter(ref=value[len(REF_PREFIX):]).exists()
+    return secret_is_ref(value) and StoredSecret.objects.filter(ref=value[len(REF_PREFIX) :]).exists()
 
 
 def secret_resolve(value: str, *, path: str = "password") -> str:
@@ -95,7 +94,7 @@ def secret_resolve(value: str, *, path: str = "password") -> str:
         return value
     from lifecycle.engine.models import StoredSecret
 
-    row = StoredSecret.objects.filter(ref=value[len(REF_PREFIX):]).first()
+    row = StoredSecret.objects.filter(ref=value[len(REF_PREFIX) :]).first()
     if row is None:
         raise ValidationFailed.field(path, f"no stored secret {value}")
     return row.value

@@ -52,9 +52,10 @@ def wait_until(
         if now >= deadline:
             raise gave_up(WaitTimedOut(what=what, timeout=timeout, waiting=waiting))
         if progress is not None:
-            progress(100 * (now - started) / timeout if timeout else 100,
-                     f"waiting for {what}: {waiting} ({duration_text(now - started)} of at most "
-                     f"{duration_text(timeout)})")
+            progress(
+                100 * (now - started) / timeout if timeout else 100,
+                f"waiting for {what}: {waiting} ({duration_text(now - started)} of at most {duration_text(timeout)})",
+            )
         pause(deadline - now)
 
 

@@ -1,4 +1,5 @@
 """The steps of a repository scan. Each is a small function of the task engine's ActionContext."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -18,12 +19,17 @@ def directory_check(ctx: ActionContext) -> dict:
     if layout.missing:
         message += f"; no directory {', '.join(layout.missing)}"
     ctx.progress(100, message)
-    return {"directory": str(root), "present": layout.present, "missing": layout.missing,
-            "files": len(layout.candidates)}
+    return {
+        "directory": str(root),
+        "present": layout.present,
+        "missing": layout.missing,
+        "files": len(layout.candidates),
+    }
 
 
 def files_scan(ctx: ActionContext) -> dict:
-    summary = services.repository_files_scan(root=settings.LCM_REPOSITORY_DIR, log=ctx.log,
-                                             progress=ctx.progress, check_cancel=ctx.check_cancel)
+    summary = services.repository_files_scan(
+        root=settings.LCM_REPOSITORY_DIR, log=ctx.log, progress=ctx.progress, check_cancel=ctx.check_cancel
+    )
     ctx.progress(100, summary.message)
     return summary.to_dict()

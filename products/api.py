@@ -1,5 +1,6 @@
 """REST API of the repository of product binaries (/api/v1/repository …) and of the interop table (/api/v1/interop)."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -81,9 +82,31 @@ class RepositoryFileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RepositoryFile
-        fields = ["id", "url", "path", "productType", "kind", "size", "sha256", "status", "problem", "warnings",
-                  "manifestVerified", "productName", "vendor", "version", "build", "deploymentOptions", "networks",
-                  "disks", "references", "properties", "files", "modifiedAt", "scannedAt"]
+        fields = [
+            "id",
+            "url",
+            "path",
+            "productType",
+            "kind",
+            "size",
+            "sha256",
+            "status",
+            "problem",
+            "warnings",
+            "manifestVerified",
+            "productName",
+            "vendor",
+            "version",
+            "build",
+            "deploymentOptions",
+            "networks",
+            "disks",
+            "references",
+            "properties",
+            "files",
+            "modifiedAt",
+            "scannedAt",
+        ]
 
     def get_url(self, item) -> str:
         return reverse("api-repository-detail", args=[item.pk])
@@ -91,7 +114,7 @@ class RepositoryFileSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_modifiedAt(self, item) -> str:
         """The file's modification time when it was scanned."""
-        return serializers.DateTimeField().to_representation(datetime.fromtimestamp(item.mtime, tz=timezone.utc))
+        return serializers.DateTimeField().to_representation(datetime.fromtimestamp(item.mtime, tz=UTC))
 
 
 class RepositoryFileDetailSerializer(RepositoryFileSerializer):
@@ -113,8 +136,11 @@ def repository_detail(request, fileId: int):  # noqa: N803 (the API's path param
     return Response(RepositoryFileDetailSerializer(selectors.repository_get(file_id=fileId)).data)
 
 
-@extend_schema(request=None, responses={202: TaskAcceptedSerializer},
-               description="Read the repository directory again; unchanged files are not read again.")
+@extend_schema(
+    request=None,
+    responses={202: TaskAcceptedSerializer},
+    description="Read the repository directory again; unchanged files are not read again.",
+)
 @api_view(["POST"])
 def repository_scan(request):
     task = services.repository_scan(user=request.user)
@@ -126,7 +152,9 @@ def repository_scan(request):
 
 class InteropSerializer(serializers.Serializer):
     name = serializers.CharField()
-    products = serializers.DictField(help_text='product type → {"deploy": [versions] or "*", "upgrades": {version: [versions]}}')
+    products = serializers.DictField(
+        help_text='product type → {"deploy": [versions] or "*", "upgrades": {version: [versions]}}'
+    )
     importedAt = serializers.DateTimeField(required=False, read_only=True)
 
 

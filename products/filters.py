@@ -1,4 +1,5 @@
 """Which repository files the API's list shows (a FilterSet, as every filtered list has)."""
+
 import django_filters
 
 from lifecycle.engine.filters import OneOfFilter

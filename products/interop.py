@@ -3,6 +3,7 @@
 Kept as data: the built-in table ships as ``products/interop.json``; an imported bundle (the newest
 InteropBundle row) replaces it as a whole.
 """
+
 import json
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def interop_check(content) -> dict:
     """Check a bundle's shape; the errors name the JSON path."""
     errors: dict[str, list[str]] = {}
     if not isinstance(content, dict):
-        raise ValidationFailed("an interop bundle is a JSON object with \"name\" and \"products\"")
+        raise ValidationFailed('an interop bundle is a JSON object with "name" and "products"')
     if not isinstance(content.get("name"), str) or not content.get("name"):
         errors["name"] = ["required: a name for this bundle"]
     products = content.get("products")
@@ -57,7 +58,7 @@ def interop_check(content) -> dict:
             errors[path] = [f"unknown product type (known: {', '.join(sorted(known))})"]
             continue
         if not isinstance(entry, dict):
-            errors[path] = ["must be an object with \"deploy\" and \"upgrades\""]
+            errors[path] = ['must be an object with "deploy" and "upgrades"']
             continue
         deploy = entry.get("deploy")
         if deploy != ANY and (not isinstance(deploy, list) or not all(isinstance(v, str) and v for v in deploy)):
@@ -76,6 +77,7 @@ def interop_check(content) -> dict:
 def interop_import(*, content, user: User | AnonymousUser | None = None) -> InteropBundle:
     content = interop_check(content)
     return InteropBundle.objects.create(
-        name=content["name"], content={"products": content["products"]},
+        name=content["name"],
+        content={"products": content["products"]},
         imported_by=user.get_username() if user is not None and user.is_authenticated else "",
     )

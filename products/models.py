@@ -1,4 +1,5 @@
 """The repository of product binaries (what a scan found) and imported interop bundles."""
+
 from django.db import models
 
 from lifecycle.choices import ColoredChoices
@@ -34,7 +35,9 @@ class RepositoryFile(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, help_text="Of the whole file (of the .ovf for an OVF).")
     status = models.CharField(max_length=10, choices=FileStatus.choices, db_index=True)
     problem = models.TextField(blank=True, help_text="Why the file cannot be used.")
-    warnings = models.JSONField(default=list, blank=True, help_text="What deserves a look but does not stop a deployment.")
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="What deserves a look but does not stop a deployment."
+    )
     manifest_verified = models.BooleanField(default=False)
     product_name = models.CharField(max_length=255, blank=True)
     vendor = models.CharField(max_length=255, blank=True)
@@ -46,8 +49,9 @@ class RepositoryFile(models.Model):
     disks = models.JSONField(default=list, blank=True)
     references = models.JSONField(default=list, blank=True, help_text="The descriptor's References: id, href, size.")
     properties = models.JSONField(default=list, blank=True)
-    files = models.JSONField(default=list, blank=True,
-                             help_text="An OVF's files (its .ovf first), relative to the repository directory.")
+    files = models.JSONField(
+        default=list, blank=True, help_text="An OVF's files (its .ovf first), relative to the repository directory."
+    )
     scanned_at = models.DateTimeField()
 
     class Meta:

@@ -1,4 +1,5 @@
 """Repository operations as data: the runbook of a scan."""
+
 from lifecycle.engine.operations import ActionSpec, Operation, operation_register
 from products import actions
 
@@ -8,8 +9,9 @@ operation_register(
         title="Scan the repository of product binaries",
         target_type="repository",
         stages=(
-            ActionSpec("directory_check", "Check the repository directory and its product directories",
-                       actions.directory_check),
+            ActionSpec(
+                "directory_check", "Check the repository directory and its product directories", actions.directory_check
+            ),
             ActionSpec("files_scan", "Read every OVA, OVF and upgrade package (checksums cached)", actions.files_scan),
         ),
     )

@@ -1,12 +1,13 @@
 """Reads of the repository of product binaries (what the last scan found)."""
+
 from __future__ import annotations
 
 import re
 
 from django.db.models import QuerySet
 
-from lifecycle.errors import NotFound
 from lifecycle.engine.models import Action, Status, Task
+from lifecycle.errors import NotFound
 from products.models import RepositoryFile
 
 Kind = RepositoryFile.Kind
@@ -15,7 +16,9 @@ FileStatus = RepositoryFile.FileStatus
 
 def version_key(version: str) -> tuple:
     """Orders "10.5.1" after "10.4.2" and "10.10" after "10.9" (numbers as numbers, the rest as text)."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|[^\d.\-_]+", version))
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|[^\d.\-_]+", version)
+    )
 
 
 def repository_list() -> QuerySet[RepositoryFile]:
@@ -32,8 +35,9 @@ def repository_get(*, file_id: int) -> RepositoryFile:
 
 
 def _deployable(product_type: str) -> QuerySet[RepositoryFile]:
-    return RepositoryFile.objects.filter(product_type=product_type, status=FileStatus.OK,
-                                         kind__in=Kind.deployable()).exclude(version="")
+    return RepositoryFile.objects.filter(
+        product_type=product_type, status=FileStatus.OK, kind__in=Kind.deployable()
+    ).exclude(version="")
 
 
 def repository_versions(*, product_type: str) -> list[str]:
@@ -54,5 +58,9 @@ def repository_last_scan() -> Task | None:
 
 def repository_last_scan_result() -> dict | None:
     """What the newest scan that read the files reported (counts, missing directories …), if any did."""
-    return (Action.objects.filter(task__operation="repository.scan", name="files_scan", status=Status.SUCCESS)
-            .order_by("-task_id", "-attempt").values_list("result", flat=True).first())
+    return (
+        Action.objects.filter(task__operation="repository.scan", name="files_scan", status=Status.SUCCESS)
+        .order_by("-task_id", "-attempt")
+        .values_list("result", flat=True)
+        .first()
+    )

@@ -4,6 +4,7 @@ The repository is a directory (often an NFS mount, LCM_REPOSITORY_DIR) with one 
 product type (``vcd/``, ``usage_meter/`` …, the types' ``repository_dir``) holding deployment OVAs,
 descriptors with their files, and upgrade packages in ``upgrades/``. A scan never writes there.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,17 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
-from django.contrib.auth.models import AnonymousUser, User
 
 from lifecycle.engine.models import Task
 from lifecycle.engine.services import task_create
 from lifecycle.errors import ApplicationError
+from products.models import RepositoryFile
 from products.ovf import packages, upgrades
 from products.ovf.digests import Progress
 from products.ovf.errors import OvfError
-from products.models import RepositoryFile
 from products.types import product_types
 
 # Part of every fingerprint: change it when a scan extracts more or differently, and every file is
@@ -39,8 +40,14 @@ FileStatus = RepositoryFile.FileStatus
 
 def repository_scan(*, user: User | AnonymousUser | None = None) -> Task:
     """Start a scan of the repository. Scans queue behind each other (one target key)."""
-    return task_create(operation="repository.scan", target_type="repository", target_name="repository",
-                       target_key="repository", request={}, user=user)
+    return task_create(
+        operation="repository.scan",
+        target_type="repository",
+        target_name="repository",
+        target_key="repository",
+        request={},
+        user=user,
+    )
 
 
 class RepositoryUnreadable(ApplicationError):
@@ -95,10 +102,19 @@ class ScanSummary:
         return text + (f" ({'; '.join(details)})" if details else "")
 
     def to_dict(self) -> dict:
-        return {"directory": self.directory, "files": self.files, "usable": self.usable, "broken": self.broken,
-                "unchanged": self.unchanged, "removed": self.removed, "bytesRead": self.bytes_read,
-                "missingDirectories": self.missing, "unreadableDirectories": self.unreadable,
-                "ignoredFiles": self.ignored, "message": self.message}
+        return {
+            "directory": self.directory,
+            "files": self.files,
+            "usable": self.usable,
+            "broken": self.broken,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "bytesRead": self.bytes_read,
+            "missingDirectories": self.missing,
+            "unreadableDirectories": self.unreadable,
+            "ignoredFiles": self.ignored,
+            "message": self.message,
+        }
 
 
 def _hidden(name: str) -> bool:
@@ -111,15 +127,19 @@ def repository_walk(*, root: Path) -> Layout:
         with os.scandir(root) as entries:
             top = {e.name for e in entries}
     except OSError as exc:
-        raise RepositoryUnreadable(f"the repository directory {root} cannot be read: {exc.strerror or exc}; "
-                                   "set LCM_REPOSITORY_DIR to the directory (or mounted share) that holds the "
-                                   "product binaries") from None
+        raise RepositoryUnreadable(
+            f"the repository directory {root} cannot be read: {exc.strerror or exc}; "
+            "set LCM_REPOSITORY_DIR to the directory (or mounted share) that holds the "
+            "product binaries"
+        ) from None
     layout = Layout()
     types = product_types()
     if not any(t.repository_dir in top and (root / t.repository_dir).is_dir() for t in types):
         names = ", ".join(f"{t.repository_dir}/" for t in types)
-        raise RepositoryUnreadable(f"the repository directory {root} has none of the product directories ({names}); "
-                                   "is the share mounted? Create the directories for the products you keep there")
+        raise RepositoryUnreadable(
+            f"the repository directory {root} has none of the product directories ({names}); "
+            "is the share mounted? Create the directories for the products you keep there"
+        )
     for product_type in types:
         base = root / product_type.repository_dir
         label = f"{product_type.repository_dir}/"
@@ -174,36 +194,76 @@ def _read(root: Path, candidate: Candidate, progress: Progress) -> tuple[dict, i
     """(the RepositoryFile fields, bytes read) for one file. A broken file is a result, not an exception."""
     path = root / candidate.path
     st = path.stat()
-    values = {"product_type": candidate.product_type, "kind": candidate.kind, "size": st.st_size,
-              "mtime": st.st_mtime, "fingerprint": _fingerprint(root, [candidate.path]), "sha256": "",
-              "status": FileStatus.BROKEN, "problem": "", "warnings": [], "manifest_verified": False,
-              "product_name": "", "vendor": "", "version": "", "build": "", "descriptor": "",
-              "deployment_options": [], "networks": [], "disks": [], "references": [], "properties": [],
-              "files": []}
+    values = {
+        "product_type": candidate.product_type,
+        "kind": candidate.kind,
+        "size": st.st_size,
+        "mtime": st.st_mtime,
+        "fingerprint": _fingerprint(root, [candidate.path]),
+        "sha256": "",
+        "status": FileStatus.BROKEN,
+        "problem": "",
+        "warnings": [],
+        "manifest_verified": False,
+        "product_name": "",
+        "vendor": "",
+        "version": "",
+        "build": "",
+        "descriptor": "",
+        "deployment_options": [],
+        "networks": [],
+        "disks": [],
+        "references": [],
+        "properties": [],
+        "files": [],
+    }
     try:
         if candidate.kind == Kind.UPGRADE:
             upgrade = upgrades.upgrade_read(path, progress=progress)
-            values.update(status=FileStatus.OK, sha256=upgrade.sha256, size=upgrade.size, version=upgrade.version,
-                          build=upgrade.build)
+            values.update(
+                status=FileStatus.OK,
+                sha256=upgrade.sha256,
+                size=upgrade.size,
+                version=upgrade.version,
+                build=upgrade.build,
+            )
             if not upgrade.version:
                 values["warnings"] = ["the file name carries no version (e.g. Product_10.5.1.1234-upgrade.tar.gz)"]
             return values, upgrade.bytes_read
-        package = packages.ova_read(path, progress=progress) if candidate.kind == Kind.OVA else packages.ovf_read(path, progress=progress)
+        package = (
+            packages.ova_read(path, progress=progress)
+            if candidate.kind == Kind.OVA
+            else packages.ovf_read(path, progress=progress)
+        )
     except OvfError as exc:
         values["problem"] = exc.message
         return values, 0
     except OSError as exc:
-        values.update(problem=f"cannot be read: {exc.strerror or exc}", fingerprint="")  # maybe passing: retry next time
+        values.update(
+            problem=f"cannot be read: {exc.strerror or exc}", fingerprint=""
+        )  # maybe passing: retry next time
         return values, 0
     d = package.descriptor
     folder = PurePosixPath(candidate.path).parent
     files = [(folder / name).as_posix() for name in package.files]
     values.update(
-        status=FileStatus.OK if package.usable else FileStatus.BROKEN, problem="; ".join(package.problems),
-        warnings=package.warnings, manifest_verified=package.manifest_verified, sha256=package.sha256,
-        size=package.size, product_name=d.product_name, vendor=d.vendor, version=d.version, build=d.build,
-        descriptor=package.descriptor_text, deployment_options=d.deployment_options, networks=d.networks,
-        disks=d.disks, references=d.references, properties=d.properties, files=files,
+        status=FileStatus.OK if package.usable else FileStatus.BROKEN,
+        problem="; ".join(package.problems),
+        warnings=package.warnings,
+        manifest_verified=package.manifest_verified,
+        sha256=package.sha256,
+        size=package.size,
+        product_name=d.product_name,
+        vendor=d.vendor,
+        version=d.version,
+        build=d.build,
+        descriptor=package.descriptor_text,
+        deployment_options=d.deployment_options,
+        networks=d.networks,
+        disks=d.disks,
+        references=d.references,
+        properties=d.properties,
+        files=files,
     )
     if candidate.kind == Kind.OVF:
         values["fingerprint"] = _fingerprint(root, files)
@@ -216,10 +276,19 @@ def _describe(values: dict) -> str:
     if values["kind"] == Kind.UPGRADE:
         version = values["version"] or "no version in the name"
         return f"upgrade package {version}{' build ' + values['build'] if values['build'] else ''}"
-    parts = [" ".join(filter(None, [values["product_name"], values["version"],
-                                    f"build {values['build']}" if values["build"] else ""])) or "no product name"]
-    for key, one, many in (("deployment_options", "deployment option", "deployment options"),
-                           ("networks", "network", "networks"), ("properties", "property", "properties")):
+    parts = [
+        " ".join(
+            filter(
+                None, [values["product_name"], values["version"], f"build {values['build']}" if values["build"] else ""]
+            )
+        )
+        or "no product name"
+    ]
+    for key, one, many in (
+        ("deployment_options", "deployment option", "deployment options"),
+        ("networks", "network", "networks"),
+        ("properties", "property", "properties"),
+    ):
         n = len(values[key])
         if n:
             parts.append(f"{n} {one if n == 1 else many}")
@@ -227,9 +296,13 @@ def _describe(values: dict) -> str:
     return ", ".join(parts)
 
 
-def repository_files_scan(*, root: Path, log: Callable[[str], None] = lambda line: None,
-                          progress: Callable[[float, str], None] = lambda percent, message: None,
-                          check_cancel: Callable[[], None] = lambda: None) -> ScanSummary:
+def repository_files_scan(
+    *,
+    root: Path,
+    log: Callable[[str], None] = lambda line: None,
+    progress: Callable[[float, str], None] = lambda percent, message: None,
+    check_cancel: Callable[[], None] = lambda: None,
+) -> ScanSummary:
     """Bring the RepositoryFile rows in line with the repository: read new and changed files, keep the
     unchanged ones as they are (nothing is read: same size and mtime), remove the rows of files gone.
 
@@ -253,8 +326,12 @@ def repository_files_scan(*, root: Path, log: Callable[[str], None] = lambda lin
         check_cancel()
         row = existing.get(candidate.path)
         fingerprint = _fingerprint(root, _package_files(candidate, row))
-        if (row is not None and row.fingerprint == fingerprint and row.kind == candidate.kind
-                and row.product_type == candidate.product_type):
+        if (
+            row is not None
+            and row.fingerprint == fingerprint
+            and row.kind == candidate.kind
+            and row.product_type == candidate.product_type
+        ):
             unchanged.append(row.pk)
             summary.unchanged += 1
             status, files, line = row.status, row.files, "unchanged since the last scan"
@@ -276,8 +353,9 @@ def repository_files_scan(*, root: Path, log: Callable[[str], None] = lambda lin
                 continue
             summary.bytes_read += read
             with transaction.atomic():
-                RepositoryFile.objects.update_or_create(path=candidate.path,
-                                                        defaults={**values, "scanned_at": timezone.now()})
+                RepositoryFile.objects.update_or_create(
+                    path=candidate.path, defaults={**values, "scanned_at": timezone.now()}
+                )
             status, files, line = values["status"], values["files"], _describe(values)
         summary.files += 1
         if status == FileStatus.OK:
@@ -296,8 +374,11 @@ def repository_files_scan(*, root: Path, log: Callable[[str], None] = lambda lin
     kept = [path for path in existing if path not in seen and blind and path.startswith(blind)]
     if kept:
         RepositoryFile.objects.filter(path__in=kept).update(
-            status=FileStatus.BROKEN, fingerprint="", scanned_at=now,
-            problem="its directory could not be read in the last scan; it is not offered until a scan reads it")
+            status=FileStatus.BROKEN,
+            fingerprint="",
+            scanned_at=now,
+            problem="its directory could not be read in the last scan; it is not offered until a scan reads it",
+        )
     gone = [path for path in existing if path not in seen and path not in kept]
     if gone:
         RepositoryFile.objects.filter(path__in=gone).delete()

@@ -1,4 +1,5 @@
 """Pages of the repository of product binaries (included at "/repository/")."""
+
 from django.urls import path
 
 from products import views

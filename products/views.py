@@ -1,4 +1,5 @@
 """Pages of the repository of product binaries: what the last scan found, one file, and "Scan now"."""
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -34,22 +35,28 @@ def repository_list(request):
         files = by_type.get(product_type.code, [])
         bad = [f for f in files if f.status == FileStatus.BROKEN]
         broken.extend(bad)
-        sections.append({
-            "type": product_type,
-            "directory": f"{product_type.repository_dir}/",
-            "missing": f"{product_type.repository_dir}/" in missing,
-            "deployable": _newest_first([f for f in files if f.status == FileStatus.OK and f.is_deployable]),
-            "upgrades": _newest_first([f for f in files if f.status == FileStatus.OK and f.kind == Kind.UPGRADE]),
-            "broken_count": len(bad),
-        })
+        sections.append(
+            {
+                "type": product_type,
+                "directory": f"{product_type.repository_dir}/",
+                "missing": f"{product_type.repository_dir}/" in missing,
+                "deployable": _newest_first([f for f in files if f.status == FileStatus.OK and f.is_deployable]),
+                "upgrades": _newest_first([f for f in files if f.status == FileStatus.OK and f.kind == Kind.UPGRADE]),
+                "broken_count": len(bad),
+            }
+        )
     titles = {t.code: t.title for t in product_types()}
-    return render(request, "products/repository_list.html", {
-        "directory": settings.LCM_REPOSITORY_DIR,
-        "sections": sections,
-        "broken": [(titles.get(f.product_type, f.product_type), f) for f in broken],
-        "last_scan": selectors.repository_last_scan(),
-        "result": result,
-    })
+    return render(
+        request,
+        "products/repository_list.html",
+        {
+            "directory": settings.LCM_REPOSITORY_DIR,
+            "sections": sections,
+            "broken": [(titles.get(f.product_type, f.product_type), f) for f in broken],
+            "last_scan": selectors.repository_last_scan(),
+            "result": result,
+        },
+    )
 
 
 @login_required
@@ -57,11 +64,15 @@ def repository_list(request):
 def repository_file(request, file_id: int):
     item = found_or_404(selectors.repository_get, file_id=file_id)
     product_type = product_type_get(item.product_type)
-    return render(request, "products/repository_file.html", {
-        "file": item,
-        "type_title": product_type.title if product_type else item.product_type,
-        "directory": settings.LCM_REPOSITORY_DIR,
-    })
+    return render(
+        request,
+        "products/repository_file.html",
+        {
+            "file": item,
+            "type_title": product_type.title if product_type else item.product_type,
+            "directory": settings.LCM_REPOSITORY_DIR,
+        },
+    )
 
 
 @login_required

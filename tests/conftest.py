@@ -1,5 +1,6 @@
 """Shared test set-up: a private data directory, broker queue and database per test session, and a
 real Celery worker process that runs tasks against the same database as the tests."""
+
 import os
 import signal
 import subprocess
@@ -54,10 +55,29 @@ class Worker:
         self.log_path = settings.LCM_TEST_DIR / f"worker-{name}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO",
-             "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h",
-             "--include", "tests.lifecycle.operations", "--without-mingle", "--without-gossip"],
-            cwd=REPO, env=worker_env(**env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "lifecycle.project",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{name}-{os.getpid()}@%h",
+                "--include",
+                "tests.lifecycle.operations",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=REPO,
+            env=worker_env(**env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_ready()
 

@@ -12,6 +12,7 @@ destroyed halts its appliance (and a powered-off VM's guest is reset, so the nex
 after `delay`). vcsim going away (a test stops it) is survived: the thread reconnects until it is back.
 Fixture: `guests`.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,19 +32,27 @@ if TYPE_CHECKING:
     from tests.vcsim import Vcsim
 
 IP_KEY = re.compile(r"(^|\.)ip0(\.|$)")
-PROPERTIES = ["name", "config.instanceUuid", "runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress",
-              "config.extraConfig"]
+PROPERTIES = [
+    "name",
+    "config.instanceUuid",
+    "runtime.powerState",
+    "guest.toolsRunningStatus",
+    "guest.ipAddress",
+    "config.extraConfig",
+]
 PC = vmodl.query.PropertyCollector
 GUEST_UP = {"SET.guest.toolsRunningStatus": "guestToolsRunning", "SET.guest.toolsStatus": "toolsOk"}
-GUEST_DOWN = {"SET.guest.toolsRunningStatus": "guestToolsNotRunning", "SET.guest.toolsStatus": "toolsNotRunning",
-              "SET.guest.ipAddress": ""}
+GUEST_DOWN = {
+    "SET.guest.toolsRunningStatus": "guestToolsNotRunning",
+    "SET.guest.toolsStatus": "toolsNotRunning",
+    "SET.guest.ipAddress": "",
+}
 
 
 class GuestSimulator(threading.Thread):
     """Brings the guests of vcsim's powered-on VMs up, and boots and halts their fake appliances."""
 
-    def __init__(self, vcsim: Vcsim, park: AppliancePark | None = None, *, delay: float = 0.0,
-                 interval: float = 0.2):
+    def __init__(self, vcsim: Vcsim, park: AppliancePark | None = None, *, delay: float = 0.0, interval: float = 0.2):
         super().__init__(name="guest-simulator", daemon=True)
         self.vcsim, self.park, self.delay, self.interval = vcsim, park, delay, interval
         self.paused: set[str] = set()  # VM names or IPs whose guest stays down until resumed
@@ -70,9 +79,14 @@ class GuestSimulator(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.is_set():
             try:
-                with connect(fqdn=self.vcsim.fqdn, port=self.vcsim.port, username=self.vcsim.username,
-                             password=self.vcsim.password, certificate_pem=self.vcsim.certificate.pem,
-                             timeout=5) as service_instance:
+                with connect(
+                    fqdn=self.vcsim.fqdn,
+                    port=self.vcsim.port,
+                    username=self.vcsim.username,
+                    password=self.vcsim.password,
+                    certificate_pem=self.vcsim.certificate.pem,
+                    timeout=5,
+                ) as service_instance:
                     self._watch(service_instance)
             except Exception as exc:  # vcsim stopped or restarting: the VMs keep running, try again
                 self._error(f"vcsim: {exc}")
@@ -155,8 +169,13 @@ class GuestSimulator(threading.Thread):
 
 def _vms_read(content: vim.ServiceInstanceContent, view: vim.view.ContainerView) -> Iterator[dict[str, Any]]:
     spec = PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
-            PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)])],
+        objectSet=[
+            PC.ObjectSpec(
+                obj=view,
+                skip=True,
+                selectSet=[PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)],
+            )
+        ],
         propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=PROPERTIES)],
     )
     collector = content.propertyCollector

@@ -1,5 +1,6 @@
 """Helpers the tests share: watching tasks run in a real worker, a browser that remembers its pages, and
 datacenter components (their specs for the API, and stored ones without a server behind them)."""
+
 import time
 from collections.abc import Callable
 
@@ -22,8 +23,10 @@ def task_wait(task_id: int, *, timeout: float = 60, status: tuple[str, ...] = St
 
 def task_story(task: Task) -> str:
     """Every action of the task's attempts with its status, message and log: what a failing test shows."""
-    return "\n".join(f"  {a.name} {a.item} (attempt {a.attempt}) {a.status}: {a.message}\n{a.log}"
-                     for a in task.actions.order_by("attempt", "position"))
+    return "\n".join(
+        f"  {a.name} {a.item} (attempt {a.attempt}) {a.status}: {a.message}\n{a.log}"
+        for a in task.actions.order_by("attempt", "position")
+    )
 
 
 def action_wait(task_id: int, name: str, status: "str | Callable", *, timeout: float = 30):
@@ -76,8 +79,9 @@ def task_accepted_wait(answer) -> Task:
 # --- datacenter components ---
 
 
-def component_spec(server, *, name: str = "vc01", component_type: str = "VCENTER", purpose: str = "management",
-                   **changes) -> dict:
+def component_spec(
+    server, *, name: str = "vc01", component_type: str = "VCENTER", purpose: str = "management", **changes
+) -> dict:
     """The API's spec registering `server` (vcsim or a fake NSX-T / vROps), its certificate accepted."""
     spec = {
         "componentName": name,
@@ -98,19 +102,39 @@ def datacenter_register(api, spec, action=None):
     return api.post("/api/v1/datacenters" + (f"?action={action}" if action else ""), spec, format="json")
 
 
-def vcenter_stored(name: str = "vc1", *, password: str = "pw", port_group: str = "pg-mgmt", vm_network: bool = True,
-                   **fields) -> DatacenterComponent:
+def vcenter_stored(
+    name: str = "vc1", *, password: str = "pw", port_group: str = "pg-mgmt", vm_network: bool = True, **fields
+) -> DatacenterComponent:
     """A vCenter as a discovery leaves it, with no server behind it: the distributed port group `port_group`
     (VLAN 120) and, with `vm_network`, the standard port group "VM Network"."""
     component = DatacenterComponent.objects.create(
-        component_name=name, fqdn="vc.example.test", username="administrator@vsphere.local", password=password,
-        certificate_pem="-", certificate_thumbprint="AB", discovered_at=timezone.now(), **fields)
+        component_name=name,
+        fqdn="vc.example.test",
+        username="administrator@vsphere.local",
+        password=password,
+        certificate_pem="-",
+        certificate_thumbprint="AB",
+        discovered_at=timezone.now(),
+        **fields,
+    )
     InventoryObject.objects.create(
-        component=component, kind="network", moref="dvportgroup-11", name=port_group, datacenter="DC1",
-        path=f"/DC1/network/{port_group}", parent_moref="group-n5",
-        properties={"type": "DistributedVirtualPortgroup", "switch": "dvs-1", "uplink": False, "vlan": 120})
+        component=component,
+        kind="network",
+        moref="dvportgroup-11",
+        name=port_group,
+        datacenter="DC1",
+        path=f"/DC1/network/{port_group}",
+        parent_moref="group-n5",
+        properties={"type": "DistributedVirtualPortgroup", "switch": "dvs-1", "uplink": False, "vlan": 120},
+    )
     if vm_network:
         InventoryObject.objects.create(
-            component=component, kind="network", moref="network-7", name="VM Network", datacenter="DC1",
-            path="/DC1/network/VM Network", properties={"type": "Network", "vlan": None})
+            component=component,
+            kind="network",
+            moref="network-7",
+            name="VM Network",
+            datacenter="DC1",
+            path="/DC1/network/VM Network",
+            properties={"type": "Network", "vlan": None},
+        )
     return component

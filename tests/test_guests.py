@@ -1,5 +1,6 @@
 """The guest simulator (tests/guests.py) against a real vcsim: guests come up on power-on and boot their fake
 appliances, halt on power-off, wait when delayed or paused, and survive vcsim going away."""
+
 import time
 
 import pytest
@@ -17,9 +18,14 @@ def _vm_create(si, name, extra):
     content = si.RetrieveContent()
     datacenter = content.rootFolder.childEntity[0]
     cluster = next(e for e in datacenter.hostFolder.childEntity if isinstance(e, vim.ClusterComputeResource))
-    spec = vim.vm.ConfigSpec(name=name, guestId="otherGuest64", numCPUs=1, memoryMB=64,
-                             files=vim.vm.FileInfo(vmPathName="[LocalDS_0]"),
-                             extraConfig=[vim.option.OptionValue(key=k, value=v) for k, v in extra.items()])
+    spec = vim.vm.ConfigSpec(
+        name=name,
+        guestId="otherGuest64",
+        numCPUs=1,
+        memoryMB=64,
+        files=vim.vm.FileInfo(vmPathName="[LocalDS_0]"),
+        extraConfig=[vim.option.OptionValue(key=k, value=v) for k, v in extra.items()],
+    )
     task = datacenter.vmFolder.CreateVM_Task(config=spec, pool=cluster.resourcePool)
     assert eventually(lambda: task.info.state in ("success", "error")) and task.info.state == "success"
     return task.info.result
@@ -35,8 +41,13 @@ def _guest(si, vm):
 
 
 def _connect(vcsim):
-    return connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                   certificate_pem=vcsim.certificate.pem)
+    return connect(
+        fqdn=vcsim.fqdn,
+        port=vcsim.port,
+        username=vcsim.username,
+        password=vcsim.password,
+        certificate_pem=vcsim.certificate.pem,
+    )
 
 
 def _power(vm, on):

@@ -1,5 +1,6 @@
 """`make run` end to end: `manage.py serve` on the embedded default serves the app and a worker,
 and Ctrl-C stops both."""
+
 import os
 import signal
 import socket
@@ -37,15 +38,28 @@ def _wait_http(url: str, process, timeout: float = 60) -> None:
 def served(tmp_path):
     port = _free_port()
     # What `make run` sees: the production settings, not the test session's (pytest-django exported them).
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "LCM_QUEUE", "DJANGO_SETTINGS_MODULE")}
-    env.update(LCM_DATA_DIR=str(tmp_path / "data"), LCM_BIND=f"127.0.0.1:{port}", LCM_WEB_WORKERS="1",
-               LCM_WORKER_CONCURRENCY="2")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "LCM_QUEUE", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        LCM_DATA_DIR=str(tmp_path / "data"),
+        LCM_BIND=f"127.0.0.1:{port}",
+        LCM_WEB_WORKERS="1",
+        LCM_WORKER_CONCURRENCY="2",
+    )
     env.pop("LCM_ADMIN_USER", None)
     env.pop("LCM_ADMIN_PASSWORD", None)
     out = open(tmp_path / "serve.log", "w+")
-    process = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=REPO, env=env, stdout=out,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(base + "/login/", process)
@@ -69,8 +83,14 @@ def test_serve_runs_the_app_and_a_worker_and_ctrl_c_stops_both(served, vcsim):
     api.headers["Authorization"] = f"Bearer {token}"
     probe = api.post(base + "/api/v1/certificates/probe", json={"fqdn": vcsim.fqdn, "port": vcsim.port}).json()
     assert probe["thumbprint"] == vcsim.certificate.thumbprint
-    spec = {"componentName": "vc01", "fqdn": vcsim.fqdn, "port": vcsim.port, "username": vcsim.username,
-            "password": vcsim.password, "content": {"certificate": {"thumbprint": probe["thumbprint"]}}}
+    spec = {
+        "componentName": "vc01",
+        "fqdn": vcsim.fqdn,
+        "port": vcsim.port,
+        "username": vcsim.username,
+        "password": vcsim.password,
+        "content": {"certificate": {"thumbprint": probe["thumbprint"]}},
+    }
     answer = api.post(base + "/api/v1/datacenters", json=spec)
     assert answer.status_code == 202, answer.text + log.read_text()[-3000:]
     task_id = answer.json()["taskId"]

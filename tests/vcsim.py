@@ -58,9 +58,7 @@ def tls_files_create(directory: Path, *, signed_by_ca: bool = False) -> TlsFiles
     certificate = (
         _certificate_builder(subject=subject, issuer=issuer, public_key=key.public_key())
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -87,7 +85,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _certificate_builder(*, subject: x509.Name, issuer: x509.Name, public_key: Any) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -145,8 +143,9 @@ class Vcsim:
         # TMPDIR: vcsim makes its datastore directories there; keep them inside the test's tmp_path.
         env = {**os.environ, "TMPDIR": str(self.workdir)}
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=self.workdir, env=env,
-                                            preexec_fn=_die_with_parent)
+            self.process = subprocess.Popen(
+                command, stdout=stdout, stderr=stderr, cwd=self.workdir, env=env, preexec_fn=_die_with_parent
+            )
         self.port = self._port_wait(out=out, err=err)
 
     def _port_wait(self, *, out: Path, err: Path) -> int:
@@ -238,9 +237,7 @@ def vcsim_factory(
     """
     started: list[Vcsim] = []
 
-    def start(
-        *, username: str = USERNAME, password: str | None = None, tls: Any = SESSION_TLS, **flags: Any
-    ) -> Vcsim:
+    def start(*, username: str = USERNAME, password: str | None = None, tls: Any = SESSION_TLS, **flags: Any) -> Vcsim:
         workdir = tmp_path / f"vcsim-{len(started)}"
         workdir.mkdir()
         simulator = Vcsim(

@@ -1,5 +1,6 @@
 """The certificate a server presents (trust on first use): probing it, comparing thumbprints, and the
 check that a request accepts the certificate the server presents now."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError

@@ -1,5 +1,6 @@
 """The life of a datacenter component: the tasks that register, validate, update, discover and delete
 it, and the writes their last actions make."""
+
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -101,7 +102,9 @@ def datacenter_delete(*, component_name: str, user: User | AnonymousUser | None 
 
 
 @transaction.atomic
-def component_store(*, spec: dict, certificate: dict, about: dict, inventory: list[dict] | None, create: bool) -> DatacenterComponent:
+def component_store(
+    *, spec: dict, certificate: dict, about: dict, inventory: list[dict] | None, create: bool
+) -> DatacenterComponent:
     """Write a component, (when given) replace its inventory, and store the port group settings its
     spec carries (`content.networks`), in one transaction. Settings of other port groups stay.
 

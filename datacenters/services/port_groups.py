@@ -1,5 +1,6 @@
 """The IPv4 settings of a vCenter's port groups: checked as the API shapes them, stored with a component
 (its spec's `content.networks`) or set and removed one port group at a time, with no task."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -12,24 +13,60 @@ from datacenters.models import ComponentType, DatacenterComponent, InventoryKind
 from datacenters.selectors import datacenter_get, port_group_settings_dict
 from lifecycle.errors import NotFound, ValidationFailed
 
-NETWORK_FIELDS = ("portGroupName", "gateway", "subnetMask", "prefixLength", "domainName", "searchPath", "useDhcp",
-                  "dns", "ntp")
+NETWORK_FIELDS = (
+    "portGroupName",
+    "gateway",
+    "subnetMask",
+    "prefixLength",
+    "domainName",
+    "searchPath",
+    "useDhcp",
+    "dns",
+    "ntp",
+)
 # What an entry of `content.networks` shows beside the settings: an entry read from the API, edited and
 # sent back, is accepted (these are ignored).
-NETWORK_READ_ONLY = frozenset({"name", "moref", "path", "datacenter", "parent", "type", "vlan", "vlanTrunk", "pvlanId",
-                               "switch", "uplink", "opaqueNetworkType", "opaqueNetworkId", "configured",
-                               "foundInLastDiscovery", "updatedAt"})
-_MODEL_TO_API = {"port_group_name": "portGroupName", "use_dhcp": "useDhcp", "gateway": "gateway",
-                 "prefix_length": "prefixLength", "domain_name": "domainName", "search_path": "searchPath",
-                 "dns": "dns", "ntp": "ntp"}
+NETWORK_READ_ONLY = frozenset(
+    {
+        "name",
+        "moref",
+        "path",
+        "datacenter",
+        "parent",
+        "type",
+        "vlan",
+        "vlanTrunk",
+        "pvlanId",
+        "switch",
+        "uplink",
+        "opaqueNetworkType",
+        "opaqueNetworkId",
+        "configured",
+        "foundInLastDiscovery",
+        "updatedAt",
+    }
+)
+_MODEL_TO_API = {
+    "port_group_name": "portGroupName",
+    "use_dhcp": "useDhcp",
+    "gateway": "gateway",
+    "prefix_length": "prefixLength",
+    "domain_name": "domainName",
+    "search_path": "searchPath",
+    "dns": "dns",
+    "ntp": "ntp",
+}
 
 
-def port_group_settings_check(entry, *, path: str = "", port_group_name: str | None = None) -> tuple[dict, dict[str, list[str]]]:
+def port_group_settings_check(
+    entry, *, path: str = "", port_group_name: str | None = None
+) -> tuple[dict, dict[str, list[str]]]:
     """Check one port group's settings as the API shapes them; return (canonical entry, errors).
 
     Errors are keyed by JSON path below `path` (``content.networks[1].gateway``, ``dns[0]``). The
     canonical entry has both `subnetMask` and `prefixLength` (either may be given; they must agree).
     """
+
     def at(key: str) -> str:
         return f"{path}.{key}" if path else key
 
@@ -39,7 +76,7 @@ def port_group_settings_check(entry, *, path: str = "", port_group_name: str | N
         errors.setdefault(at(key), []).append(problem)
 
     if not isinstance(entry, dict):
-        errors[path or "settings"] = ["must be an object like {\"portGroupName\": …, \"gateway\": …, \"subnetMask\": …}"]
+        errors[path or "settings"] = ['must be an object like {"portGroupName": …, "gateway": …, "subnetMask": …}']
         return {}, errors
     for key in sorted(set(entry) - set(NETWORK_FIELDS) - NETWORK_READ_ONLY):
         fail(key, "unknown field")
@@ -100,8 +137,14 @@ def port_group_settings_check(entry, *, path: str = "", port_group_name: str | N
         return {}, errors
 
     settings = PortGroupSettings(
-        port_group_name=name, use_dhcp=use_dhcp, gateway=gateway, prefix_length=prefix or mask_prefix,
-        domain_name=domain_name, search_path=search_path, dns=dns, ntp=ntp,
+        port_group_name=name,
+        use_dhcp=use_dhcp,
+        gateway=gateway,
+        prefix_length=prefix or mask_prefix,
+        domain_name=domain_name,
+        search_path=search_path,
+        dns=dns,
+        ntp=ntp,
     )
     try:
         settings.full_clean(exclude=["component"], validate_unique=False, validate_constraints=False)
@@ -121,7 +164,8 @@ def networks_normalize(networks, spec: dict, errors: dict[str, list[str]]) -> li
     """`content.networks` of a component spec, checked entry by entry (paths ``content.networks[i]…``)."""
     if spec.get("datacenterComponentType") != ComponentType.VCENTER:
         errors.setdefault("content.networks", []).append(
-            f"only a VCENTER component has port groups, not a {spec.get('datacenterComponentType')}")
+            f"only a VCENTER component has port groups, not a {spec.get('datacenterComponentType')}"
+        )
         return []
     if not isinstance(networks, list):
         errors.setdefault("content.networks", []).append("must be a list of port group settings")
@@ -137,7 +181,9 @@ def networks_normalize(networks, spec: dict, errors: dict[str, list[str]]) -> li
             continue
         name = canonical["portGroupName"]
         if name in seen:
-            errors.setdefault(f"{path}.portGroupName", []).append(f"'{name}' is also set at content.networks[{seen[name]}]")
+            errors.setdefault(f"{path}.portGroupName", []).append(
+                f"'{name}' is also set at content.networks[{seen[name]}]"
+            )
             continue
         seen[name] = index
         normalized.append(canonical)
@@ -165,9 +211,16 @@ def _port_group_component(component_name: str, port_group_name: str) -> Datacent
     """The vCenter component that knows this port group (discovered, or with settings from before)."""
     component = datacenter_get(component_name=component_name)
     if component.component_type != ComponentType.VCENTER:
-        raise NotFound(f"{component_name} is a {component.get_component_type_display()}; only vCenter Servers have port groups")
-    known = InventoryObject.objects.filter(component=component, kind=InventoryKind.NETWORK, name=port_group_name).exists()
-    if not known and not PortGroupSettings.objects.filter(component=component, port_group_name=port_group_name).exists():
+        raise NotFound(
+            f"{component_name} is a {component.get_component_type_display()}; only vCenter Servers have port groups"
+        )
+    known = InventoryObject.objects.filter(
+        component=component, kind=InventoryKind.NETWORK, name=port_group_name
+    ).exists()
+    if (
+        not known
+        and not PortGroupSettings.objects.filter(component=component, port_group_name=port_group_name).exists()
+    ):
         raise NotFound(
             f"no port group '{port_group_name}' in the inventory of {component_name}; "
             "if it is new, discover the component again first"

@@ -1,5 +1,6 @@
 """A component's spec as the API shapes it: checked field by field and against the model, completed
 from the stored component on update, and shown again (password masked)."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -70,7 +71,7 @@ def spec_normalize(spec: dict, *, existing: DatacenterComponent | None = None) -
                 errors.setdefault(path, []).extend(problems)
     content = merged.get("content", {})
     if not isinstance(content, dict) or not isinstance(content.get("certificate", {}), dict):
-        errors.setdefault("content", []).append("must be an object like {\"certificate\": {\"thumbprint\": \"…\"}}")
+        errors.setdefault("content", []).append('must be an object like {"certificate": {"thumbprint": "…"}}')
     elif "networks" in content:
         merged["content"] = {**content, "networks": networks_normalize(content["networks"], merged, errors)}
     if not errors:
@@ -85,7 +86,8 @@ def _model_errors(merged: dict, errors: dict, existing: DatacenterComponent | No
     candidate = DatacenterComponent(
         pk=existing.pk if existing else None,
         **{SPEC_FIELDS[k]: merged[k] for k in SPEC_FIELDS},
-        certificate_pem="-", certificate_thumbprint="-",
+        certificate_pem="-",
+        certificate_thumbprint="-",
     )
     candidate._state.adding = existing is None  # an update must not collide with itself
     try:

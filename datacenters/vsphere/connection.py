@@ -129,9 +129,7 @@ def connect(
     context = pinned_context(certificate_pem=certificate_pem)
     with errors_translated(fqdn=fqdn, port=port, certificate_pem=certificate_pem):
         version = _api_version_choose(fqdn=fqdn, port=port, context=context, timeout=timeout)
-        stub = SoapStubAdapter(
-            host=fqdn, port=port, version=version, sslContext=context, httpConnectionTimeout=timeout
-        )
+        stub = SoapStubAdapter(host=fqdn, port=port, version=version, sslContext=context, httpConnectionTimeout=timeout)
         service_instance = vim.ServiceInstance("ServiceInstance", stub)
         try:
             _login(service_instance, fqdn=fqdn, port=port, username=username, password=password)

@@ -91,8 +91,15 @@ def _objects_retrieve(*, content: vim.ServiceInstanceContent) -> dict[str, dict[
 def _traversal() -> list[PropertyCollector.TraversalSpec]:
     """Folders → children; datacenters → their four folders; compute resources → hosts and pools."""
     select = PropertyCollector.SelectionSpec
-    folder_children = ["folder_children", "datacenter_hosts", "datacenter_networks", "datacenter_datastores",
-                       "datacenter_vms", "compute_hosts", "compute_pools"]
+    folder_children = [
+        "folder_children",
+        "datacenter_hosts",
+        "datacenter_networks",
+        "datacenter_datastores",
+        "datacenter_vms",
+        "compute_hosts",
+        "compute_pools",
+    ]
 
     def spec(name: str, type_: type, path: str, then: list[str]) -> PropertyCollector.TraversalSpec:
         return PropertyCollector.TraversalSpec(
@@ -308,10 +315,17 @@ def objects_read(si: vim.ServiceInstance, obj_type: type, paths: list[str], *, r
     view = content.viewManager.CreateContainerView(root or content.rootFolder, [obj_type], True)
     try:
         spec = PropertyCollector.FilterSpec(
-            objectSet=[PropertyCollector.ObjectSpec(
-                obj=view, skip=True,
-                selectSet=[PropertyCollector.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)],
-            )],
+            objectSet=[
+                PropertyCollector.ObjectSpec(
+                    obj=view,
+                    skip=True,
+                    selectSet=[
+                        PropertyCollector.TraversalSpec(
+                            name="view", path="view", skip=False, type=vim.view.ContainerView
+                        )
+                    ],
+                )
+            ],
             propSet=[PropertyCollector.PropertySpec(type=obj_type, pathSet=paths)],
         )
         result = content.propertyCollector.RetrieveProperties([spec])

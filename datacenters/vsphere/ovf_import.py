@@ -52,8 +52,10 @@ class PackageFile:
             while left > 0:
                 block = stream.read(min(chunk, left))
                 if not block:
-                    raise ImportFailed(f"{self.path.name} ended early: {self.name} is cut short "
-                                       f"({self.size - left} of {self.size} bytes)")
+                    raise ImportFailed(
+                        f"{self.path.name} ended early: {self.name} is cut short "
+                        f"({self.size - left} of {self.size} bytes)"
+                    )
                 left -= len(block)
                 yield block
 
@@ -81,8 +83,14 @@ class ImportSpec:
 
 
 def import_spec_create(
-    si: vim.ServiceInstance, *, descriptor: str, placement: Placement, entity_name: str,
-    deployment_option: str = "", network_mapping: dict[str, str], properties: dict[str, str],
+    si: vim.ServiceInstance,
+    *,
+    descriptor: str,
+    placement: Placement,
+    entity_name: str,
+    deployment_option: str = "",
+    network_mapping: dict[str, str],
+    properties: dict[str, str],
     disk_provisioning: str = "thin",
 ) -> ImportSpec:
     """OvfManager.CreateImportSpec with the given mapping; raises ImportFailed on its errors."""
@@ -91,8 +99,10 @@ def import_spec_create(
         entityName=entity_name,
         deploymentOption=deployment_option or "",
         diskProvisioning=disk_provisioning,
-        networkMapping=[vim.OvfManager.NetworkMapping(name=ovf_name, network=placement.networks[port_group])
-                        for ovf_name, port_group in network_mapping.items()],
+        networkMapping=[
+            vim.OvfManager.NetworkMapping(name=ovf_name, network=placement.networks[port_group])
+            for ovf_name, port_group in network_mapping.items()
+        ],
         propertyMapping=[vim.KeyValue(key=key, value=value) for key, value in properties.items()],
     )
     if placement.host is not None:
@@ -102,8 +112,11 @@ def import_spec_create(
     errors = [fault_text(e) for e in (result.error or [])]
     if errors:
         raise ImportFailed("vCenter refused the import spec: " + "; ".join(errors))
-    return ImportSpec(spec=result.importSpec, file_items=list(result.fileItem or []),
-                      warnings=[fault_text(w) for w in (result.warning or [])])
+    return ImportSpec(
+        spec=result.importSpec,
+        file_items=list(result.fileItem or []),
+        warnings=[fault_text(w) for w in (result.warning or [])],
+    )
 
 
 @dataclass
@@ -111,7 +124,7 @@ class Upload:
     """Progress of an import's uploads, reported to `report` at most every `every` seconds."""
 
     total: int
-    report: Callable[["Upload"], None]
+    report: Callable[[Upload], None]
     every: float = 1.0
     done: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -166,9 +179,17 @@ class Imported:
 
 
 def ovf_import(
-    si: vim.ServiceInstance, *, connected_to: tuple[str, int], certificate_pem: str, spec: ImportSpec,
-    placement: Placement, files: dict[str, PackageFile], on_created: Callable[[str, str], None],
-    report: Callable[[Upload], None], check: Callable[[], None], log: Callable[[str], None],
+    si: vim.ServiceInstance,
+    *,
+    connected_to: tuple[str, int],
+    certificate_pem: str,
+    spec: ImportSpec,
+    placement: Placement,
+    files: dict[str, PackageFile],
+    on_created: Callable[[str, str], None],
+    report: Callable[[Upload], None],
+    check: Callable[[], None],
+    log: Callable[[str], None],
 ) -> Imported:
     """ImportVApp, stream every file item to its device URL, complete the lease.
 
@@ -193,8 +214,10 @@ def ovf_import(
         vm = info.entity
         uuid = _vm_instance_uuid(si, vm)
         on_created(vm._moId, uuid)
-        log(f"vCenter created VM {vm._moId} (instance UUID {uuid}); uploading {len(items)} file(s), "
-            f"{_size(upload.total)}")
+        log(
+            f"vCenter created VM {vm._moId} (instance UUID {uuid}); uploading {len(items)} file(s), "
+            f"{_size(upload.total)}"
+        )
         keeper = _LeaseKeeper(lease, upload)
         keeper.start()
         session = _upload_session(si, connected_to=connected_to, certificate_pem=certificate_pem)
@@ -229,8 +252,14 @@ def _lease_wait_ready(lease, check: Callable[[], None], timeout: float = 300) ->
                 raise ImportFailed("the import lease ended before the upload started")
             return f"the import lease is {state or 'not readable'}"
 
-        wait_until(ready, what="the import lease", timeout=timeout, pause=current.pause, check=check,
-                   gave_up=lambda _: ImportFailed(f"the import lease was not ready after {timeout:.0f} s"))
+        wait_until(
+            ready,
+            what="the import lease",
+            timeout=timeout,
+            pause=current.pause,
+            check=check,
+            gave_up=lambda _: ImportFailed(f"the import lease was not ready after {timeout:.0f} s"),
+        )
     return lease.info
 
 
@@ -267,7 +296,9 @@ def _device_url(info, device_id: str, connected_to: tuple[str, int]) -> str:
     raise ImportFailed(f"the import lease offers no upload URL for {device_id}")
 
 
-def _upload_session(si: vim.ServiceInstance, *, connected_to: tuple[str, int], certificate_pem: str) -> requests.Session:
+def _upload_session(
+    si: vim.ServiceInstance, *, connected_to: tuple[str, int], certificate_pem: str
+) -> requests.Session:
     """requests to vCenter trusting only its accepted certificate, with the session's cookie."""
     session = requests.Session()
     session.trust_env = False
@@ -306,10 +337,19 @@ class _ThumbprintAdapter(requests.adapters.HTTPAdapter):
         conn.assert_fingerprint = self._fingerprint
 
 
-def _upload_one(session: requests.Session, url: str, item, source: PackageFile, upload: Upload,
-                check: Callable[[], None], connected_to: tuple[str, int]) -> None:
+def _upload_one(
+    session: requests.Session,
+    url: str,
+    item,
+    source: PackageFile,
+    upload: Upload,
+    check: Callable[[], None],
+    connected_to: tuple[str, int],
+) -> None:
     target = urlsplit(url)
-    if (target.hostname, target.port or 443) != (connected_to[0], connected_to[1]) and getattr(item, "sslThumbprint", None):
+    if (target.hostname, target.port or 443) != (connected_to[0], connected_to[1]) and getattr(
+        item, "sslThumbprint", None
+    ):
         session.mount(urlunsplit((target.scheme, target.netloc, "/", "", "")), _ThumbprintAdapter(item.sslThumbprint))
     method = "PUT" if item.create else "POST"
     content_type = "application/x-vnd.vmware-streamVmdk" if not item.create else "application/octet-stream"
@@ -317,21 +357,32 @@ def _upload_one(session: requests.Session, url: str, item, source: PackageFile, 
     before = upload.done
     with errors_translated(fqdn=where[0], port=where[1], product="vCenter Server"):
         try:
-            response = session.request(method, url, data=_Body(source, upload, check),
-                                       headers={"Content-Type": content_type, "Overwrite": "t"}, timeout=(30, 300))
+            response = session.request(
+                method,
+                url,
+                data=_Body(source, upload, check),
+                headers={"Content-Type": content_type, "Overwrite": "t"},
+                timeout=(30, 300),
+            )
         except requests.RequestException as exc:
             if isinstance(exc, requests.exceptions.SSLError) and "fingerprint" in str(exc).lower():
-                raise ImportFailed(f"{where[0]}:{where[1]} presents a certificate other than the one vCenter named "
-                                   f"for this upload (SHA-1 {item.sslThumbprint}); nothing was sent to it") from None
+                raise ImportFailed(
+                    f"{where[0]}:{where[1]} presents a certificate other than the one vCenter named "
+                    f"for this upload (SHA-1 {item.sslThumbprint}); nothing was sent to it"
+                ) from None
             cause = error_cause(exc)
             sent = upload.done - before
             if sent and isinstance(cause, OSError):  # connected, then the connection broke off
-                raise ImportFailed(f"the upload of {item.path} to {where[0]}:{where[1]} broke off after "
-                                   f"{_size(sent)} of {_size(source.size)}: {_error_text(cause)}") from None
+                raise ImportFailed(
+                    f"the upload of {item.path} to {where[0]}:{where[1]} broke off after "
+                    f"{_size(sent)} of {_size(source.size)}: {_error_text(cause)}"
+                ) from None
             raise cause from None
     if response.status_code >= 300:
-        raise ImportFailed(f"uploading {item.path} failed: {target.hostname} answered {response.status_code} "
-                           f"{response.reason} {response.text[:200]}".strip())
+        raise ImportFailed(
+            f"uploading {item.path} failed: {target.hostname} answered {response.status_code} "
+            f"{response.reason} {response.text[:200]}".strip()
+        )
 
 
 def _import_undo(si, lease, vm, failure: BaseException, log: Callable[[str], None]) -> None:
@@ -367,7 +418,9 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     known: dict[type[BaseException], str] = {
-        ssl.SSLEOFError: "the connection was closed", ConnectionResetError: "the connection was reset"}
+        ssl.SSLEOFError: "the connection was closed",
+        ConnectionResetError: "the connection was reset",
+    }
     return known.get(type(exc), f"{type(exc).__name__}: {exc}")
 
 

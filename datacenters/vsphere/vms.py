@@ -20,8 +20,18 @@ class VmGone(VSphereError):
     """The VM is not (or no longer) in vCenter."""
 
 
-VM_PATHS = ["name", "config.instanceUuid", "runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress",
-            "config.hardware.numCPU", "config.hardware.memoryMB", "parent", "resourcePool", "datastore"]
+VM_PATHS = [
+    "name",
+    "config.instanceUuid",
+    "runtime.powerState",
+    "guest.toolsRunningStatus",
+    "guest.ipAddress",
+    "config.hardware.numCPU",
+    "config.hardware.memoryMB",
+    "parent",
+    "resourcePool",
+    "datastore",
+]
 
 
 def vm_read(si: vim.ServiceInstance, moref: str) -> dict[str, Any]:
@@ -95,8 +105,11 @@ def vm_destroy(si: vim.ServiceInstance, *, moref: str) -> None:
 
 
 # What vCenter reports of a guest coming up, and our names for it (those of vm_read).
-GUEST = {"runtime.powerState": "powerState", "guest.toolsRunningStatus": "toolsRunningStatus",
-         "guest.ipAddress": "ipAddress"}
+GUEST = {
+    "runtime.powerState": "powerState",
+    "guest.toolsRunningStatus": "toolsRunningStatus",
+    "guest.ipAddress": "ipAddress",
+}
 
 
 @contextlib.contextmanager
@@ -104,6 +117,7 @@ def vm_guest_watch(si: vim.ServiceInstance, *, moref: str) -> Iterator[Watch]:
     """The VM's powerState, toolsRunningStatus and ipAddress as vCenter reports them, kept up to date while
     a wait (lifecycle/waits.wait_until with the watch's pause) waits for the guest. Raises VmGone when the
     VM does not exist or is destroyed meanwhile."""
-    with watch(vim.VirtualMachine(moref, si._stub), names=GUEST,
-               gone=lambda: VmGone(f"VM {moref} no longer exists")) as current:
+    with watch(
+        vim.VirtualMachine(moref, si._stub), names=GUEST, gone=lambda: VmGone(f"VM {moref} no longer exists")
+    ) as current:
         yield current

@@ -103,7 +103,9 @@ def _quietly(call: Callable[[], Any], what: str) -> None:
 def task_wait(task: vim.Task, *, what: str, check: Callable[[], None] | None = None, timeout: float = 600) -> Any:
     """The result of a vCenter task once it has ended; VmTaskFailed when it failed or outlasted `timeout`."""
     names = {"info.state": "state", "info.error": "error", "info.result": "result"}
-    with watch(task, names=names, gone=lambda: VmTaskFailed(f"{what} failed: vCenter no longer knows its task")) as info:
+    with watch(
+        task, names=names, gone=lambda: VmTaskFailed(f"{what} failed: vCenter no longer knows its task")
+    ) as info:
 
         def ended() -> str | None:
             state = info.values.get("state")
@@ -113,6 +115,12 @@ def task_wait(task: vim.Task, *, what: str, check: Callable[[], None] | None = N
                 raise VmTaskFailed(f"{what} failed: {fault_text(info.values.get('error'))}")
             return f"the task is {state or 'not started'}"
 
-        wait_until(ended, what=what, timeout=timeout, pause=info.pause, check=check or (lambda: None),
-                   gave_up=lambda _: VmTaskFailed(f"{what} did not finish in {timeout:.0f} s"))
+        wait_until(
+            ended,
+            what=what,
+            timeout=timeout,
+            pause=info.pause,
+            check=check or (lambda: None),
+            gave_up=lambda _: VmTaskFailed(f"{what} did not finish in {timeout:.0f} s"),
+        )
         return info.values.get("result")

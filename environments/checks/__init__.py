@@ -7,6 +7,7 @@ each naming the JSON path it is about.
   settings, stored secrets, the repository, the interop table).
 Nothing here talks to vCenter: the deployment's pre-checks (environments/deploy/prechecks.py) do.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ class SpecChecker(ShapeChecks, WorldChecks):
         self._components: dict[str, DatacenterComponent | None] = {}
         self._inventory: dict[str, list[InventoryObject]] = {}
 
-    def run(self) -> "SpecChecker":
+    def run(self) -> SpecChecker:
         spec = self.spec
         if not isinstance(spec, dict):
             self.fail("schema", "", "the environment spec must be a JSON object")
@@ -40,8 +41,11 @@ class SpecChecker(ShapeChecks, WorldChecks):
         self._string(spec, "environmentName", "environmentName", required=True)
         if self._string(spec, "environmentId", "environmentId", required=True):
             if not re.fullmatch(ENVIRONMENT_ID_RE.strip("^$"), spec["environmentId"]):
-                self.fail("schema", "environmentId",
-                          "use 1–64 letters, digits, '.', '_' and '-', starting with a letter or digit")
+                self.fail(
+                    "schema",
+                    "environmentId",
+                    "use 1–64 letters, digits, '.', '_' and '-', starting with a letter or digit",
+                )
         if "properties" in spec and not isinstance(spec["properties"], dict):
             self.fail("schema", "properties", "must be an object")
         products = spec.get("products")

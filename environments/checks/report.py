@@ -1,5 +1,6 @@
 """The report of a definition's checks: one row per check, each naming the JSON path it is about.
 The deployment's pre-checks (environments/deploy/prechecks.py) report in the same rows."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -1,6 +1,7 @@
 """The shape checks of a definition: fields, types, patterns and counts, as the product types
 declare them; all read only the definition itself (the world checks, in world.py, take over once
 a part has the right shape)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -13,17 +14,47 @@ from datacenters.models import validate_fqdn
 from environments.checks.report import CheckReport
 from lifecycle.secrets import MASK, PLACEHOLDER, secret_is_ref, secret_ref_exists
 from products.types import product_type_codes, product_type_get
-from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, Property, ProductType
+from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, ProductType, Property
 
 PRODUCT_ID_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 VM_NAME_RE = r"[a-zA-Z0-9][a-zA-Z0-9\-_.()\[\]{}]{0,79}"
 ENVIRONMENT_FIELDS = {"environmentName", "environmentId", "environmentState", "properties", "products", "description"}
-PRODUCT_FIELDS = {"productType", "productId", "version", "buildNumber", "license", "adminPassword", "certificate",
-                  "integrations", "infraReference", "tags", "properties", "nodes", "productState"}
-NODE_FIELDS = {"nodeId", "isPrimary", "hostName", "vmName", "deploymentOption", "cpuNum", "ramMemory", "rootPassword",
-               "deployment", "nics"}
-DEPLOYMENT_FIELDS = {"vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder", "datastoreNames",
-                     "esxiHost"}
+PRODUCT_FIELDS = {
+    "productType",
+    "productId",
+    "version",
+    "buildNumber",
+    "license",
+    "adminPassword",
+    "certificate",
+    "integrations",
+    "infraReference",
+    "tags",
+    "properties",
+    "nodes",
+    "productState",
+}
+NODE_FIELDS = {
+    "nodeId",
+    "isPrimary",
+    "hostName",
+    "vmName",
+    "deploymentOption",
+    "cpuNum",
+    "ramMemory",
+    "rootPassword",
+    "deployment",
+    "nics",
+}
+DEPLOYMENT_FIELDS = {
+    "vcenterName",
+    "datacenterName",
+    "clusterName",
+    "resourcePool",
+    "vmFolder",
+    "datastoreNames",
+    "esxiHost",
+}
 NIC_FIELDS = {"ipAddress", "networkName", "staticRoutes"}
 INTEGRATION_FIELDS = {"integrationId", "ref", "integrationUsername", "integrationPassword", "status", "properties"}
 CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", "validFrom", "validTo"}
@@ -35,6 +66,7 @@ class ShapeChecks(CheckReport):
     _environment_id: str | None  # set by SpecChecker: when replacing, the environment replaced
 
     if TYPE_CHECKING:  # what a shape check hands over to (WorldChecks)
+
         def _infra_reference(self, reference: Any, path: str) -> None: ...
         def _placement(self, node: dict, path: str) -> None: ...
         def _version(self, product_type: ProductType, product: dict, path: str) -> None: ...
@@ -48,8 +80,16 @@ class ShapeChecks(CheckReport):
             self.fail(check, f"{path}.{key}", "unknown field")
         return True
 
-    def _string(self, obj: dict, key: str, path: str, *, required: bool = False, pattern: str | None = None,
-                pattern_help: str = "") -> bool:
+    def _string(
+        self,
+        obj: dict,
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        pattern: str | None = None,
+        pattern_help: str = "",
+    ) -> bool:
         if key not in obj or obj[key] in (None, ""):
             if required:
                 self.fail("schema", path, "required")
@@ -69,25 +109,54 @@ class ShapeChecks(CheckReport):
         type_code = product.get("productType")
         product_type = product_type_get(type_code) if isinstance(type_code, str) else None
         if product_type is None:
-            self.fail("schema", f"{path}.productType",
-                      f"required: one of {', '.join(product_type_codes())}" if not type_code
-                      else f"unknown product type '{type_code}' (known: {', '.join(product_type_codes())})")
+            self.fail(
+                "schema",
+                f"{path}.productType",
+                f"required: one of {', '.join(product_type_codes())}"
+                if not type_code
+                else f"unknown product type '{type_code}' (known: {', '.join(product_type_codes())})",
+            )
             return
-        if self._string(product, "productId", f"{path}.productId", required=True, pattern=PRODUCT_ID_RE,
-                        pattern_help="1–64 letters, digits, '.', '_' and '-', starting with a letter or digit"):
+        if self._string(
+            product,
+            "productId",
+            f"{path}.productId",
+            required=True,
+            pattern=PRODUCT_ID_RE,
+            pattern_help="1–64 letters, digits, '.', '_' and '-', starting with a letter or digit",
+        ):
             if product["productId"] in seen_ids:
-                self.fail("schema", f"{path}.productId",
-                          f"'{product['productId']}' is also the id of products[{seen_ids[product['productId']]}]")
+                self.fail(
+                    "schema",
+                    f"{path}.productId",
+                    f"'{product['productId']}' is also the id of products[{seen_ids[product['productId']]}]",
+                )
             seen_ids.setdefault(product["productId"], int(path[9:-1]))
-        version_ok = self._string(product, "version", f"{path}.version", required=True,
-                                  pattern=r"\d+(\.\d+){1,3}", pattern_help="a version like 10.5.1")
-        self._string(product, "buildNumber", f"{path}.buildNumber", pattern=r"[0-9A-Za-z._-]{1,40}",
-                     pattern_help="digits and letters")
+        version_ok = self._string(
+            product,
+            "version",
+            f"{path}.version",
+            required=True,
+            pattern=r"\d+(\.\d+){1,3}",
+            pattern_help="a version like 10.5.1",
+        )
+        self._string(
+            product,
+            "buildNumber",
+            f"{path}.buildNumber",
+            pattern=r"[0-9A-Za-z._-]{1,40}",
+            pattern_help="digits and letters",
+        )
         self._string(product, "license", f"{path}.license")
-        self._secret(product, "adminPassword", f"{path}.adminPassword",
-                     required=bool(product_type and product_type.admin_password_required))
-        if "tags" in product and (not isinstance(product["tags"], list)
-                                  or not all(isinstance(t, str) for t in product["tags"])):
+        self._secret(
+            product,
+            "adminPassword",
+            f"{path}.adminPassword",
+            required=bool(product_type and product_type.admin_password_required),
+        )
+        if "tags" in product and (
+            not isinstance(product["tags"], list) or not all(isinstance(t, str) for t in product["tags"])
+        ):
             self.fail("schema", f"{path}.tags", "must be a list of strings")
         self._certificates(product.get("certificate"), f"{path}.certificate")
         self._infra_reference(product.get("infraReference"), f"{path}.infraReference")
@@ -107,8 +176,12 @@ class ShapeChecks(CheckReport):
         if not isinstance(value, str):
             self.fail("schema", path, "must be a string")
         elif value == PLACEHOLDER and self._environment_id is None:
-            self.fail("schema", path, f"'{PLACEHOLDER}' keeps a stored secret only when replacing an "
-                                      "existing environment; give the secret or a ref:password:<id> reference")
+            self.fail(
+                "schema",
+                path,
+                f"'{PLACEHOLDER}' keeps a stored secret only when replacing an "
+                "existing environment; give the secret or a ref:password:<id> reference",
+            )
         elif secret_is_ref(value) and not secret_ref_exists(value):
             self.fail("schema", path, f"no stored secret {value}")
 
@@ -124,7 +197,9 @@ class ShapeChecks(CheckReport):
                 continue
             if self._string(cert, "certificate", f"{cpath}.certificate", required=True):
                 if "-----BEGIN CERTIFICATE-----" not in cert["certificate"]:
-                    self.fail("schema", f"{cpath}.certificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
+                    self.fail(
+                        "schema", f"{cpath}.certificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)"
+                    )
             self._secret(cert, "privateKey", f"{cpath}.privateKey")
             self._secret(cert, "keyPassword", f"{cpath}.keyPassword")
 
@@ -168,7 +243,9 @@ class ShapeChecks(CheckReport):
             if prop.minimum is not None and value < prop.minimum or prop.maximum is not None and value > prop.maximum:
                 self.fail("property", path, f"must be from {prop.minimum} to {prop.maximum}, not {value}")
         if prop.choices and value not in prop.choices:
-            self.fail("property", path, f"must be one of {', '.join(map(str, prop.choices))}, not '{_shown(prop, value)}'")
+            self.fail(
+                "property", path, f"must be one of {', '.join(map(str, prop.choices))}, not '{_shown(prop, value)}'"
+            )
         if prop.type == OBJECT:
             self._property_values(prop.children, value, path)
         if prop.type in (MAP, LIST):
@@ -177,7 +254,9 @@ class ShapeChecks(CheckReport):
             for key, item in items:
                 if not isinstance(item, item_type):
                     suffix = f".{key}" if prop.type == MAP else f"[{key}]"
-                    self.fail("property", path + suffix, f"must be {_type_words(prop.item_type)}, not {_json_type(item)}")
+                    self.fail(
+                        "property", path + suffix, f"must be {_type_words(prop.item_type)}, not {_json_type(item)}"
+                    )
 
     def _nodes(self, product_type: ProductType, nodes: Any, path: str) -> None:
         npath = f"{path}.nodes"
@@ -186,8 +265,12 @@ class ShapeChecks(CheckReport):
             return
         before = len(self.checks)
         if not product_type.min_nodes <= len(nodes) <= product_type.max_nodes:
-            self.fail("nodes", npath, f"{product_type.title} takes {product_type.min_nodes} to "
-                                      f"{product_type.max_nodes} nodes, not {len(nodes)}")
+            self.fail(
+                "nodes",
+                npath,
+                f"{product_type.title} takes {product_type.min_nodes} to "
+                f"{product_type.max_nodes} nodes, not {len(nodes)}",
+            )
         seen: dict[str, dict[str, int]] = {"nodeId": {}, "vmName": {}, "hostName": {}}
         good = []
         for index, node in enumerate(nodes):
@@ -205,14 +288,21 @@ class ShapeChecks(CheckReport):
             for role in product_type.node_roles:
                 count = roles.get(role.name, 0)
                 if not role.minimum <= count <= role.maximum:
-                    self.fail("nodes", npath, f"{product_type.title} takes {role.minimum} to {role.maximum} "
-                                              f"node(s) of the role '{role.title}', not {count}")
+                    self.fail(
+                        "nodes",
+                        npath,
+                        f"{product_type.title} takes {role.minimum} to {role.maximum} "
+                        f"node(s) of the role '{role.title}', not {count}",
+                    )
             if product_type.code == "VCD":
                 for i, node in good:
                     option = str(node.get("deploymentOption") or "")
                     if node.get("isPrimary") and option and not option.startswith("primary"):
-                        self.fail("nodes", f"{npath}[{i}].deploymentOption",
-                                  f"the primary node needs a primary-* deployment option, not '{option}'")
+                        self.fail(
+                            "nodes",
+                            f"{npath}[{i}].deploymentOption",
+                            f"the primary node needs a primary-* deployment option, not '{option}'",
+                        )
         if len(self.checks) == before:
             summary = ", ".join(f"{n} {r}" for r, n in sorted(roles.items()))
             self.passed("nodes", npath, f"{len(nodes)} node(s): {summary}")
@@ -223,8 +313,13 @@ class ShapeChecks(CheckReport):
         before = len(self.checks)
         if not self._fields("nodes", node, path, NODE_FIELDS):
             return False
-        self._string(node, "nodeId", f"{path}.nodeId", pattern=PRODUCT_ID_RE,
-                     pattern_help="1–64 letters, digits, '.', '_' and '-'")
+        self._string(
+            node,
+            "nodeId",
+            f"{path}.nodeId",
+            pattern=PRODUCT_ID_RE,
+            pattern_help="1–64 letters, digits, '.', '_' and '-'",
+        )
         if "isPrimary" in node and not isinstance(node["isPrimary"], bool):
             self.fail("nodes", f"{path}.isPrimary", "must be true or false")
         if self._string(node, "hostName", f"{path}.hostName", required=True):
@@ -234,12 +329,19 @@ class ShapeChecks(CheckReport):
                     raise ValidationError("")
             except ValidationError:
                 self.fail("nodes", f"{path}.hostName", f"'{node['hostName']}' is not a fully qualified domain name")
-        self._string(node, "vmName", f"{path}.vmName", required=True, pattern=VM_NAME_RE,
-                     pattern_help="1–80 characters: letters, digits and - _ . ( ) [ ] { }, starting with a letter or digit")
+        self._string(
+            node,
+            "vmName",
+            f"{path}.vmName",
+            required=True,
+            pattern=VM_NAME_RE,
+            pattern_help="1–80 characters: letters, digits and - _ . ( ) [ ] { }, starting with a letter or digit",
+        )
         self._string(node, "deploymentOption", f"{path}.deploymentOption")
         for key, low, high, unit in (("cpuNum", 1, 768, "vCPUs"), ("ramMemory", 256, 24 * 1024 * 1024, "MB")):
-            if key in node and (not isinstance(node[key], int) or isinstance(node[key], bool)
-                                or not low <= node[key] <= high):
+            if key in node and (
+                not isinstance(node[key], int) or isinstance(node[key], bool) or not low <= node[key] <= high
+            ):
                 self.fail("nodes", f"{path}.{key}", f"must be a whole number of {unit} from {low} to {high}")
         self._secret(node, "rootPassword", f"{path}.rootPassword")
         for key in ("nodeId", "vmName", "hostName"):
@@ -251,8 +353,11 @@ class ShapeChecks(CheckReport):
                 seen[key].setdefault(folded, index)
         deployment = node.get("deployment")
         if not isinstance(deployment, dict):
-            self.fail("nodes", f"{path}.deployment", "required: {vcenterName, datacenterName, clusterName, "
-                                                     "resourcePool, vmFolder, datastoreNames}")
+            self.fail(
+                "nodes",
+                f"{path}.deployment",
+                "required: {vcenterName, datacenterName, clusterName, resourcePool, vmFolder, datastoreNames}",
+            )
         else:
             dpath = f"{path}.deployment"
             for key in sorted(set(deployment) - DEPLOYMENT_FIELDS):
@@ -322,8 +427,14 @@ def _shown(prop: Property, value: Any) -> str:
 
 
 def _type_words(kind: str) -> str:
-    return {STRING: "a string", INTEGER: "a whole number", BOOLEAN: "true or false", LIST: "a list",
-            OBJECT: "an object", MAP: "an object of names to values"}[kind]
+    return {
+        STRING: "a string",
+        INTEGER: "a whole number",
+        BOOLEAN: "true or false",
+        LIST: "a list",
+        OBJECT: "an object",
+        MAP: "an object of names to values",
+    }[kind]
 
 
 def _json_type(value: Any) -> str:
@@ -331,4 +442,6 @@ def _json_type(value: Any) -> str:
         return "true/false"
     if value is None:
         return "null"
-    return {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    return {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__
+    )

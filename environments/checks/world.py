@@ -1,6 +1,7 @@
 """The world checks of a definition: what it names must exist here (registered components, their
 inventory, port group settings, stored secrets, the repository, the interop table) and its addresses
 must be free. They read only what is stored here; nothing talks to vCenter (the deployment's pre-checks do)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -21,8 +22,17 @@ class WorldChecks(CheckReport):
     _inventory: dict[str, list[InventoryObject]]
 
     if TYPE_CHECKING:  # the shape checks a world check uses on the parts it reads (ShapeChecks)
-        def _string(self, obj: dict, key: str, path: str, *, required: bool = False, pattern: str | None = None,
-                    pattern_help: str = "") -> bool: ...
+
+        def _string(
+            self,
+            obj: dict,
+            key: str,
+            path: str,
+            *,
+            required: bool = False,
+            pattern: str | None = None,
+            pattern_help: str = "",
+        ) -> bool: ...
         def _secret(self, obj: dict, key: str, path: str, *, required: bool = False) -> None: ...
         def _fields(self, check: str, obj: Any, path: str, known: set[str], *, shape: str = "an object") -> bool: ...
 
@@ -43,8 +53,11 @@ class WorldChecks(CheckReport):
             self.fail("placement", path, f"no datacenter component named '{name}' is registered")
             return None
         if component_type and component.component_type != component_type:
-            self.fail("placement", path, f"'{name}' is a {component.get_component_type_display()}, not a "
-                                         f"{ComponentType(component_type).label}")
+            self.fail(
+                "placement",
+                path,
+                f"'{name}' is a {component.get_component_type_display()}, not a {ComponentType(component_type).label}",
+            )
             return None
         return component
 
@@ -75,29 +88,50 @@ class WorldChecks(CheckReport):
         dc_name = deployment["datacenterName"]
         dc = find(InventoryKind.DATACENTER, dc_name)
         if dc is None:
-            self.fail("placement", f"{dpath}.datacenterName", f"no datacenter '{dc_name}' in {vc}'s inventory"
-                      + _known(objects, InventoryKind.DATACENTER))
+            self.fail(
+                "placement",
+                f"{dpath}.datacenterName",
+                f"no datacenter '{dc_name}' in {vc}'s inventory" + _known(objects, InventoryKind.DATACENTER),
+            )
             return
         cluster = find(InventoryKind.CLUSTER, deployment["clusterName"], datacenter=dc_name)
         if cluster is None:
-            self.fail("placement", f"{dpath}.clusterName", f"no cluster '{deployment['clusterName']}' in {vc}/{dc_name}"
-                      + _known(objects, InventoryKind.CLUSTER, dc_name))
+            self.fail(
+                "placement",
+                f"{dpath}.clusterName",
+                f"no cluster '{deployment['clusterName']}' in {vc}/{dc_name}"
+                + _known(objects, InventoryKind.CLUSTER, dc_name),
+            )
         if deployment.get("resourcePool"):
-            pool = find(InventoryKind.RESOURCE_POOL, deployment["resourcePool"], datacenter=dc_name,
-                        under=cluster.path if cluster else None)
+            pool = find(
+                InventoryKind.RESOURCE_POOL,
+                deployment["resourcePool"],
+                datacenter=dc_name,
+                under=cluster.path if cluster else None,
+            )
             if pool is None:
-                self.fail("placement", f"{dpath}.resourcePool",
-                          f"no resource pool '{deployment['resourcePool']}' in {vc}/{dc_name}"
-                          + (f"/{cluster.name}" if cluster else ""))
+                self.fail(
+                    "placement",
+                    f"{dpath}.resourcePool",
+                    f"no resource pool '{deployment['resourcePool']}' in {vc}/{dc_name}"
+                    + (f"/{cluster.name}" if cluster else ""),
+                )
         if deployment.get("vmFolder"):
             folder = find(InventoryKind.FOLDER, deployment["vmFolder"], datacenter=dc_name)
             if folder is None:
-                self.fail("placement", f"{dpath}.vmFolder", f"no VM folder '{deployment['vmFolder']}' in {vc}/{dc_name}"
-                          + _known(objects, InventoryKind.FOLDER, dc_name))
+                self.fail(
+                    "placement",
+                    f"{dpath}.vmFolder",
+                    f"no VM folder '{deployment['vmFolder']}' in {vc}/{dc_name}"
+                    + _known(objects, InventoryKind.FOLDER, dc_name),
+                )
         for i, name in enumerate(deployment["datastoreNames"]):
             if find(InventoryKind.DATASTORE, name, datacenter=dc_name) is None:
-                self.fail("placement", f"{dpath}.datastoreNames[{i}]", f"no datastore '{name}' in {vc}/{dc_name}"
-                          + _known(objects, InventoryKind.DATASTORE, dc_name))
+                self.fail(
+                    "placement",
+                    f"{dpath}.datastoreNames[{i}]",
+                    f"no datastore '{name}' in {vc}/{dc_name}" + _known(objects, InventoryKind.DATASTORE, dc_name),
+                )
         if len(self.checks) == before:
             self.passed("placement", dpath, f"{vc}/{dc_name}/{deployment['clusterName']} exists in the inventory")
         for i, nic in enumerate(node["nics"]):
@@ -106,17 +140,27 @@ class WorldChecks(CheckReport):
     def _network(self, component: DatacenterComponent, nic: dict, path: str, dc_name: str, find) -> None:
         name = nic["networkName"]
         if find(InventoryKind.NETWORK, name, datacenter=dc_name) is None:
-            self.fail("network", f"{path}.networkName", f"no port group '{name}' in {component.component_name}/{dc_name}"
-                      + _known(self._objects(component), InventoryKind.NETWORK, dc_name))
+            self.fail(
+                "network",
+                f"{path}.networkName",
+                f"no port group '{name}' in {component.component_name}/{dc_name}"
+                + _known(self._objects(component), InventoryKind.NETWORK, dc_name),
+            )
             return
         settings = _port_group_settings(component.component_name, name)
         address = nic.get("ipAddress")
         if settings is None:
             if address:
-                self.fail("network", f"{path}.networkName", f"port group '{name}' has no IPv4 settings: set its gateway "
-                                                            "and subnet mask on the datacenter page first")
+                self.fail(
+                    "network",
+                    f"{path}.networkName",
+                    f"port group '{name}' has no IPv4 settings: set its gateway "
+                    "and subnet mask on the datacenter page first",
+                )
             else:
-                self.fail("network", f"{path}.ipAddress", f"required: port group '{name}' has no IPv4 settings (no DHCP)")
+                self.fail(
+                    "network", f"{path}.ipAddress", f"required: port group '{name}' has no IPv4 settings (no DHCP)"
+                )
             return
         if settings.get("useDhcp"):
             self.passed("network", path, f"port group '{name}' uses DHCP")
@@ -127,8 +171,9 @@ class WorldChecks(CheckReport):
         if not is_ipv4(address):
             return  # reported by the schema check
         try:
-            network = ipaddress.IPv4Network(f"{settings['gateway']}/{settings.get('prefixLength') or settings['subnetMask']}",
-                                            strict=False)
+            network = ipaddress.IPv4Network(
+                f"{settings['gateway']}/{settings.get('prefixLength') or settings['subnetMask']}", strict=False
+            )
         except (KeyError, TypeError, ValueError):
             self.fail("network", f"{path}.networkName", f"port group '{name}' has incomplete IPv4 settings")
             return
@@ -136,7 +181,9 @@ class WorldChecks(CheckReport):
         if ip not in network:
             self.fail("network", f"{path}.ipAddress", f"{address} is outside port group '{name}''s subnet {network}")
         elif ip in (network.network_address, network.broadcast_address) or address == settings.get("gateway"):
-            self.fail("network", f"{path}.ipAddress", f"{address} is the network, broadcast or gateway address of {network}")
+            self.fail(
+                "network", f"{path}.ipAddress", f"{address} is the network, broadcast or gateway address of {network}"
+            )
         else:
             self.passed("network", f"{path}.ipAddress", f"{address} is inside {network}")
 
@@ -164,8 +211,12 @@ class WorldChecks(CheckReport):
                 for nic in json_list(node, "nics"):
                     address = nic.get("ipAddress") if isinstance(nic, dict) else None
                     if address in seen:
-                        self.fail("network", seen[address], f"{address} is already used by {env_id}/{product_id} "
-                                                            f"node {node.get('nodeId') or node.get('vmName')}")
+                        self.fail(
+                            "network",
+                            seen[address],
+                            f"{address} is already used by {env_id}/{product_id} "
+                            f"node {node.get('nodeId') or node.get('vmName')}",
+                        )
 
     def _version(self, product_type: ProductType, product: dict, path: str) -> None:
         from products.interop import interop_deployable
@@ -176,15 +227,22 @@ class WorldChecks(CheckReport):
         if allowed:
             self.passed("interop", f"{path}.version", f"{product_type.code} {version} may be deployed")
         else:
-            self.fail("interop", f"{path}.version", f"the interop table does not allow deploying {product_type.code} "
-                                                    f"{version} (allowed: {', '.join(versions) or 'none'})")
+            self.fail(
+                "interop",
+                f"{path}.version",
+                f"the interop table does not allow deploying {product_type.code} "
+                f"{version} (allowed: {', '.join(versions) or 'none'})",
+            )
         available = repository_versions(product_type=product_type.code)
         if version in available:
             self.passed("repository", f"{path}.version", f"{product_type.code} {version} is in the repository")
         else:
-            self.fail("repository", f"{path}.version",
-                      f"no usable {product_type.code} {version} binary in the repository's {product_type.repository_dir}/ "
-                      f"directory (available: {', '.join(available) or 'none'}; scan the repository after adding it)")
+            self.fail(
+                "repository",
+                f"{path}.version",
+                f"no usable {product_type.code} {version} binary in the repository's {product_type.repository_dir}/ "
+                f"directory (available: {', '.join(available) or 'none'}; scan the repository after adding it)",
+            )
 
     def _integrations(self, products: list) -> None:
         by_id = {p.get("productId"): p for p in products if isinstance(p, dict) and isinstance(p.get("productId"), str)}
@@ -204,8 +262,9 @@ class WorldChecks(CheckReport):
             before = len(self.checks)
             for i, integration in enumerate(integrations):
                 ipath = f"{path}[{i}]"
-                if not self._fields("integration", integration, ipath, INTEGRATION_FIELDS,
-                                    shape="an object {integrationId, ref, …}"):
+                if not self._fields(
+                    "integration", integration, ipath, INTEGRATION_FIELDS, shape="an object {integrationId, ref, …}"
+                ):
                     continue
                 self._string(integration, "integrationId", f"{ipath}.integrationId")
                 self._string(integration, "integrationUsername", f"{ipath}.integrationUsername")
@@ -218,13 +277,20 @@ class WorldChecks(CheckReport):
                 else:
                     component = DatacenterComponent.objects.filter(component_name=ref).first()
                     if component is None:
-                        self.fail("integration", f"{ipath}.ref", f"'{ref}' is neither a product of this environment "
-                                                                 "nor a registered datacenter component")
+                        self.fail(
+                            "integration",
+                            f"{ipath}.ref",
+                            f"'{ref}' is neither a product of this environment nor a registered datacenter component",
+                        )
                         continue
                     target = component.component_type
                 if target not in allowed:
-                    self.fail("integration", f"{ipath}.ref", f"{product_type.title} cannot integrate with a {target} "
-                                                             f"(it takes: {', '.join(allowed) or 'no integrations'})")
+                    self.fail(
+                        "integration",
+                        f"{ipath}.ref",
+                        f"{product_type.title} cannot integrate with a {target} "
+                        f"(it takes: {', '.join(allowed) or 'no integrations'})",
+                    )
                     continue
                 found[target] = found.get(target, 0) + 1
                 if found[target] > 1 and not allowed[target].multiple:

@@ -4,6 +4,7 @@ A deploy task's request holds the definition it deploys (secrets as stored-secre
 through ``ctx.secret`` only where they are sent, so they are blanked in the log). Each node's progress
 is recorded on its Node row as it happens, so that a restart or a delete knows what exists.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,14 +15,22 @@ from django.conf import settings
 from datacenters.vsphere import ovf_import, vms
 from datacenters.vsphere.errors import Unreachable
 from environments import services
+from environments.checks.report import FAIL
 from environments.deploy import states
-from environments.deploy.inputs import (deployment_option, disk_provisioning, network_mapping, ovf_properties,
-                                        package_for, placement_of, vcenter_component, vcenter_connect)
+from environments.deploy.inputs import (
+    deployment_option,
+    disk_provisioning,
+    network_mapping,
+    ovf_properties,
+    package_for,
+    placement_of,
+    vcenter_component,
+    vcenter_connect,
+)
 from environments.deploy.plan import NodeRef, node_get, nodes_of
 from environments.deploy.prechecks import prechecks_run
 from environments.models import Node, NodeState, Product
 from environments.selectors import node_keys_with_vm
-from environments.checks.report import FAIL
 from lifecycle.engine.operations import ActionFailed
 from lifecycle.engine.runner import ActionContext
 from lifecycle.waits import WaitTimedOut, duration_text, polling, wait_until
@@ -51,8 +60,11 @@ def _ref(ctx: ActionContext) -> NodeRef:
 
 def _node(ctx: ActionContext, item: str | None = None) -> Node:
     product_id, node_id = (item or ctx.item).split("/", 1)
-    node = Node.objects.filter(product__environment__environment_id=ctx.request["environmentId"],
-                               product__product_id=product_id, node_id=node_id).first()
+    node = Node.objects.filter(
+        product__environment__environment_id=ctx.request["environmentId"],
+        product__product_id=product_id,
+        node_id=node_id,
+    ).first()
     if node is None:
         raise ActionFailed(f"node {item or ctx.item} is no longer in environment {ctx.request['environmentId']}")
     return node
@@ -63,7 +75,6 @@ def _vcenter(name: str):
     if component is None:
         raise ActionFailed(f"no registered vCenter Server '{name}'")
     return component
-
 
 
 def _mib(n: float) -> str:
@@ -80,8 +91,11 @@ def _timed_out(timed_out: WaitTimedOut) -> ActionFailed:
 def prechecks(ctx: ActionContext) -> dict:
     request = ctx.request
     deployed = node_keys_with_vm(environment_id=request["environmentId"])
-    checks = prechecks_run(request["definition"], product_ids=request.get("productIds"),
-                           skip=lambda ref: (ref.product_id, ref.node_id) in deployed)
+    checks = prechecks_run(
+        request["definition"],
+        product_ids=request.get("productIds"),
+        skip=lambda ref: (ref.product_id, ref.node_id) in deployed,
+    )
     for check in checks:
         ctx.log(f"{check.status:4} {check.check:10} {check.path}: {check.message}")
     failed = [c for c in checks if c.status == FAIL]
@@ -112,8 +126,10 @@ def _import_earlier(ctx: ActionContext, si, node: Node) -> dict | None:
     """A VM recorded for this node: kept when its import completed, removed when it did not."""
     moref = vms.vm_find_by_uuid(si, node.instance_uuid)
     if moref and node.deploy_state not in (NodeState.IMPORTING, NodeState.DEFINED, NodeState.DELETED):
-        ctx.log(f"the VM of this node ({moref}, instance UUID {node.instance_uuid}) was imported by an earlier run; "
-                "it is kept")
+        ctx.log(
+            f"the VM of this node ({moref}, instance UUID {node.instance_uuid}) was imported by an earlier run; "
+            "it is kept"
+        )
         return {"moref": moref, "instanceUuid": node.instance_uuid, "bytes": 0, "seconds": 0, "kept": True}
     if moref:
         ctx.log(f"removing the half-made VM {moref} (instance UUID {node.instance_uuid}) an earlier run left")
@@ -126,8 +142,10 @@ def _import(ctx: ActionContext, si, ref: NodeRef, node: Node, component, package
     placement = placement_of(si, ref)
     existing = vms.vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
-        raise ActionFailed(f"a VM named '{ref.node['vmName']}' ({existing}) is already in folder {placement.folder.name} "
-                           "and it is not one this system made; rename or remove it, or choose another vmName")
+        raise ActionFailed(
+            f"a VM named '{ref.node['vmName']}' ({existing}) is already in folder {placement.folder.name} "
+            "and it is not one this system made; rename or remove it, or choose another vmName"
+        )
     properties, notes = ovf_properties(ref, package, secret=lambda value: ctx.secret(value))
     for note in notes:
         ctx.log(note)
@@ -135,41 +153,69 @@ def _import(ctx: ActionContext, si, ref: NodeRef, node: Node, component, package
     ctx.log("networks: " + (", ".join(f"{k} → {v}" for k, v in mapping.items()) or "none"))
     option = deployment_option(ref)
     spec = ovf_import.import_spec_create(
-        si, descriptor=package.descriptor, placement=placement, entity_name=ref.node["vmName"],
-        deployment_option=option, network_mapping=mapping, properties=properties,
-        disk_provisioning=disk_provisioning(ref))
+        si,
+        descriptor=package.descriptor,
+        placement=placement,
+        entity_name=ref.node["vmName"],
+        deployment_option=option,
+        network_mapping=mapping,
+        properties=properties,
+        disk_provisioning=disk_provisioning(ref),
+    )
     for warning in spec.warnings:
         ctx.log(f"vCenter warning: {warning}")
     path = Path(settings.LCM_REPOSITORY_DIR) / package.path
     files = ovf_import.package_files(
-        path, kind=package.kind, files=[str(Path(f).relative_to(Path(package.path).parent)) for f in package.files])
+        path, kind=package.kind, files=[str(Path(f).relative_to(Path(package.path).parent)) for f in package.files]
+    )
     deployment = ref.deployment
-    ctx.log(f"importing {package.path} as {ref.node['vmName']} into {deployment['datacenterName']}/"
-            f"{deployment.get('clusterName')}/{deployment.get('resourcePool') or 'Resources'}, folder "
-            f"{deployment.get('vmFolder') or 'vm'}, datastore {placement.datastore.name}"
-            + (f", deployment option {option}" if option else "") + f", {disk_provisioning(ref)} disks")
+    ctx.log(
+        f"importing {package.path} as {ref.node['vmName']} into {deployment['datacenterName']}/"
+        f"{deployment.get('clusterName')}/{deployment.get('resourcePool') or 'Resources'}, folder "
+        f"{deployment.get('vmFolder') or 'vm'}, datastore {placement.datastore.name}"
+        + (f", deployment option {option}" if option else "")
+        + f", {disk_provisioning(ref)} disks"
+    )
 
     def created(moref: str, uuid: str) -> None:
         states.vm_recorded(node, moref=moref, instance_uuid=uuid, vcenter_name=component.component_name)
 
     def report(upload: ovf_import.Upload) -> None:
-        ctx.progress(upload.percent, f"uploaded {_mib(upload.done)} of {_mib(upload.total)} MiB "
-                                     f"({upload.percent:.0f} %), {_mib(upload.rate)} MiB/s, "
-                                     f"{duration_text(upload.eta)} left")
+        ctx.progress(
+            upload.percent,
+            f"uploaded {_mib(upload.done)} of {_mib(upload.total)} MiB "
+            f"({upload.percent:.0f} %), {_mib(upload.rate)} MiB/s, "
+            f"{duration_text(upload.eta)} left",
+        )
 
     try:
         imported = ovf_import.ovf_import(
-            si, connected_to=(component.fqdn, component.port), certificate_pem=component.certificate_pem, spec=spec,
-            placement=placement, files=files, on_created=created, report=report, check=ctx.check_cancel, log=ctx.log)
+            si,
+            connected_to=(component.fqdn, component.port),
+            certificate_pem=component.certificate_pem,
+            spec=spec,
+            placement=placement,
+            files=files,
+            on_created=created,
+            report=report,
+            check=ctx.check_cancel,
+            log=ctx.log,
+        )
     except BaseException:
         _forget_if_gone(si, node)
         raise
     states.vm_imported(node)
     rate = imported.bytes_sent / imported.seconds if imported.seconds else 0
-    ctx.log(f"imported {imported.moref} (instance UUID {imported.instance_uuid}): {_mib(imported.bytes_sent)} MiB in "
-            f"{imported.seconds:.1f} s ({_mib(rate)} MiB/s)")
-    return {"moref": imported.moref, "instanceUuid": imported.instance_uuid, "bytes": imported.bytes_sent,
-            "seconds": round(imported.seconds, 3)}
+    ctx.log(
+        f"imported {imported.moref} (instance UUID {imported.instance_uuid}): {_mib(imported.bytes_sent)} MiB in "
+        f"{imported.seconds:.1f} s ({_mib(rate)} MiB/s)"
+    )
+    return {
+        "moref": imported.moref,
+        "instanceUuid": imported.instance_uuid,
+        "bytes": imported.bytes_sent,
+        "seconds": round(imported.seconds, 3),
+    }
 
 
 def _forget_if_gone(si, node: Node) -> None:
@@ -192,12 +238,17 @@ def vm_start(ctx: ActionContext) -> dict:
     with vcenter_connect(component) as si:
         moref = vms.vm_find_by_uuid(si, node.instance_uuid) if node.instance_uuid else None
         if moref is None:
-            raise ActionFailed(f"the VM of node {ctx.item} (instance UUID {node.instance_uuid or 'not recorded'}) "
-                               "does not exist; restart the deployment from its import")
+            raise ActionFailed(
+                f"the VM of node {ctx.item} (instance UUID {node.instance_uuid or 'not recorded'}) "
+                "does not exist; restart the deployment from its import"
+            )
         state = vms.vm_read(si, moref)
         cpus, memory = ref.node.get("cpuNum"), ref.node.get("ramMemory")
-        if (cpus or memory) and state["powerState"] != "poweredOn" and (
-                (cpus and cpus != state["numCPU"]) or (memory and memory != state["memoryMB"])):
+        if (
+            (cpus or memory)
+            and state["powerState"] != "poweredOn"
+            and ((cpus and cpus != state["numCPU"]) or (memory and memory != state["memoryMB"]))
+        ):
             vms.vm_hardware_set(si, moref=moref, cpus=cpus, memory_mb=memory)
             ctx.log(f"set {cpus or state['numCPU']} vCPU and {memory or state['memoryMB']} MB of memory")
         if state["powerState"] != "poweredOn":
@@ -215,13 +266,22 @@ def vm_start(ctx: ActionContext) -> dict:
                     return "the guest reports no IP address yet"
                 return None
 
-            wait_until(guest, what="the guest (VMware Tools and its IP)", timeout=timeout, pause=reported.pause,
-                       check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
+            wait_until(
+                guest,
+                what="the guest (VMware Tools and its IP)",
+                timeout=timeout,
+                pause=reported.pause,
+                check=ctx.check_cancel,
+                progress=ctx.progress,
+                gave_up=_timed_out,
+            )
     ip = seen["ipAddress"]
     states.guest_up(node, ip_address=ip, power_state=str(seen.get("powerState") or ""))
     if expected and ip != expected:
-        raise ActionFailed(f"the guest came up with IP {ip}, not the configured {expected}: the appliance did not "
-                           "take its network settings; check the OVF properties in the log of its import")
+        raise ActionFailed(
+            f"the guest came up with IP {ip}, not the configured {expected}: the appliance did not "
+            "take its network settings; check the OVF properties in the log of its import"
+        )
     ctx.log(f"the guest is up: VMware Tools running, IP {ip}")
     return {"moref": moref, "ipAddress": ip}
 
@@ -240,19 +300,32 @@ def _appliance_nodes(ctx: ActionContext, ref: NodeRef) -> dict[str, ApplianceNod
     product_clear = {**product}
     if isinstance(product.get("adminPassword"), str):
         product_clear["adminPassword"] = ctx.secret(product["adminPassword"])
-    rows = {n.node_id: n for n in Product.objects.get(environment__environment_id=ctx.request["environmentId"],
-                                                      product_id=product["productId"]).nodes.all()}
+    rows = {
+        n.node_id: n
+        for n in Product.objects.get(
+            environment__environment_id=ctx.request["environmentId"], product_id=product["productId"]
+        ).nodes.all()
+    }
     timeout = settings.LCM_VCENTER_TIMEOUT
     nodes: dict[str, ApplianceNode] = {}
     for other in nodes_of({"products": [product]}):
         row = rows.get(other.node_id)
         nics = other.node.get("nics") or [{}]
         nodes[other.node_id] = ApplianceNode(
-            node_id=other.node_id, ip=(row.ip_address if row and row.ip_address else nics[0].get("ipAddress") or ""),
-            host_name=other.node["hostName"], role=other.role, is_primary=other.is_primary,
-            root_password=ctx.secret(other.node.get("rootPassword") or ""), properties=properties, product=product_clear,
-            primary=None, log=ctx.log, certificates=dict(row.certificates) if row else {}, timeout=timeout,
-            check=ctx.check_cancel)
+            node_id=other.node_id,
+            ip=(row.ip_address if row and row.ip_address else nics[0].get("ipAddress") or ""),
+            host_name=other.node["hostName"],
+            role=other.role,
+            is_primary=other.is_primary,
+            root_password=ctx.secret(other.node.get("rootPassword") or ""),
+            properties=properties,
+            product=product_clear,
+            primary=None,
+            log=ctx.log,
+            certificates=dict(row.certificates) if row else {},
+            timeout=timeout,
+            check=ctx.check_cancel,
+        )
     primary = next((n for n in nodes.values() if n.is_primary), None)
     for appliance in nodes.values():
         appliance.primary = None if appliance is primary else primary
@@ -283,9 +356,15 @@ def appliance_ready(ctx: ActionContext) -> dict:
         return None
 
     try:
-        wait_until(ready, what=f"the {ref.product_type.title} appliance at {appliance.ip} to answer",
-                   timeout=ref.product_type.timeout("ready"), pause=polling(settings.LCM_POLL_INTERVAL),
-                   check=ctx.check_cancel, progress=ctx.progress, gave_up=_timed_out)
+        wait_until(
+            ready,
+            what=f"the {ref.product_type.title} appliance at {appliance.ip} to answer",
+            timeout=ref.product_type.timeout("ready"),
+            pause=polling(settings.LCM_POLL_INTERVAL),
+            check=ctx.check_cancel,
+            progress=ctx.progress,
+            gave_up=_timed_out,
+        )
     finally:
         _certificates_keep(ctx, appliance, ctx.item)
     states.appliance_answered(_node(ctx))
@@ -293,8 +372,9 @@ def appliance_ready(ctx: ActionContext) -> dict:
     return {"ipAddress": appliance.ip}
 
 
-def _appliance_call(ctx: ActionContext, appliance: ApplianceNode, item: str,
-                    step: Callable[[ApplianceNode], None]) -> None:
+def _appliance_call(
+    ctx: ActionContext, appliance: ApplianceNode, item: str, step: Callable[[ApplianceNode], None]
+) -> None:
     """One product step against the appliance (its refusals are the action's failure); the certificates
     it trusted on first use are kept on the node either way."""
     try:

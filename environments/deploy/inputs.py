@@ -5,6 +5,7 @@ and by the deployment actions alike.
 The definition here is the stored one (secrets as stored-secret references); values are resolved only
 where they are sent (``secret`` is the caller's resolver, so an action can blank them in its log).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,13 +15,13 @@ from typing import Any
 
 from django.conf import settings
 
-from datacenters.vsphere.connection import connect
-from datacenters.vsphere.placement import Placement, placement_resolve
 from datacenters.models import ComponentType, DatacenterComponent
 from datacenters.selectors import port_group_settings
+from datacenters.vsphere.connection import connect
+from datacenters.vsphere.placement import Placement, placement_resolve
 from environments.deploy.plan import NodeRef
-from products.models import RepositoryFile
 from lifecycle.secrets import path_join, secret_is_ref
+from products.models import RepositoryFile
 from products.selectors import repository_file_for
 from products.types import product_secrets
 
@@ -39,9 +40,14 @@ def vcenter_component(name: str) -> DatacenterComponent | None:
 @contextlib.contextmanager
 def vcenter_connect(component: DatacenterComponent) -> Iterator[Any]:
     """A session with the registered vCenter, trusting only its accepted certificate."""
-    with connect(fqdn=component.fqdn, port=component.port, username=component.username,
-                 password=component.password, certificate_pem=component.certificate_pem,
-                 timeout=settings.LCM_VCENTER_TIMEOUT) as si:
+    with connect(
+        fqdn=component.fqdn,
+        port=component.port,
+        username=component.username,
+        password=component.password,
+        certificate_pem=component.certificate_pem,
+        timeout=settings.LCM_VCENTER_TIMEOUT,
+    ) as si:
         yield si
 
 
@@ -52,10 +58,15 @@ def placement_of(si, ref: NodeRef) -> Placement:
     """The node's placement (datacenter … datastore, port groups), read live; PlacementMissing names what is not there."""
     deployment = ref.deployment
     return placement_resolve(
-        si, datacenter=deployment["datacenterName"], cluster=deployment.get("clusterName"),
-        resource_pool=deployment.get("resourcePool"), folder=deployment.get("vmFolder"),
-        datastore=deployment["datastoreNames"][0], host=deployment.get("esxiHost"),
-        networks=[nic["networkName"] for nic in ref.node.get("nics") or []])
+        si,
+        datacenter=deployment["datacenterName"],
+        cluster=deployment.get("clusterName"),
+        resource_pool=deployment.get("resourcePool"),
+        folder=deployment.get("vmFolder"),
+        datastore=deployment["datastoreNames"][0],
+        host=deployment.get("esxiHost"),
+        networks=[nic["networkName"] for nic in ref.node.get("nics") or []],
+    )
 
 
 def network_settings(ref: NodeRef, nic_index: int = 0) -> dict:
@@ -63,8 +74,12 @@ def network_settings(ref: NodeRef, nic_index: int = 0) -> dict:
     nics = ref.node.get("nics") or []
     if nic_index >= len(nics):
         return {}
-    return port_group_settings(component_name=ref.deployment["vcenterName"],
-                               port_group_name=nics[nic_index]["networkName"]) or {}
+    return (
+        port_group_settings(
+            component_name=ref.deployment["vcenterName"], port_group_name=nics[nic_index]["networkName"]
+        )
+        or {}
+    )
 
 
 def network_mapping(ref: NodeRef, package: RepositoryFile) -> dict[str, str]:
@@ -128,7 +143,9 @@ def ovf_values(ref: NodeRef, *, secret: Callable[[str], str]) -> list[OvfValue]:
         settings_n = network_settings(ref, n)
         for name, value in (("ipAddress", nic.get("ipAddress")), ("netmask", settings_n.get("subnetMask"))):
             if name in keys and value:
-                values.append(OvfValue(keys[name].replace("{n}", str(n)), str(value), f"{ref.path}.nics[{n}].{name}", False))
+                values.append(
+                    OvfValue(keys[name].replace("{n}", str(n)), str(value), f"{ref.path}.nics[{n}].{name}", False)
+                )
     if "rootPassword" in keys and node.get("rootPassword"):
         values.append(OvfValue(keys["rootPassword"], secret(node["rootPassword"]), f"{ref.path}.rootPassword", True))
     for prop in product_type.properties:
@@ -139,11 +156,20 @@ def ovf_values(ref: NodeRef, *, secret: Callable[[str], str]) -> list[OvfValue]:
             continue
         if prop.secret:
             value = secret(value)
-        values.append(OvfValue(prop.ovf_key, _ovf_text(value), f"products[{ref.product_index}].properties.{prop.name}",
-                               prop.secret))
+        values.append(
+            OvfValue(
+                prop.ovf_key, _ovf_text(value), f"products[{ref.product_index}].properties.{prop.name}", prop.secret
+            )
+        )
     if product_type.member_ovf and not ref.is_primary:
-        primary = next((n for n in ref.product["nodes"] if product_type.role_of(n) in
-                        {r.name for r in product_type.node_roles if r.primary}), None)
+        primary = next(
+            (
+                n
+                for n in ref.product["nodes"]
+                if product_type.role_of(n) in {r.name for r in product_type.node_roles if r.primary}
+            ),
+            None,
+        )
         if primary is not None:
             for key, value in product_type.member_ovf(primary).items():
                 values.append(OvfValue(key, value, f"the primary node {primary['hostName']}", False))
@@ -155,12 +181,20 @@ def ovf_values(ref: NodeRef, *, secret: Callable[[str], str]) -> list[OvfValue]:
         for key, value in (properties.get(product_type.ovf_properties_from) or {}).items():
             path = path_join(base, key)
             is_secret = path in secrets or secret_is_ref(value)
-            values.append(OvfValue(key, secret(value) if is_secret else _ovf_text(value),
-                                   f"products[{ref.product_index}].{path}", is_secret))
+            values.append(
+                OvfValue(
+                    key,
+                    secret(value) if is_secret else _ovf_text(value),
+                    f"products[{ref.product_index}].{path}",
+                    is_secret,
+                )
+            )
     return values
 
 
-def ovf_properties(ref: NodeRef, package: RepositoryFile, *, secret: Callable[[str], str]) -> tuple[dict[str, str], list[str]]:
+def ovf_properties(
+    ref: NodeRef, package: RepositoryFile, *, secret: Callable[[str], str]
+) -> tuple[dict[str, str], list[str]]:
     """(key → value for the import spec, notes for the log). Only properties the OVA declares as
     userConfigurable are set; the notes say which were left out and why (never a secret's value)."""
     declared = {p["key"]: p for p in package.properties}

@@ -3,6 +3,7 @@ host name and address (forward and reverse), and does something already answer a
 
 Plain Python, no Django: the caller passes DNS servers and timeouts in, and gets `NetworkCheck`s back.
 """
+
 from __future__ import annotations
 
 import errno
@@ -44,6 +45,7 @@ def status_worst(statuses: Iterable[str]) -> str:
 
 # --- DNS ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Lookup:
     status: str
@@ -71,16 +73,23 @@ def dns_check(host_name: str, ip: str, *, nameservers: list[str], timeout: float
         resolver = _resolver(nameservers, timeout)
     except dns.resolver.NoResolverConfiguration:
         trouble = f"no DNS server configured ({RESOLV_CONF} lists none)"
-        return _dns_combined(_Lookup(WARN, f"{trouble}: the forward lookup of {shown_name} was not checked", trouble),
-                             _Lookup(WARN, f"{trouble}: the reverse lookup of {address} was not checked", trouble))
+        return _dns_combined(
+            _Lookup(WARN, f"{trouble}: the forward lookup of {shown_name} was not checked", trouble),
+            _Lookup(WARN, f"{trouble}: the reverse lookup of {address} was not checked", trouble),
+        )
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dns-check") as pool:
         forward = pool.submit(_forward_lookup, resolver, name, shown_name, address, timeout)
         reverse = pool.submit(_reverse_lookup, resolver, shown_name, address, timeout)
         return _dns_combined(forward.result(), reverse.result())
 
 
-def _forward_lookup(resolver: dns.resolver.Resolver, name: dns.name.Name, shown_name: str,
-                    address: ipaddress.IPv4Address | ipaddress.IPv6Address, timeout: float) -> _Lookup:
+def _forward_lookup(
+    resolver: dns.resolver.Resolver,
+    name: dns.name.Name,
+    shown_name: str,
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    timeout: float,
+) -> _Lookup:
     rdtype = "AAAA" if address.version == 6 else "A"
     try:
         answer = resolver.resolve(name, rdtype, search=False)
@@ -95,8 +104,12 @@ def _forward_lookup(resolver: dns.resolver.Resolver, name: dns.name.Name, shown_
     return _Lookup(FAIL, f"{shown_name} resolves to {', '.join(map(str, found))}, not {address}")
 
 
-def _reverse_lookup(resolver: dns.resolver.Resolver, shown_name: str,
-                    address: ipaddress.IPv4Address | ipaddress.IPv6Address, timeout: float) -> _Lookup:
+def _reverse_lookup(
+    resolver: dns.resolver.Resolver,
+    shown_name: str,
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    timeout: float,
+) -> _Lookup:
     try:
         answer = resolver.resolve(dns.reversename.from_address(str(address)), "PTR", search=False)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
@@ -135,7 +148,7 @@ def _resolver(nameservers: list[str], timeout: float) -> dns.resolver.Resolver:
 
 
 def _nameserver_parse(entry: str) -> tuple[str, int]:
-    """"10.0.0.2" → ("10.0.0.2", 53); "10.0.0.2:5353", "[fd00::2]:5353", "fd00::2" likewise."""
+    """ "10.0.0.2" → ("10.0.0.2", 53); "10.0.0.2:5353", "[fd00::2]:5353", "fd00::2" likewise."""
     text = entry.strip()
     host, port = text, "53"
     if text.startswith("["):
@@ -167,7 +180,9 @@ def _dns_trouble(exc: dns.exception.DNSException, resolver: dns.resolver.Resolve
         if isinstance(server, dns.nameserver.AddressAndPortNameserver):
             addresses[str(server)] = _server_text(server.address, server.port)
         else:  # as read from resolv.conf
-            addresses[str(server)] = _server_text(str(server), resolver.nameserver_ports.get(str(server), resolver.port))
+            addresses[str(server)] = _server_text(
+                str(server), resolver.nameserver_ports.get(str(server), resolver.port)
+            )
     if isinstance(exc, dns.exception.Timeout):
         return f"DNS unreachable ({', '.join(addresses.values())} did not answer in {timeout:g} s)"
     if isinstance(exc, dns.resolver.NoNameservers):
@@ -193,6 +208,7 @@ def _dns_trouble(exc: dns.exception.DNSException, resolver: dns.resolver.Resolve
 
 # --- Address in use ----------------------------------------------------------------------------------
 
+
 def address_in_use(ip: str, *, ports: Iterable[int] = DEFAULT_PORTS, timeout: float = 1.0) -> NetworkCheck:
     """Whether something already answers at `ip`: a TCP connection to any of `ports` is accepted → FAIL.
 
@@ -215,9 +231,11 @@ def address_in_use(ip: str, *, ports: Iterable[int] = DEFAULT_PORTS, timeout: fl
     details = [f"port {port}: {outcomes[port]}" for port in ports]
     accepted = [port for port in ports if outcomes[port] == _ACCEPTED]
     if accepted:
-        return NetworkCheck(status=FAIL, details=details,
-                            message=f"{address} already answers on {_ports_text(accepted)}: "
-                                    f"another machine uses this address")
+        return NetworkCheck(
+            status=FAIL,
+            details=details,
+            message=f"{address} already answers on {_ports_text(accepted)}: another machine uses this address",
+        )
     return NetworkCheck(status=PASS, details=details, message=f"nothing answers at {address} on {_ports_text(ports)}")
 
 
@@ -225,8 +243,9 @@ _ACCEPTED = "accepted a connection"
 _IN_PROGRESS = {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, getattr(errno, "WSAEWOULDBLOCK", -1)}
 
 
-def _connect_all(address: ipaddress.IPv4Address | ipaddress.IPv6Address, ports: tuple[int, ...],
-                 timeout: float) -> dict[int, str]:
+def _connect_all(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, ports: tuple[int, ...], timeout: float
+) -> dict[int, str]:
     """Port → what happened, trying every port at once until `timeout` has passed."""
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     outcomes: dict[int, str] = {}
@@ -272,6 +291,7 @@ def _ports_text(ports: Iterable[int]) -> str:
 
 
 # --- Many at once ------------------------------------------------------------------------------------
+
 
 def checks_run(checks: Mapping[K, Callable[[], NetworkCheck]], *, max_workers: int = 16) -> dict[K, NetworkCheck]:
     """Run independent checks at once (each mostly waits on the network) and return their results

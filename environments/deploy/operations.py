@@ -2,6 +2,7 @@
 
 Imported by the environments app at start-up (EnvironmentsConfig.ready).
 """
+
 from environments import services
 from environments.deploy import actions
 from environments.deploy.plan import items_products, items_vms, nodes_for
@@ -12,20 +13,30 @@ from products.types import product_secrets
 def definition_secrets(request: dict) -> list[str]:
     """The secret paths of a deploy's request: those of each product of its definition, as the types declare."""
     products = (request.get("definition") or {}).get("products") or []
-    return [f"definition.products[{i}].{path}" for i, product in enumerate(products)
-            for path, _ in product_secrets(product)]
-
+    return [
+        f"definition.products[{i}].{path}" for i, product in enumerate(products) for path, _ in product_secrets(product)
+    ]
 
 
 def _nodes_bring_up(role: str, *, primary: bool, setup_title: str) -> tuple[ActionSpec, ...]:
     """Start, wait for and set up the primary nodes or the others: three stages, each node in parallel."""
     return (
-        ActionSpec(f"{role}_start", "Power on, wait for the guest", actions.vm_start,
-                   for_each=nodes_for(primary=primary)),
-        ActionSpec(f"{role}_ready", "Wait for the appliance", actions.appliance_ready,
-                   for_each=nodes_for(primary=primary, step="ready")),
-        ActionSpec(f"{role}_setup", setup_title, actions.appliance_setup,
-                   for_each=nodes_for(primary=primary, step="setup"), checkpoint=True),
+        ActionSpec(
+            f"{role}_start", "Power on, wait for the guest", actions.vm_start, for_each=nodes_for(primary=primary)
+        ),
+        ActionSpec(
+            f"{role}_ready",
+            "Wait for the appliance",
+            actions.appliance_ready,
+            for_each=nodes_for(primary=primary, step="ready"),
+        ),
+        ActionSpec(
+            f"{role}_setup",
+            setup_title,
+            actions.appliance_setup,
+            for_each=nodes_for(primary=primary, step="setup"),
+            checkpoint=True,
+        ),
     )
 
 
@@ -55,13 +66,27 @@ operation_register(
 # definition of what they delete.
 VM_DESTROY = ActionSpec("vm_destroy", "Power off and destroy the VM", actions.vm_destroy, for_each=items_vms)
 for name, title, remove in (
-    ("environment.delete", "Delete environment",
-     ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove)),
-    ("product.delete", "Delete product",
-     ActionSpec("product_remove", "Remove the product's definition", actions.product_remove)),
+    (
+        "environment.delete",
+        "Delete environment",
+        ActionSpec("environment_remove", "Remove the environment's definition", actions.environment_remove),
+    ),
+    (
+        "product.delete",
+        "Delete product",
+        ActionSpec("product_remove", "Remove the product's definition", actions.product_remove),
+    ),
 ):
-    operation_register(Operation(name=name, title=title, target_type="environment", stages=(VM_DESTROY, remove),
-                                 finished=services.delete_finished, restarted=services.delete_restarted))
+    operation_register(
+        Operation(
+            name=name,
+            title=title,
+            target_type="environment",
+            stages=(VM_DESTROY, remove),
+            finished=services.delete_finished,
+            restarted=services.delete_restarted,
+        )
+    )
 
 # A deploy or delete whose ending hook did not run to its end (the worker died, the database refused)
 # would leave its environment DEPLOYING or DELETING for ever: the orphan sweep settles it.

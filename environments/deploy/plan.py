@@ -4,6 +4,7 @@ Pure functions of the request and its definition, with the product types as thei
 a task's plan (lifecycle.engine.operations.Operation.plan, through ``for_each``) imports no vCenter or
 appliance client.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -55,7 +56,9 @@ class NodeRef:
 
 
 def products_to_deploy(definition: dict, product_ids: list[str] | None) -> list[tuple[int, dict]]:
-    return [(i, p) for i, p in enumerate(definition["products"]) if product_ids is None or p["productId"] in product_ids]
+    return [
+        (i, p) for i, p in enumerate(definition["products"]) if product_ids is None or p["productId"] in product_ids
+    ]
 
 
 def nodes_of(definition: dict, product_ids: list[str] | None = None) -> list[NodeRef]:
@@ -84,16 +87,22 @@ def nodes_for(*, primary: bool | None = None, step: str | None = None) -> Callab
     the others, and only those whose product type's appliance API has `step` (ready, setup)."""
 
     def items(request: dict) -> list[str]:
-        return [ref.item for ref in nodes_of(request["definition"], request.get("productIds"))
-                if (primary is None or ref.is_primary == primary)
-                and (step is None or step in ref.product_type.appliance_steps)]
+        return [
+            ref.item
+            for ref in nodes_of(request["definition"], request.get("productIds"))
+            if (primary is None or ref.is_primary == primary)
+            and (step is None or step in ref.product_type.appliance_steps)
+        ]
 
     return items
 
 
 def items_products(request: dict) -> list[str]:
-    return [p["productId"] for p in request["definition"]["products"]
-            if request.get("productIds") is None or p["productId"] in request["productIds"]]
+    return [
+        p["productId"]
+        for p in request["definition"]["products"]
+        if request.get("productIds") is None or p["productId"] in request["productIds"]
+    ]
 
 
 def items_vms(request: dict) -> list[str]:

@@ -4,6 +4,7 @@ is made. The first action of every deployment runs them, and VALIDATE adds them 
 One report row (environments.checks.report.Check) per check, naming the JSON path it is about. Unlike the
 definition checks (environments/checks/), these ask the live systems: vCenter, DNS, the node's IP address.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,11 +19,19 @@ from pyVmomi import vim
 from datacenters.vsphere.errors import VSphereError
 from datacenters.vsphere.placement import PlacementMissing, datastore_free_bytes
 from datacenters.vsphere.vms import vm_named_in_folder
-from environments.deploy import network_checks
-from environments.deploy.inputs import (deployment_option, disk_bytes_needed, disk_provisioning, network_settings,
-                                        package_for, placement_of, vcenter_component, vcenter_connect)
-from environments.deploy.plan import NodeRef, nodes_of
 from environments.checks.report import FAIL, PASS, WARN, Check
+from environments.deploy import network_checks
+from environments.deploy.inputs import (
+    deployment_option,
+    disk_bytes_needed,
+    disk_provisioning,
+    network_settings,
+    package_for,
+    placement_of,
+    vcenter_component,
+    vcenter_connect,
+)
+from environments.deploy.plan import NodeRef, nodes_of
 from products.models import RepositoryFile
 from products.types import appliance_ports
 
@@ -30,7 +39,9 @@ from products.types import appliance_ports
 Skip = Callable[[NodeRef], bool]
 
 
-def prechecks_run(definition: dict, *, product_ids: list[str] | None = None, skip: Skip = lambda ref: False) -> list[Check]:
+def prechecks_run(
+    definition: dict, *, product_ids: list[str] | None = None, skip: Skip = lambda ref: False
+) -> list[Check]:
     refs = [ref for ref in nodes_of(definition, product_ids) if not skip(ref)]
     checks: list[Check] = []
     checks += _repository(refs)
@@ -51,8 +62,15 @@ def _repository(refs: list[NodeRef]) -> list[Check]:
         if package is None:
             if (ref.product_id, "missing") not in seen:
                 seen.add((ref.product_id, "missing"))
-                checks.append(Check("repository", FAIL, path, f"the repository has no usable OVA of "
-                                    f"{ref.product_type.code} {ref.product['version']}; add it and scan the repository"))
+                checks.append(
+                    Check(
+                        "repository",
+                        FAIL,
+                        path,
+                        f"the repository has no usable OVA of "
+                        f"{ref.product_type.code} {ref.product['version']}; add it and scan the repository",
+                    )
+                )
             continue
         if ref.product_id not in seen:
             seen.add(ref.product_id)
@@ -60,8 +78,14 @@ def _repository(refs: list[NodeRef]) -> list[Check]:
         option = deployment_option(ref)
         ids = [o["id"] for o in package.deployment_options]
         if option and option not in ids:
-            checks.append(Check("repository", FAIL, f"{ref.path}.deploymentOption",
-                                f"{package.path} has no deployment option '{option}' (it has: {', '.join(ids) or 'none'})"))
+            checks.append(
+                Check(
+                    "repository",
+                    FAIL,
+                    f"{ref.path}.deploymentOption",
+                    f"{package.path} has no deployment option '{option}' (it has: {', '.join(ids) or 'none'})",
+                )
+            )
     return checks
 
 
@@ -70,11 +94,19 @@ def _package_check(package, path: str) -> Check:
     try:
         stat = os.stat(file)
     except OSError:
-        return Check("repository", FAIL, path, f"{package.path} is gone from the repository since the last scan; "
-                                               "scan the repository again")
+        return Check(
+            "repository",
+            FAIL,
+            path,
+            f"{package.path} is gone from the repository since the last scan; scan the repository again",
+        )
     if package.kind == "OVA" and (stat.st_size != package.size or abs(stat.st_mtime - package.mtime) > 1e-3):
-        return Check("repository", FAIL, path, f"{package.path} changed since the last scan; scan the repository "
-                                               "again so that its manifest is verified")
+        return Check(
+            "repository",
+            FAIL,
+            path,
+            f"{package.path} changed since the last scan; scan the repository again so that its manifest is verified",
+        )
     if not package.manifest_verified:
         return Check("repository", WARN, path, f"{package.path} has no manifest: its files cannot be verified")
     return Check("repository", PASS, path, f"{package.path} is present and its manifest verified")
@@ -93,8 +125,11 @@ def _vcenters(refs: list[NodeRef]) -> list[Check]:
     for name, group in by_vcenter.items():
         component = vcenter_component(name)
         if component is None:
-            checks.append(Check("vcenter", FAIL, f"{group[0].path}.deployment.vcenterName",
-                                f"no registered vCenter Server '{name}'"))
+            checks.append(
+                Check(
+                    "vcenter", FAIL, f"{group[0].path}.deployment.vcenterName", f"no registered vCenter Server '{name}'"
+                )
+            )
         else:
             jobs.append((name, component, [(ref, package_for(ref)) for ref in group]))
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(jobs)))) as pool:
@@ -107,8 +142,15 @@ def _vcenter(name: str, component, refs: list[tuple[NodeRef, RepositoryFile | No
     checks = []
     try:
         with vcenter_connect(component) as si:
-            checks.append(Check("vcenter", PASS, first, f"{name} ({component.fqdn}:{component.port}) answers with "
-                                                        "the accepted certificate and the stored credentials"))
+            checks.append(
+                Check(
+                    "vcenter",
+                    PASS,
+                    first,
+                    f"{name} ({component.fqdn}:{component.port}) answers with "
+                    "the accepted certificate and the stored credentials",
+                )
+            )
             need: dict[str, int] = defaultdict(int)
             where: dict[str, tuple[str, vim.Datastore]] = {}
             for ref, package in refs:
@@ -124,11 +166,20 @@ def _vcenter(name: str, component, refs: list[tuple[NodeRef, RepositoryFile | No
                 free = datastore_free_bytes(datastore)
                 name_ds = datastore.name
                 if free < needed:
-                    checks.append(Check("datastore", FAIL, path, f"datastore {name_ds} has {_gib(free)} free; the "
-                                                                 f"nodes placed on it need {_gib(needed)}"))
+                    checks.append(
+                        Check(
+                            "datastore",
+                            FAIL,
+                            path,
+                            f"datastore {name_ds} has {_gib(free)} free; the nodes placed on it need {_gib(needed)}",
+                        )
+                    )
                 else:
-                    checks.append(Check("datastore", PASS, path, f"datastore {name_ds} has {_gib(free)} free; "
-                                                                 f"{_gib(needed)} needed"))
+                    checks.append(
+                        Check(
+                            "datastore", PASS, path, f"datastore {name_ds} has {_gib(free)} free; {_gib(needed)} needed"
+                        )
+                    )
     except VSphereError as exc:
         checks.append(Check("vcenter", FAIL, first, f"{name}: {exc.message}"))
     return checks
@@ -141,15 +192,34 @@ def _placement(si, ref: NodeRef, checks: list[Check]):
     except PlacementMissing as exc:
         checks.append(Check("placement", FAIL, path, exc.message))
         return None
-    checks.append(Check("placement", PASS, path, f"datacenter, cluster, pool, folder, datastore and port group(s) "
-                                                 f"{', '.join(placement.networks)} exist in vCenter"))
+    checks.append(
+        Check(
+            "placement",
+            PASS,
+            path,
+            f"datacenter, cluster, pool, folder, datastore and port group(s) "
+            f"{', '.join(placement.networks)} exist in vCenter",
+        )
+    )
     existing = vm_named_in_folder(si, folder=placement.folder, name=ref.node["vmName"])
     if existing:
-        checks.append(Check("vm", FAIL, f"{ref.path}.vmName", f"a VM named '{ref.node['vmName']}' ({existing}) is "
-                                                              f"already in folder {placement.folder.name}"))
+        checks.append(
+            Check(
+                "vm",
+                FAIL,
+                f"{ref.path}.vmName",
+                f"a VM named '{ref.node['vmName']}' ({existing}) is already in folder {placement.folder.name}",
+            )
+        )
     else:
-        checks.append(Check("vm", PASS, f"{ref.path}.vmName", f"no VM named '{ref.node['vmName']}' in folder "
-                                                              f"{placement.folder.name}"))
+        checks.append(
+            Check(
+                "vm",
+                PASS,
+                f"{ref.path}.vmName",
+                f"no VM named '{ref.node['vmName']}' in folder {placement.folder.name}",
+            )
+        )
     return placement
 
 
@@ -177,8 +247,10 @@ def _network(refs: list[NodeRef]) -> list[Check]:
         except ValueError as exc:  # e.g. a DNS server in the port group settings that is not an address
             dns = network_checks.NetworkCheck(FAIL, f"cannot check DNS: {exc}", [])
         used = network_checks.address_in_use(ip, ports=(*network_checks.DEFAULT_PORTS, *appliance_ports()))
-        return [Check("dns", dns.status, f"{ref.path}.hostName", dns.message),
-                Check("address", used.status, f"{ref.path}.nics[0].ipAddress", used.message)]
+        return [
+            Check("dns", dns.status, f"{ref.path}.hostName", dns.message),
+            Check("address", used.status, f"{ref.path}.nics[0].ipAddress", used.message),
+        ]
 
     if not jobs:
         return []

@@ -5,6 +5,7 @@ a conditional update on the row's current state, so a refused or raced event cha
 The questions the pages, the API and the services ask ("is it busy?", "may it be deployed?") are
 answered here from the same tables.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -29,9 +30,15 @@ ENVIRONMENT_TRANSITIONS: tuple[tuple[str, str, str], ...] = (
     (E.DEPLOYING, "failed", E.FAILED),
     (E.DELETING, "failed", E.FAILED),
     *((state, "delete", E.DELETING) for state in _ALL),
-    *((state, event, to) for state in (E.DEFINED, E.DEPLOYING, E.DEPLOYED, E.FAILED)
-      for event, to in (("products_deployed", E.DEPLOYED), ("products_partly_deployed", E.FAILED),
-                        ("products_undeployed", E.DEFINED))),
+    *(
+        (state, event, to)
+        for state in (E.DEFINED, E.DEPLOYING, E.DEPLOYED, E.FAILED)
+        for event, to in (
+            ("products_deployed", E.DEPLOYED),
+            ("products_partly_deployed", E.FAILED),
+            ("products_undeployed", E.DEFINED),
+        )
+    ),
 )
 
 # A product. deployed: its last deployment step (product_finish) is done, again on a restart.
@@ -87,8 +94,10 @@ class _Machine:
     def refused(self, name: str, state: str | None, event: str) -> TransitionRefused:
         if state is None:
             return TransitionRefused(f"{self.kind} {name} no longer exists: it cannot take the event '{event}'")
-        return TransitionRefused(f"{self.kind} {name} is {state}: the event '{event}' is not allowed from there "
-                                 f"(only from {', '.join(sorted(self.froms[event]))})")
+        return TransitionRefused(
+            f"{self.kind} {name} is {state}: the event '{event}' is not allowed from there "
+            f"(only from {', '.join(sorted(self.froms[event]))})"
+        )
 
 
 ENVIRONMENT = _Machine.of("environment", ENVIRONMENT_TRANSITIONS)
@@ -132,15 +141,17 @@ def environment_transition(*, environment_id: str, event: str, required: bool = 
     """Apply `event` to the environment. Refused (TransitionRefused) when its state does not allow it,
     unless not `required`: then it only applies where it is legal, and says whether it did."""
     applied = Environment.objects.filter(environment_id=environment_id, state__in=ENVIRONMENT.froms[event]).update(
-        state=ENVIRONMENT.to[event], updated_at=timezone.now())
+        state=ENVIRONMENT.to[event], updated_at=timezone.now()
+    )
     if not applied and required:
         state = Environment.objects.filter(environment_id=environment_id).values_list("state", flat=True).first()
         raise ENVIRONMENT.refused(environment_id, state, event)
     return bool(applied)
 
 
-def products_transition(*, environment_id: str, event: str, product_ids: Iterable[str] | None = None,
-                        required: bool = True) -> int:
+def products_transition(
+    *, environment_id: str, event: str, product_ids: Iterable[str] | None = None, required: bool = True
+) -> int:
     """Apply `event` to the environment's products (those named, or all). Refused, with nothing written,
     when one of them does not allow it, unless not `required`: then only those that allow it change.
     Returns how many changed."""
@@ -175,8 +186,11 @@ def _node_event(node: Node, event: str, **values) -> None:
     """Apply `event` to the node, with the VM fields it records; the node instance follows."""
     values = {**values, "deploy_state": NODE.to[event], "updated_at": timezone.now()}
     if not Node.objects.filter(pk=node.pk, deploy_state__in=NODE.froms[event]).update(**values):
-        row = Node.objects.filter(pk=node.pk).values_list("product__environment__environment_id",
-                                                          "product__product_id", "deploy_state").first()
+        row = (
+            Node.objects.filter(pk=node.pk)
+            .values_list("product__environment__environment_id", "product__product_id", "deploy_state")
+            .first()
+        )
         name = f"{row[0]}/{row[1]}/{node.node_id}" if row else node.node_id
         raise NODE.refused(name, row[2] if row else None, event)
     for key, value in values.items():
@@ -193,8 +207,14 @@ def _node_fields(node: Node, **values) -> None:
 
 def vm_recorded(node: Node, *, moref: str, instance_uuid: str, vcenter_name: str) -> None:
     """The import made the node's VM (powered off; its upload may not be complete): it is ours from now on."""
-    _node_event(node, "vm_recorded", vm_moref=moref, instance_uuid=instance_uuid, vcenter_name=vcenter_name,
-                power_state="poweredOff")
+    _node_event(
+        node,
+        "vm_recorded",
+        vm_moref=moref,
+        instance_uuid=instance_uuid,
+        vcenter_name=vcenter_name,
+        power_state="poweredOff",
+    )
 
 
 def vm_imported(node: Node) -> None:

@@ -1,12 +1,14 @@
 """The product spec a wizard's kept input makes, as the API takes it: secrets opened (to submit) or
 masked (to show), and the whole environment with the new product last."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from environments.wizard.steps import PLACEMENT_FIELDS, PRODUCT_FIELDS, SEALED, masked, unseal
 from lifecycle.secrets import MASK, path_set
 from products.types import product_secrets
-from environments.wizard.steps import PLACEMENT_FIELDS, PRODUCT_FIELDS, SEALED, masked, unseal
 from products.types.base import BOOLEAN
 
 

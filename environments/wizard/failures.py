@@ -1,12 +1,19 @@
 """The checker's failures put back onto the wizard's steps and fields, by their JSON paths inside the new
 product (products[index]...); what no field names is kept apart ("rest") for the review page."""
+
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
 
-from environments.wizard.steps import (ALL, INTEGRATION_FIELDS, NODE_FIELDS, PLACEMENT_FIELDS, PRODUCT_FIELDS,
-                                       STEP_TITLES)
+from environments.wizard.steps import (
+    ALL,
+    INTEGRATION_FIELDS,
+    NODE_FIELDS,
+    PLACEMENT_FIELDS,
+    PRODUCT_FIELDS,
+    STEP_TITLES,
+)
 from lifecycle.errors import ServiceError
 
 
@@ -70,11 +77,11 @@ class FailurePlacement:
             return "placement", "vcenterName", ""
         if inner == "properties" or inner.startswith("properties."):
             form = self.form("properties")
-            name = inner[len("properties."):] if inner != "properties" else ""
+            name = inner[len("properties.") :] if inner != "properties" else ""
             while name and (form is None or name not in form.fields):
                 name = name.rpartition(".")[0]
             if name:
-                return "properties", name, inner[len("properties.") + len(name) + 1:]
+                return "properties", name, inner[len("properties.") + len(name) + 1 :]
             return "properties", ALL, inner
         if inner == "nodes":
             return "nodes", ALL, ""
@@ -84,7 +91,7 @@ class FailurePlacement:
             if rest.startswith("deployment.datastoreNames"):
                 return "placement", "datastoreName", ""
             if rest.startswith("deployment"):
-                field = rest[len("deployment."):]
+                field = rest[len("deployment.") :]
                 return ("placement", field, "") if field in PLACEMENT_FIELDS else ("placement", ALL, rest)
             nic = re.fullmatch(r"nics\[0\]\.(ipAddress|networkName)", rest)
             if nic:
@@ -100,8 +107,11 @@ class FailurePlacement:
             field = integration.group(2) or ""
             if field == "ref":
                 field = "use"
-            return ("integrations", f"{ref}.{field}", "") if field in INTEGRATION_FIELDS else \
-                ("integrations", f"{ref}.{ALL}", field)
+            return (
+                ("integrations", f"{ref}.{field}", "")
+                if field in INTEGRATION_FIELDS
+                else ("integrations", f"{ref}.{ALL}", field)
+            )
         return None
 
     def step_failures(self, step: str) -> dict[str, list[str]]:

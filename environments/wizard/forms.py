@@ -5,6 +5,7 @@ environment_validate's (environments/checks/), whose failures come back onto the
 Field names are the API's (productId, hostName, publicAddress.restApiBaseUri …). Password inputs never
 show a value: a secret typed earlier is kept (sealed in the wizard's state) while its input stays blank.
 """
+
 from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -31,14 +32,14 @@ def required_label(text: str) -> str:
     return mark_safe(f'{escape(text)}<span class="asteriskField">*</span>')
 
 
-def choices_with(current, options: list[tuple[str, str]], *, blank: str | None = None,
-                 missing: str = "not found") -> list[tuple[str, str]]:
+def choices_with(
+    current, options: list[tuple[str, str]], *, blank: str | None = None, missing: str = "not found"
+) -> list[tuple[str, str]]:
     """Select options, keeping a value chosen earlier that is no longer offered (the checker reports it)."""
     choices = ([("", blank)] if blank is not None else []) + list(options)
     if current not in (None, "") and str(current) not in {str(value) for value, _ in choices}:
         choices.append((str(current), f"{current} ({missing})"))
     return choices
-
 
 
 class StepForm(forms.Form):
@@ -89,28 +90,38 @@ class StepForm(forms.Form):
 
 class EnvironmentForm(StepForm):
     environmentId = forms.CharField(
-        label=required_label("Environment ID"), required=False, max_length=64,
-        help_text="How the API, the CLI and the exported file name it: letters, digits, '.', '_' and '-'.")
+        label=required_label("Environment ID"),
+        required=False,
+        max_length=64,
+        help_text="How the API, the CLI and the exported file name it: letters, digits, '.', '_' and '-'.",
+    )
     environmentName = forms.CharField(label=required_label("Name"), required=False, max_length=255)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = form_helper(Layout(Row(Column("environmentId", css_class="col-md-5"),
-                                         Column("environmentName", css_class="col-md-7"))))
+        self.helper = form_helper(
+            Layout(Row(Column("environmentId", css_class="col-md-5"), Column("environmentName", css_class="col-md-7")))
+        )
 
 
 class ProductForm(StepForm):
     """Step 1: the product type, a version from the repository, and the product's own fields."""
 
     productType = forms.ChoiceField(label=required_label("Product type"), required=False)
-    version = forms.ChoiceField(label=required_label("Version"), required=False,
-                                help_text="The versions found in the repository.")
-    productId = forms.CharField(label=required_label("Product ID"), required=False, max_length=64,
-                                help_text="Unique in the environment: letters, digits, '.', '_' and '-'.")
+    version = forms.ChoiceField(
+        label=required_label("Version"), required=False, help_text="The versions found in the repository."
+    )
+    productId = forms.CharField(
+        label=required_label("Product ID"),
+        required=False,
+        max_length=64,
+        help_text="Unique in the environment: letters, digits, '.', '_' and '-'.",
+    )
     buildNumber = forms.CharField(label="Build number", required=False, max_length=40)
     license = forms.CharField(label="License key", required=False)
-    adminPassword = forms.CharField(label="Administrator password", required=False, strip=False,
-                                    widget=forms.PasswordInput(render_value=False))
+    adminPassword = forms.CharField(
+        label="Administrator password", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )
 
     secret_fields = ("adminPassword",)
 
@@ -118,21 +129,36 @@ class ProductForm(StepForm):
         super().__init__(*args, **kwargs)
         current_type = self.raw("productType")
         cast(forms.ChoiceField, self.fields["productType"]).choices = choices_with(
-            current_type, [(t.code, f"{t.title} ({t.code})") for t in product_types()], blank="— choose —",
-            missing="unknown type")
+            current_type,
+            [(t.code, f"{t.title} ({t.code})") for t in product_types()],
+            blank="— choose —",
+            missing="unknown type",
+        )
         cast(forms.ChoiceField, self.fields["version"]).choices = choices_with(
-            self.raw("version"), [(v, v) for v in versions], blank="— choose —" if versions else "none found",
-            missing="not in the repository")
-        self.fields["productType"].widget.attrs.update({
-            "hx-get": reverse("environment-options", args=["versions"]), "hx-target": "#id_version",
-            "hx-include": "#id_productType, #id_version", "hx-trigger": "change",
-        })
-        self.helper = form_helper(Layout(
-            Row(Column("productType", css_class="col-md-7"), Column("version", css_class="col-md-5")),
-            Row(Column("productId", css_class="col-md-4"), Column("buildNumber", css_class="col-md-4"),
-                Column("license", css_class="col-md-4")),
-            Row(Column("adminPassword", css_class="col-md-6")),
-        ))
+            self.raw("version"),
+            [(v, v) for v in versions],
+            blank="— choose —" if versions else "none found",
+            missing="not in the repository",
+        )
+        self.fields["productType"].widget.attrs.update(
+            {
+                "hx-get": reverse("environment-options", args=["versions"]),
+                "hx-target": "#id_version",
+                "hx-include": "#id_productType, #id_version",
+                "hx-trigger": "change",
+            }
+        )
+        self.helper = form_helper(
+            Layout(
+                Row(Column("productType", css_class="col-md-7"), Column("version", css_class="col-md-5")),
+                Row(
+                    Column("productId", css_class="col-md-4"),
+                    Column("buildNumber", css_class="col-md-4"),
+                    Column("license", css_class="col-md-4"),
+                ),
+                Row(Column("adminPassword", css_class="col-md-6")),
+            )
+        )
 
 
 PLACEMENT_OPTIONS = {  # field → (options kind, the field whose change reloads it, the fields it needs)
@@ -155,31 +181,40 @@ class PlacementForm(StepForm):
     vmFolder = forms.ChoiceField(label="VM folder", required=False)
     datastoreName = forms.ChoiceField(label=required_label("Datastore"), required=False)
     infraReference = forms.BooleanField(
-        label="Record this vCenter Server as the product's infrastructure (infraReference)", required=False,
-        initial=True)
+        label="Record this vCenter Server as the product's infrastructure (infraReference)",
+        required=False,
+        initial=True,
+    )
 
     def __init__(self, *args, options: dict[str, list[tuple[str, str]]], **kwargs):
         super().__init__(*args, **kwargs)
         optional = {"resourcePool": "(none)", "vmFolder": "(none)"}
         for name in ("vcenterName", *PLACEMENT_OPTIONS):
             cast(forms.ChoiceField, self.fields[name]).choices = choices_with(
-                self.raw(name), options.get(name, []), blank=optional.get(name, "— choose —"),
-                missing="not in the inventory")
+                self.raw(name),
+                options.get(name, []),
+                blank=optional.get(name, "— choose —"),
+                missing="not in the inventory",
+            )
         for name, (kind, parent, needs) in PLACEMENT_OPTIONS.items():
-            self.fields[name].widget.attrs.update({
-                "hx-get": reverse("environment-options", args=[kind]),
-                "hx-trigger": f"change from:#id_{parent}",
-                "hx-target": "this",
-                "hx-include": ", ".join(f"#id_{n}" for n in (*needs, name)),
-                # Options replaced: tell the selects that depend on this one.
-                "hx-on::after-swap": "htmx.trigger(this, 'change')",
-            })
-        self.helper = form_helper(Layout(
-            Row(Column("vcenterName", css_class="col-md-6"), Column("datacenterName", css_class="col-md-6")),
-            Row(Column("clusterName", css_class="col-md-6"), Column("resourcePool", css_class="col-md-6")),
-            Row(Column("vmFolder", css_class="col-md-6"), Column("datastoreName", css_class="col-md-6")),
-            Field("infraReference"),
-        ))
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-get": reverse("environment-options", args=[kind]),
+                    "hx-trigger": f"change from:#id_{parent}",
+                    "hx-target": "this",
+                    "hx-include": ", ".join(f"#id_{n}" for n in (*needs, name)),
+                    # Options replaced: tell the selects that depend on this one.
+                    "hx-on::after-swap": "htmx.trigger(this, 'change')",
+                }
+            )
+        self.helper = form_helper(
+            Layout(
+                Row(Column("vcenterName", css_class="col-md-6"), Column("datacenterName", css_class="col-md-6")),
+                Row(Column("clusterName", css_class="col-md-6"), Column("resourcePool", css_class="col-md-6")),
+                Row(Column("vmFolder", css_class="col-md-6"), Column("datastoreName", css_class="col-md-6")),
+                Field("infraReference"),
+            )
+        )
 
 
 class NodeForm(StepForm):
@@ -194,38 +229,60 @@ class NodeForm(StepForm):
     networkName = forms.ChoiceField(label=required_label("Port group"), required=False)
     cpuNum = forms.IntegerField(label="vCPUs", required=False)
     ramMemory = forms.IntegerField(label="Memory (MB)", required=False)
-    rootPassword = forms.CharField(label="Root password", required=False, strip=False,
-                                   widget=forms.PasswordInput(render_value=False))
+    rootPassword = forms.CharField(
+        label="Root password", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )
 
     secret_fields = ("rootPassword",)
     kept_note = False
 
-    def __init__(self, *args, product_type: ProductType | None = None, networks: Sequence[tuple[str, str]] = (),
-                 vcenter_name: str = "", refresh_url: str = "", deployment_options: Sequence[tuple[str, str]] = (),
-                 **kwargs):
+    def __init__(
+        self,
+        *args,
+        product_type: ProductType | None = None,
+        networks: Sequence[tuple[str, str]] = (),
+        vcenter_name: str = "",
+        refresh_url: str = "",
+        deployment_options: Sequence[tuple[str, str]] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         # The options of the OVA this version deploys from (VCD's usual ones when it is not scanned yet).
         options = list(deployment_options) or (
-            [(o, o) for o in VCD_DEPLOYMENT_OPTIONS] if product_type is not None and product_type.code == "VCD" else [])
+            [(o, o) for o in VCD_DEPLOYMENT_OPTIONS] if product_type is not None and product_type.code == "VCD" else []
+        )
         if options:
             self.fields["deploymentOption"] = forms.ChoiceField(
-                label="Deployment option", required=False,
-                choices=choices_with(self.raw("deploymentOption"), options, blank="(the OVA's default)",
-                                     missing="not in this OVA"))
+                label="Deployment option",
+                required=False,
+                choices=choices_with(
+                    self.raw("deploymentOption"), options, blank="(the OVA's default)", missing="not in this OVA"
+                ),
+            )
         cast(forms.ChoiceField, self.fields["networkName"]).choices = choices_with(
-            self.raw("networkName"), list(networks), blank="— choose —" if networks else "choose the placement first",
-            missing="not in the datacenter")
-        self.fields["networkName"].widget.attrs.update({
-            "hx-get": reverse("environment-port-group") + "?" + urlencode({"vcenterName": vcenter_name}),
-            "hx-trigger": "change",
-            "hx-target": f"#{self.add_prefix('settings')}",
-        })
+            self.raw("networkName"),
+            list(networks),
+            blank="— choose —" if networks else "choose the placement first",
+            missing="not in the datacenter",
+        )
+        self.fields["networkName"].widget.attrs.update(
+            {
+                "hx-get": reverse("environment-port-group") + "?" + urlencode({"vcenterName": vcenter_name}),
+                "hx-trigger": "change",
+                "hx-target": f"#{self.add_prefix('settings')}",
+            }
+        )
         if refresh_url:  # the role hint follows isPrimary and the deployment option
             for name in ("isPrimary", "deploymentOption"):
-                self.fields[name].widget.attrs.update({
-                    "hx-post": refresh_url, "hx-trigger": "change", "hx-target": "#nodes", "hx-swap": "outerHTML",
-                    "hx-vals": '{"row": "refresh"}',
-                })
+                self.fields[name].widget.attrs.update(
+                    {
+                        "hx-post": refresh_url,
+                        "hx-trigger": "change",
+                        "hx-target": "#nodes",
+                        "hx-swap": "outerHTML",
+                        "hx-vals": '{"row": "refresh"}',
+                    }
+                )
 
 
 class NodeFormSet(forms.BaseFormSet):
@@ -252,8 +309,9 @@ class IntegrationForm(StepForm):
     use = forms.BooleanField(required=False)
     integrationId = forms.CharField(label="Integration ID", required=False, max_length=64)
     integrationUsername = forms.CharField(label="Username", required=False, max_length=255)
-    integrationPassword = forms.CharField(label="Password", required=False, strip=False,
-                                          widget=forms.PasswordInput(render_value=False))
+    integrationPassword = forms.CharField(
+        label="Password", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )
 
     secret_fields = ("integrationPassword",)
 
@@ -266,6 +324,7 @@ class IntegrationForm(StepForm):
 
 
 # -- product properties, generated from the type's declaration --
+
 
 class KeyValueField(forms.CharField):
     """A MAP property as a textarea of key=value lines."""
@@ -318,15 +377,21 @@ def property_field(prop: Property, name: str) -> forms.Field:
     common: dict[str, Any] = {"label": label, "required": False, "help_text": _help(prop)}
     if prop.choices:
         blank = f"(default: {prop.default})" if prop.default is not None else "—"
-        return forms.TypedChoiceField(choices=[("", blank), *((str(c), str(c)) for c in prop.choices)],
-                                      coerce=int if prop.type == INTEGER else str, empty_value=None, **common)
+        return forms.TypedChoiceField(
+            choices=[("", blank), *((str(c), str(c)) for c in prop.choices)],
+            coerce=int if prop.type == INTEGER else str,
+            empty_value=None,
+            **common,
+        )
     if prop.type == INTEGER:
         return forms.IntegerField(min_value=prop.minimum, max_value=prop.maximum, initial=prop.default, **common)
     if prop.type == BOOLEAN:
         return forms.BooleanField(initial=bool(prop.default), **common)
     if prop.type == MAP:
-        return KeyValueField(initial=prop.default or None, **{**common, "help_text": f"{common['help_text']} "
-                                                                                    "One key=value a line.".strip()})
+        return KeyValueField(
+            initial=prop.default or None,
+            **{**common, "help_text": f"{common['help_text']} One key=value a line.".strip()},
+        )
     if prop.type == LIST:
         return LinesField(initial=prop.default or None, **common)
     if prop.secret:
@@ -350,8 +415,12 @@ class PropertiesForm(StepForm):
         for prop in cls.product_type.properties:
             if prop.type == OBJECT:
                 names = [f"{prop.name}.{child.name}" for child in prop.children if child.type != OBJECT]
-                groups.append(Fieldset(f"{prop.name}" + (f" — {prop.help}" if prop.help else ""),
-                                       Row(*(Column(n, css_class="col-md-6") for n in names))))
+                groups.append(
+                    Fieldset(
+                        f"{prop.name}" + (f" — {prop.help}" if prop.help else ""),
+                        Row(*(Column(n, css_class="col-md-6") for n in names)),
+                    )
+                )
             elif prop.type in (MAP, LIST):
                 wide.append(prop.name)
             else:
@@ -376,6 +445,10 @@ def properties_form_class(product_type: ProductType) -> type[PropertiesForm]:
 
     for prop in product_type.properties:
         add(prop, "")
-    attrs = {**fields, "product_type": product_type, "declared": declared,
-             "secret_fields": tuple(name for name, prop in declared.items() if prop.secret)}
+    attrs = {
+        **fields,
+        "product_type": product_type,
+        "declared": declared,
+        "secret_fields": tuple(name for name, prop in declared.items() if prop.secret),
+    }
     return type(f"{product_type.code.title().replace('_', '')}PropertiesForm", (PropertiesForm,), attrs)

@@ -1,7 +1,8 @@
 """What the inventory and the repository offer the wizard's selects (the options endpoints answer them)."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from datacenters import selectors as datacenter_selectors
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject
@@ -9,10 +10,15 @@ from products.selectors import repository_versions
 from products.types import product_type_get
 
 # Options endpoints: kind → the field whose current value the answer keeps selected.
-OPTION_FIELDS = {"versions": "version", "datacenters": "datacenterName", "clusters": "clusterName",
-                 "resource-pools": "resourcePool", "folders": "vmFolder", "datastores": "datastoreName",
-                 "networks": "networkName"}
-
+OPTION_FIELDS = {
+    "versions": "version",
+    "datacenters": "datacenterName",
+    "clusters": "clusterName",
+    "resource-pools": "resourcePool",
+    "folders": "vmFolder",
+    "datastores": "datastoreName",
+    "networks": "networkName",
+}
 
 
 def vcenter_options() -> list[tuple[str, str]]:
@@ -29,13 +35,19 @@ def _by_name(objects, label: Callable[[InventoryObject], str] = lambda o: o.name
     return [(obj.name if counts[obj.name] == 1 else obj.path, label(obj)) for obj in objects]
 
 
-def inventory_options(kind: str, *, vcenterName: str = "", datacenterName: str = "",  # noqa: N803 (API names)
-                      clusterName: str = "") -> list[tuple[str, str]]:
+def inventory_options(
+    kind: str,
+    *,
+    vcenterName: str = "",
+    datacenterName: str = "",  # noqa: N803 (API names)
+    clusterName: str = "",
+) -> list[tuple[str, str]]:
     """(value, label) of the inventory objects a placement select offers, read from the discovered inventory."""
     if not vcenterName:
         return []
-    objects = InventoryObject.objects.filter(component__component_name=vcenterName,
-                                             component__component_type=ComponentType.VCENTER).order_by("path")
+    objects = InventoryObject.objects.filter(
+        component__component_name=vcenterName, component__component_type=ComponentType.VCENTER
+    ).order_by("path")
     if kind == "datacenters":
         return _by_name(objects.filter(kind=InventoryKind.DATACENTER))
     if not datacenterName:
@@ -44,21 +56,28 @@ def inventory_options(kind: str, *, vcenterName: str = "", datacenterName: str =
     if kind == "clusters":
         return _by_name(objects.filter(kind=InventoryKind.CLUSTER))
     if kind == "resource-pools":
-        cluster = objects.filter(kind=InventoryKind.CLUSTER).filter(name=clusterName).first() or \
-            objects.filter(kind=InventoryKind.CLUSTER, path=clusterName).first()
+        cluster = (
+            objects.filter(kind=InventoryKind.CLUSTER).filter(name=clusterName).first()
+            or objects.filter(kind=InventoryKind.CLUSTER, path=clusterName).first()
+        )
         if cluster is None:
             return []
         under = cluster.path + "/"
-        return _by_name(objects.filter(kind=InventoryKind.RESOURCE_POOL, path__startswith=under),
-                        lambda o: o.path[len(under):])
+        return _by_name(
+            objects.filter(kind=InventoryKind.RESOURCE_POOL, path__startswith=under), lambda o: o.path[len(under) :]
+        )
     if kind == "folders":
         root = f"/{datacenterName}/"
-        return _by_name(objects.filter(kind=InventoryKind.FOLDER),
-                        lambda o: o.path[len(root):] if o.path.startswith(root) else o.path)
+        return _by_name(
+            objects.filter(kind=InventoryKind.FOLDER),
+            lambda o: o.path[len(root) :] if o.path.startswith(root) else o.path,
+        )
     if kind == "datastores":
+
         def label(o):
             free = o.properties.get("freeSpace")
             return f"{o.name} ({free / 2**30:,.0f} GiB free)" if isinstance(free, (int, float)) else o.name
+
         return _by_name(objects.filter(kind=InventoryKind.DATASTORE), label)
     if kind == "networks":
         return _by_name(o for o in objects.filter(kind=InventoryKind.NETWORK) if not o.properties.get("uplink"))

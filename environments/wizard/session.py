@@ -1,6 +1,7 @@
 """An open product wizard in the session: its life there, its steps, its forms bound to what was kept,
 and keeping what the browser sent. What the kept input makes and how failures come back are the
 mixins of assembly.py and failures.py."""
+
 from __future__ import annotations
 
 import secrets
@@ -40,19 +41,26 @@ class Wizard(ProductAssembly, FailurePlacement):
     # -- its life in the session --
 
     @classmethod
-    def start(cls, session, *, environment_id: str | None = None) -> "Wizard":
+    def start(cls, session, *, environment_id: str | None = None) -> Wizard:
         wizards = dict(session.get(SESSION_KEY) or {})
         while len(wizards) >= MAX_OPEN:
             wizards.pop(min(wizards, key=lambda key: wizards[key]["started"]))
         wizard_id = secrets.token_urlsafe(9)
-        state: dict[str, Any] = {"environmentId": environment_id, "new": environment_id is None, "started": time.time(),
-                 "data": {}, "errors": {}, "rest": [], "report": None}
+        state: dict[str, Any] = {
+            "environmentId": environment_id,
+            "new": environment_id is None,
+            "started": time.time(),
+            "data": {},
+            "errors": {},
+            "rest": [],
+            "report": None,
+        }
         wizards[wizard_id] = state
         session[SESSION_KEY] = wizards
         return cls(session, wizard_id, state)
 
     @classmethod
-    def load(cls, session, wizard_id: str) -> "Wizard | None":
+    def load(cls, session, wizard_id: str) -> Wizard | None:
         state = (session.get(SESSION_KEY) or {}).get(wizard_id)
         return cls(session, wizard_id, state) if state is not None else None
 
@@ -96,8 +104,10 @@ class Wizard(ProductAssembly, FailurePlacement):
         package = repository_file_for(product_type=chosen.get("productType") or "", version=chosen.get("version") or "")
         if package is None:
             return []
-        return [(o["id"], f"{o['id']} — {o['label']}" if o.get("label") and o["label"] != o["id"] else o["id"])
-                for o in package.deployment_options]
+        return [
+            (o["id"], f"{o['id']} — {o['label']}" if o.get("label") and o["label"] != o["id"] else o["id"])
+            for o in package.deployment_options
+        ]
 
     def exported(self) -> dict:
         """The stored environment this wizard adds to (raises NotFound when it is gone)."""
@@ -152,8 +162,9 @@ class Wizard(ProductAssembly, FailurePlacement):
         vcenters = vcenter_options()
         chosen["vcenterName"] = vcenters[0][0] if vcenters else ""
         for name, (kind, _, _) in forms.PLACEMENT_OPTIONS.items():
-            options = inventory_options(kind, **{k: chosen.get(k, "") for k in
-                                                 ("vcenterName", "datacenterName", "clusterName")})
+            options = inventory_options(
+                kind, **{k: chosen.get(k, "") for k in ("vcenterName", "datacenterName", "clusterName")}
+            )
             chosen[name] = options[0][0] if options else ""
         return chosen
 
@@ -166,8 +177,11 @@ class Wizard(ProductAssembly, FailurePlacement):
 
     def networks(self) -> list[tuple[str, str]]:
         placement = self.placement()
-        return inventory_options("networks", vcenterName=placement.get("vcenterName") or "",
-                                 datacenterName=placement.get("datacenterName") or "")
+        return inventory_options(
+            "networks",
+            vcenterName=placement.get("vcenterName") or "",
+            datacenterName=placement.get("datacenterName") or "",
+        )
 
     def rows(self) -> list[dict]:
         rows = self.state["data"].get("nodes")
@@ -187,8 +201,9 @@ class Wizard(ProductAssembly, FailurePlacement):
         if product_type is not None and product_type.code == "VCD":
             wanted = "primary" if not rows else "cell"
             offered = [option for option, _ in self.deployment_options()]
-            row["deploymentOption"] = next((o for o in offered if o.startswith(wanted)),
-                                           "primary-small" if not rows else "cell")
+            row["deploymentOption"] = next(
+                (o for o in offered if o.startswith(wanted)), "primary-small" if not rows else "cell"
+            )
         return row
 
     def node_formset(self):
@@ -199,11 +214,17 @@ class Wizard(ProductAssembly, FailurePlacement):
                 if name != SEALED:
                     data[f"{forms.NODES_PREFIX}-{index}-{name}"] = value
         return forms.NodeFormSetClass(
-            data=data, prefix=forms.NODES_PREFIX, kept_rows=[set(row.get(SEALED, {})) for row in rows],
-            form_kwargs={"product_type": self.product_type, "networks": self.networks(),
-                         "deployment_options": self.deployment_options(),
-                         "vcenter_name": self.placement().get("vcenterName") or "",
-                         "refresh_url": reverse("environment-wizard", args=[self.id, "nodes"])})
+            data=data,
+            prefix=forms.NODES_PREFIX,
+            kept_rows=[set(row.get(SEALED, {})) for row in rows],
+            form_kwargs={
+                "product_type": self.product_type,
+                "networks": self.networks(),
+                "deployment_options": self.deployment_options(),
+                "vcenter_name": self.placement().get("vcenterName") or "",
+                "refresh_url": reverse("environment-wizard", args=[self.id, "nodes"]),
+            },
+        )
 
     def integration_candidates(self) -> list[tuple[str, str]]:
         """(ref, what it is) of everything the product type may be connected to: other products of the
@@ -216,13 +237,16 @@ class Wizard(ProductAssembly, FailurePlacement):
         for product in self.other_products():
             if product.get("productType") in allowed:
                 target = allowed[product["productType"]]
-                found.setdefault(product["productId"], f"{target.title} — product {product['productId']} of this "
-                                                       f"environment")
+                found.setdefault(
+                    product["productId"], f"{target.title} — product {product['productId']} of this environment"
+                )
         components = DatacenterComponent.objects.filter(component_type__in=list(allowed)).order_by("component_name")
         for component in components:
             target = allowed[component.component_type]
-            found.setdefault(component.component_name, f"{target.title} — registered "
-                                                       f"{component.get_component_type_display()} {component.fqdn}")
+            found.setdefault(
+                component.component_name,
+                f"{target.title} — registered {component.get_component_type_display()} {component.fqdn}",
+            )
         return list(found.items())
 
     def integration_forms(self) -> list[forms.IntegrationForm]:
@@ -278,8 +302,11 @@ class Wizard(ProductAssembly, FailurePlacement):
         before = self.rows()
         rows = []
         for index in range(total):
-            form = forms.NodeForm(prefix=f"{forms.NODES_PREFIX}-{index}", product_type=self.product_type,
-                                  deployment_options=self.deployment_options())
+            form = forms.NodeForm(
+                prefix=f"{forms.NODES_PREFIX}-{index}",
+                product_type=self.product_type,
+                deployment_options=self.deployment_options(),
+            )
             rows.append(kept_from_post(form, post, before[index] if index < len(before) else None))
         return rows
 
@@ -290,7 +317,7 @@ class Wizard(ProductAssembly, FailurePlacement):
             rows.append(self.default_row(rows))
         elif change.startswith("remove-"):
             try:
-                rows.pop(int(change[len("remove-"):]))
+                rows.pop(int(change[len("remove-") :]))
             except (ValueError, IndexError):
                 pass
         self.state["data"]["nodes"] = rows
@@ -323,7 +350,7 @@ class Wizard(ProductAssembly, FailurePlacement):
                     line = f"{key}={MASK}"
                 shown.append(line)
             kept[name] = "\n".join(shown)
-            for stale in [k for k in sealed if k.startswith(f"{name}=") and k[len(name) + 1:] not in secret_keys]:
+            for stale in [k for k in sealed if k.startswith(f"{name}=") and k[len(name) + 1 :] not in secret_keys]:
                 del sealed[stale]
         if not sealed:
             kept.pop(SEALED)

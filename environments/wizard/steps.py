@@ -1,5 +1,6 @@
 """The wizard's steps and their fields, and how a step's input is kept: as the browser sent it, each
 secret sealed with the project's Fernet key (under SEALED), never shown again but as "********"."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """`lcm datacenter …` (registered vCenter Servers, NSX-T Managers and vRealize Operations Managers, what
 was discovered in them, and the IPv4 settings of a vCenter's port groups) and `lcm certificate probe`."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,10 +8,10 @@ import copy
 import sys
 
 from lcm.client import Client, quote_name
+from lcm.commands.task import task_accepted, task_options_add
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, CliError, UsageError
 from lcm.output import delete_confirmed, fields, fmt_time, gib, json_printed, list_printed, table
 from lcm.spec import spec_read
-from lcm.commands.task import task_accepted, task_options_add
 
 THUMBPRINT_PATH = "content.certificate.thumbprint"
 INVENTORY = [  # (content key, singular, plural)
@@ -40,13 +41,17 @@ def _spec_prepare(args) -> dict:
 
 
 def certificate_print(cert: dict, *, stream=None, indent: str = "") -> None:
-    fields([
-        ("Thumbprint", cert.get("thumbprint")),
-        ("Subject", cert.get("subject")),
-        ("Issuer", cert.get("issuer")),
-        ("Valid from", fmt_time(cert.get("validFrom"))),
-        ("Valid to", fmt_time(cert.get("validTo"))),
-    ], stream, indent=indent)
+    fields(
+        [
+            ("Thumbprint", cert.get("thumbprint")),
+            ("Subject", cert.get("subject")),
+            ("Issuer", cert.get("issuer")),
+            ("Valid from", fmt_time(cert.get("validFrom"))),
+            ("Valid to", fmt_time(cert.get("validTo"))),
+        ],
+        stream,
+        indent=indent,
+    )
 
 
 def _thumbprint_refusal(client: Client, error: ApiError, spec: dict) -> bool:
@@ -64,10 +69,13 @@ def _thumbprint_refusal(client: Client, error: ApiError, spec: dict) -> bool:
     print(f"\n{fqdn}:{port} presents this certificate:", file=err)
     certificate_print(cert, stream=err, indent="  ")
     thumbprint = cert.get("thumbprint", "")
-    print("\nIf you trust it, either add it to the spec:\n"
-          f'  "content": {{"certificate": {{"thumbprint": "{thumbprint}"}}}}\n'
-          "or run the command again with:\n"
-          f"  --accept-certificate {thumbprint}", file=err)
+    print(
+        "\nIf you trust it, either add it to the spec:\n"
+        f'  "content": {{"certificate": {{"thumbprint": "{thumbprint}"}}}}\n'
+        "or run the command again with:\n"
+        f"  --accept-certificate {thumbprint}",
+        file=err,
+    )
     return True
 
 
@@ -104,15 +112,27 @@ def _counts(content: dict) -> list[str]:
 
 def cmd_list(args, client: Client) -> int:
     count, components = client.list("datacenters")
-    if list_printed(count, components, as_json=args.json,
-                    empty="No datacenter components registered. Add one with `lcm datacenter register -f spec.json`."):
+    if list_printed(
+        count,
+        components,
+        as_json=args.json,
+        empty="No datacenter components registered. Add one with `lcm datacenter register -f spec.json`.",
+    ):
         return EXIT_OK
     table(
         ["NAME", "TYPE", "ADDRESS", "VERSION", "PURPOSE", "DISCOVERED", "INVENTORY"],
-        [[c.get("componentName"), c.get("datacenterComponentType"), f"{c.get('fqdn')}:{c.get('port', 443)}",
-          " ".join(filter(None, [c.get("version"), f"({c['build']})" if c.get("build") else ""])),
-          c.get("purpose"), fmt_time(c.get("discoveredAt")), ", ".join(_counts(c.get("content") or {}))]
-         for c in components],
+        [
+            [
+                c.get("componentName"),
+                c.get("datacenterComponentType"),
+                f"{c.get('fqdn')}:{c.get('port', 443)}",
+                " ".join(filter(None, [c.get("version"), f"({c['build']})" if c.get("build") else ""])),
+                c.get("purpose"),
+                fmt_time(c.get("discoveredAt")),
+                ", ".join(_counts(c.get("content") or {})),
+            ]
+            for c in components
+        ],
     )
     return EXIT_OK
 
@@ -122,27 +142,32 @@ def cmd_get(args, client: Client) -> int:
     if json_printed(c, as_json=args.json):
         return EXIT_OK
     content = c.get("content") or {}
-    fields([
-        ("Name", c.get("componentName")),
-        ("Type", c.get("datacenterComponentType")),
-        ("Address", f"{c.get('fqdn')}:{c.get('port', 443)}"),
-        ("Username", c.get("username")),
-        ("Purpose", c.get("purpose")),
-        ("Tags", c.get("tags")),
-        ("Version", " ".join(filter(None, [c.get("version"), f"(build {c['build']})" if c.get("build") else ""]))),
-        ("Discovered", fmt_time(c.get("discoveredAt")) or "never"),
-    ])
+    fields(
+        [
+            ("Name", c.get("componentName")),
+            ("Type", c.get("datacenterComponentType")),
+            ("Address", f"{c.get('fqdn')}:{c.get('port', 443)}"),
+            ("Username", c.get("username")),
+            ("Purpose", c.get("purpose")),
+            ("Tags", c.get("tags")),
+            ("Version", " ".join(filter(None, [c.get("version"), f"(build {c['build']})" if c.get("build") else ""]))),
+            ("Discovered", fmt_time(c.get("discoveredAt")) or "never"),
+        ]
+    )
     about = (c.get("properties") or {}).get("about") or {}
     if c.get("datacenterComponentType") in ("NSXT", "VROPS") and about:
         print("\nIdentity")
-        fields([
-            ("Product", about.get("fullName")),
-            ("Host name", about.get("hostname")),
-            ("Node UUID", about.get("nodeUuid")),
-            ("Cluster ID", about.get("clusterId")),
-            ("Cluster status", about.get("clusterStatus")),
-            ("Node status", about.get("nodeStatus")),
-        ], indent="  ")
+        fields(
+            [
+                ("Product", about.get("fullName")),
+                ("Host name", about.get("hostname")),
+                ("Node UUID", about.get("nodeUuid")),
+                ("Cluster ID", about.get("clusterId")),
+                ("Cluster status", about.get("clusterStatus")),
+                ("Node status", about.get("nodeStatus")),
+            ],
+            indent="  ",
+        )
     if isinstance(content.get("certificate"), dict):
         print("\nCertificate")
         certificate_print(content["certificate"], indent="  ")
@@ -152,8 +177,11 @@ def cmd_get(args, client: Client) -> int:
     datastores = [d for d in content.get("datastores") or [] if isinstance(d, dict)]
     if datastores:
         print("\nDatastores")
-        table(["NAME", "CAPACITY GiB", "FREE GiB", "PATH"],
-              [[d.get("name"), gib(d.get("capacity")), gib(d.get("freeSpace")), d.get("path")] for d in datastores], indent="  ")
+        table(
+            ["NAME", "CAPACITY GiB", "FREE GiB", "PATH"],
+            [[d.get("name"), gib(d.get("capacity")), gib(d.get("freeSpace")), d.get("path")] for d in datastores],
+            indent="  ",
+        )
     for key, title in (("networks", "Networks"), ("clusters", "Clusters")):
         items = [i for i in content.get(key) or [] if isinstance(i, dict)]
         if items:
@@ -167,8 +195,14 @@ def cmd_register(args, client: Client) -> int:
 
 
 def cmd_validate(args, client: Client) -> int:
-    return _submit(client, args, "POST", "datacenters", params={"action": "VALIDATE"},
-                   what="validate a datacenter component spec (nothing is saved)")
+    return _submit(
+        client,
+        args,
+        "POST",
+        "datacenters",
+        params={"action": "VALIDATE"},
+        what="validate a datacenter component spec (nothing is saved)",
+    )
 
 
 def cmd_update(args, client: Client) -> int:
@@ -177,7 +211,9 @@ def cmd_update(args, client: Client) -> int:
 
 def cmd_discover(args, client: Client) -> int:
     accepted = client.post(f"datacenters/{quote_name(args.name)}/discover")
-    return task_accepted(client, accepted, what=f"discover the inventory of {args.name}", wait=args.wait, as_json=args.json)
+    return task_accepted(
+        client, accepted, what=f"discover the inventory of {args.name}", wait=args.wait, as_json=args.json
+    )
 
 
 def cmd_delete(args, client: Client) -> int:
@@ -213,12 +249,24 @@ def cmd_network_list(args, client: Client) -> int:
         return EXIT_OK
     table(
         ["PORT GROUP", "DATACENTER", "VLAN", "DHCP", "GATEWAY", "SUBNET", "DNS", "NTP", "DOMAIN", "SEARCH", "NOTE"],
-        [[n.get("portGroupName"), n.get("datacenter"), n.get("vlan"),
-          n.get("useDhcp") if n.get("configured") else None, n.get("gateway"), _mask_cell(n), n.get("dns"),
-          n.get("ntp"), n.get("domainName"), n.get("searchPath"),
-          "not found in the last discovery" if n.get("foundInLastDiscovery") is False
-          else ("" if n.get("configured") else "no IPv4 settings")]
-         for n in networks],
+        [
+            [
+                n.get("portGroupName"),
+                n.get("datacenter"),
+                n.get("vlan"),
+                n.get("useDhcp") if n.get("configured") else None,
+                n.get("gateway"),
+                _mask_cell(n),
+                n.get("dns"),
+                n.get("ntp"),
+                n.get("domainName"),
+                n.get("searchPath"),
+                "not found in the last discovery"
+                if n.get("foundInLastDiscovery") is False
+                else ("" if n.get("configured") else "no IPv4 settings"),
+            ]
+            for n in networks
+        ],
     )
     return EXIT_OK
 
@@ -227,8 +275,10 @@ def cmd_network_set(args, client: Client) -> int:
     """Change the given settings of a port group; the others keep their values (the API's PUT replaces)."""
     path = f"datacenters/{quote_name(args.name)}/networks/{quote_name(args.port_group)}"
     current = client.get(path)
-    settings = {key: current.get(key) for key in ("useDhcp", "gateway", "prefixLength", "domainName", "searchPath",
-                                                   "dns", "ntp")}
+    settings = {
+        key: current.get(key)
+        for key in ("useDhcp", "gateway", "prefixLength", "domainName", "searchPath", "dns", "ntp")
+    }
     if args.dhcp is not None:
         settings["useDhcp"] = args.dhcp
     if args.gateway is not None:
@@ -254,16 +304,19 @@ def cmd_network_set(args, client: Client) -> int:
 
 
 def _network_print(entry: dict) -> None:
-    fields([
-        ("DHCP", entry.get("useDhcp")),
-        ("Gateway", entry.get("gateway")),
-        ("Subnet", _mask_cell(entry)),
-        ("DNS", entry.get("dns")),
-        ("NTP", entry.get("ntp")),
-        ("Domain", entry.get("domainName")),
-        ("Search path", entry.get("searchPath")),
-        ("Note", "not found in the last discovery" if entry.get("foundInLastDiscovery") is False else None),
-    ], indent="  ")
+    fields(
+        [
+            ("DHCP", entry.get("useDhcp")),
+            ("Gateway", entry.get("gateway")),
+            ("Subnet", _mask_cell(entry)),
+            ("DNS", entry.get("dns")),
+            ("NTP", entry.get("ntp")),
+            ("Domain", entry.get("domainName")),
+            ("Search path", entry.get("searchPath")),
+            ("Note", "not found in the last discovery" if entry.get("foundInLastDiscovery") is False else None),
+        ],
+        indent="  ",
+    )
 
 
 def cmd_network_unset(args, client: Client) -> int:
@@ -279,14 +332,20 @@ def cmd_certificate_probe(args, client: Client) -> int:
         return EXIT_OK
     print(f"{args.fqdn}:{args.port} presents:")
     certificate_print(cert, indent="  ")
-    print(f"\nTo trust it, put the thumbprint in the spec as {THUMBPRINT_PATH}, or pass "
-          f"--accept-certificate {cert.get('thumbprint')} to `lcm datacenter register`.")
+    print(
+        f"\nTo trust it, put the thumbprint in the spec as {THUMBPRINT_PATH}, or pass "
+        f"--accept-certificate {cert.get('thumbprint')} to `lcm datacenter register`."
+    )
     return EXIT_OK
 
 
 def add_parser(commands, common) -> None:
-    dc = commands.add_parser("datacenter", aliases=["dc"], parents=[common],
-                             help="register and inspect vCenter Servers, NSX-T Managers and vRealize Operations Managers")
+    dc = commands.add_parser(
+        "datacenter",
+        aliases=["dc"],
+        parents=[common],
+        help="register and inspect vCenter Servers, NSX-T Managers and vRealize Operations Managers",
+    )
     sub = dc.add_subparsers(dest="datacenter_command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="the registered components", parents=[common])
@@ -305,13 +364,17 @@ def add_parser(commands, common) -> None:
         if name == "update":
             p.add_argument("name", metavar="NAME")
         p.add_argument("-f", "--file", required=True, metavar="FILE", help="the spec (JSON; '-' reads stdin)")
-        p.add_argument("--accept-certificate", metavar="THUMBPRINT",
-                       help=f"trust this certificate: sets {THUMBPRINT_PATH} (must be what the server presents)")
+        p.add_argument(
+            "--accept-certificate",
+            metavar="THUMBPRINT",
+            help=f"trust this certificate: sets {THUMBPRINT_PATH} (must be what the server presents)",
+        )
         task_options_add(p, wait_help="follow the task until it ends (like `lcm task watch`)")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("discover", help="read the component's inventory (vCenter) or version and identity again",
-                       parents=[common])
+    p = sub.add_parser(
+        "discover", help="read the component's inventory (vCenter) or version and identity again", parents=[common]
+    )
     p.add_argument("name", metavar="NAME")
     task_options_add(p)
     p.set_defaults(func=cmd_discover)
@@ -321,15 +384,18 @@ def add_parser(commands, common) -> None:
     task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_delete)
 
-    net = sub.add_parser("network", aliases=["net"], help="the IPv4 settings of a vCenter's port groups",
-                         parents=[common])
+    net = sub.add_parser(
+        "network", aliases=["net"], help="the IPv4 settings of a vCenter's port groups", parents=[common]
+    )
     nsub = net.add_subparsers(dest="network_command", metavar="COMMAND", required=True)
     p = nsub.add_parser("list", help="the port groups of a vCenter with their IPv4 settings", parents=[common])
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_network_list)
 
     p = nsub.add_parser(
-        "set", parents=[common], help="set IPv4 settings of a port group (options left out keep their values)",
+        "set",
+        parents=[common],
+        help="set IPv4 settings of a port group (options left out keep their values)",
         description="Set the IPv4 settings of a port group. Options left out keep their current values; "
         "an empty value clears one (--dns '').",
     )
@@ -341,8 +407,12 @@ def add_parser(commands, common) -> None:
     p.add_argument("--ntp", metavar="HOST,HOST", help="NTP servers (names or addresses), comma separated")
     p.add_argument("--domain", metavar="DOMAIN", help="the domain name")
     p.add_argument("--search-path", metavar="DOMAIN,DOMAIN", help="DNS search domains, comma separated, in order")
-    p.add_argument("--dhcp", action=argparse.BooleanOptionalAction, default=None,
-                   help="addresses come from DHCP (then the static settings are optional); --no-dhcp for static")
+    p.add_argument(
+        "--dhcp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="addresses come from DHCP (then the static settings are optional); --no-dhcp for static",
+    )
     p.set_defaults(func=cmd_network_set)
 
     p = nsub.add_parser("unset", help="forget the IPv4 settings of a port group", parents=[common])
@@ -352,8 +422,9 @@ def add_parser(commands, common) -> None:
 
     cert = commands.add_parser("certificate", help="look at a server's TLS certificate", parents=[common])
     csub = cert.add_subparsers(dest="certificate_command", metavar="COMMAND", required=True)
-    p = csub.add_parser("probe", help="the certificate a server presents (read by the lifecycle manager)",
-                        parents=[common])
+    p = csub.add_parser(
+        "probe", help="the certificate a server presents (read by the lifecycle manager)", parents=[common]
+    )
     p.add_argument("fqdn", metavar="FQDN")
     p.add_argument("--port", type=int, default=443, help="default 443")
     p.set_defaults(func=cmd_certificate_probe)

@@ -1,4 +1,5 @@
 """`lcm environment …` (alias `env`): environment definitions — check, store, look at, export and delete them."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ import sys
 from pathlib import Path
 
 from lcm.client import Client, quote_name
+from lcm.commands.task import task_accepted, task_options_add
 from lcm.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, ApiError, UsageError
 from lcm.output import delete_confirmed, fields, fmt_time, json_printed, list_printed, print_json, table
 from lcm.spec import spec_read
-from lcm.commands.task import task_accepted, task_options_add
 
 # How the API shows a stored secret inside a definition (the server's lifecycle.secrets.REF_PREFIX); the CLI
 # reads only the API, so it knows the form as the API answers it, not from the server's code.
@@ -54,7 +55,9 @@ def _refused(exc: ApiError, report: dict | None, *, ignoring: bool = False, igno
     failed = [c for c in (report or {}).get("checks") or [] if c.get("status") == "FAIL"]
     if exc.status != 400 or not failed:
         if any("replaceExisting" in p for problems in exc.errors.values() for p in problems):
-            exc.remediation = "pass --replace-existing to replace the stored definition (only one that was never deployed)"
+            exc.remediation = (
+                "pass --replace-existing to replace the stored definition (only one that was never deployed)"
+            )
         raise exc
     err = sys.stderr
     print(f"error: the definition is not valid ({_count(len(failed), 'check')} failed); nothing was stored", file=err)
@@ -64,8 +67,10 @@ def _refused(exc: ApiError, report: dict | None, *, ignoring: bool = False, igno
         if ignoring:
             hint += " (--ignore-validation never stores a definition that is not well formed)"
     else:
-        hint = ("the definition is well formed: fix what it refers to (inventory, port groups, repository, interop), "
-                "or pass --ignore-validation to store it as it is")
+        hint = (
+            "the definition is well formed: fix what it refers to (inventory, port groups, repository, interop), "
+            "or pass --ignore-validation to store it as it is"
+        )
     print(f"hint: {hint}", file=err)
     return exc.exit_code
 
@@ -79,15 +84,26 @@ def _nodes_total(environment: dict) -> int:
 
 def cmd_list(args, client: Client) -> int:
     count, environments = client.list("environments")
-    if list_printed(count, environments, as_json=args.json,
-                    empty="No environments defined. Store one with `lcm environment create -f spec.json`."):
+    if list_printed(
+        count,
+        environments,
+        as_json=args.json,
+        empty="No environments defined. Store one with `lcm environment create -f spec.json`.",
+    ):
         return EXIT_OK
     table(
         ["ENVIRONMENT", "NAME", "STATE", "NODES", "UPDATED", "PRODUCTS"],
-        [[e.get("environmentId"), e.get("environmentName"), e.get("environmentState"), _nodes_total(e),
-          fmt_time(e.get("updatedAt")),
-          [f"{p.get('productId')} ({p.get('productType')} {p.get('version')})" for p in e.get("products") or []]]
-         for e in environments],
+        [
+            [
+                e.get("environmentId"),
+                e.get("environmentName"),
+                e.get("environmentState"),
+                _nodes_total(e),
+                fmt_time(e.get("updatedAt")),
+                [f"{p.get('productId')} ({p.get('productType')} {p.get('version')})" for p in e.get("products") or []],
+            ]
+            for e in environments
+        ],
     )
     return EXIT_OK
 
@@ -108,11 +124,19 @@ def _node_rows(product: dict) -> list[list]:
         node_id = node.get("nodeId") or node.get("vmName")
         known = recorded.get(node_id, {})
         nics = [n for n in node.get("nics") or [] if isinstance(n, dict)]
-        rows.append([node_id, known.get("role"), node.get("hostName"), node.get("vmName"),
-                     [n.get("ipAddress") for n in nics if n.get("ipAddress")] or known.get("ipAddress"),
-                     _placement(node), known.get("nodeState"),
-                     f"{known['vmMoref']} {known.get('powerState') or ''}".strip() if known.get("vmMoref") else "",
-                     known.get("instanceUuid") or ""])
+        rows.append(
+            [
+                node_id,
+                known.get("role"),
+                node.get("hostName"),
+                node.get("vmName"),
+                [n.get("ipAddress") for n in nics if n.get("ipAddress")] or known.get("ipAddress"),
+                _placement(node),
+                known.get("nodeState"),
+                f"{known['vmMoref']} {known.get('powerState') or ''}".strip() if known.get("vmMoref") else "",
+                known.get("instanceUuid") or "",
+            ]
+        )
     return rows
 
 
@@ -124,20 +148,32 @@ def cmd_get(args, client: Client) -> int:
     if json_printed(e, as_json=args.json):
         return EXIT_OK
     products = e.get("products") or []
-    fields([
-        ("Environment", e.get("environmentId")),
-        ("Name", e.get("environmentName")),
-        ("State", e.get("environmentState")),
-        ("Properties", [f"{k}={_value(v)}" for k, v in (e.get("properties") or {}).items()]),
-        ("Created", fmt_time(e.get("createdAt"))),
-        ("Updated", fmt_time(e.get("updatedAt"))),
-    ])
+    fields(
+        [
+            ("Environment", e.get("environmentId")),
+            ("Name", e.get("environmentName")),
+            ("State", e.get("environmentState")),
+            ("Properties", [f"{k}={_value(v)}" for k, v in (e.get("properties") or {}).items()]),
+            ("Created", fmt_time(e.get("createdAt"))),
+            ("Updated", fmt_time(e.get("updatedAt"))),
+        ]
+    )
     if not products:
         return EXIT_OK
     print()
-    table(["PRODUCT", "TYPE", "VERSION", "STATE", "NODES"],
-          [[p.get("productId"), p.get("productType"), p.get("version"), p.get("productState"),
-            len(p.get("nodes") or [])] for p in products])
+    table(
+        ["PRODUCT", "TYPE", "VERSION", "STATE", "NODES"],
+        [
+            [
+                p.get("productId"),
+                p.get("productType"),
+                p.get("version"),
+                p.get("productState"),
+                len(p.get("nodes") or []),
+            ]
+            for p in products
+        ],
+    )
     for p in products:
         rows = _node_rows(p)
         if rows:
@@ -171,18 +207,20 @@ def cmd_product_get(args, client: Client) -> int:
     if json_printed(p, as_json=args.json):
         return EXIT_OK
     infra = p.get("infraReference")
-    fields([
-        ("Product", p.get("productId")),
-        ("Environment", args.id),
-        ("Type", p.get("productType")),
-        ("Version", f"{p.get('version')} (build {p['buildNumber']})" if p.get("buildNumber") else p.get("version")),
-        ("State", p.get("productState")),
-        ("Infrastructure", infra.get("vcenterName") if isinstance(infra, dict) else infra),
-        ("Admin password", _value(p["adminPassword"]) if p.get("adminPassword") else None),
-        ("License", p.get("license")),
-        ("Certificates", sorted(p.get("certificate") or {}) if isinstance(p.get("certificate"), dict) else None),
-        ("Tags", p.get("tags")),
-    ])
+    fields(
+        [
+            ("Product", p.get("productId")),
+            ("Environment", args.id),
+            ("Type", p.get("productType")),
+            ("Version", f"{p.get('version')} (build {p['buildNumber']})" if p.get("buildNumber") else p.get("version")),
+            ("State", p.get("productState")),
+            ("Infrastructure", infra.get("vcenterName") if isinstance(infra, dict) else infra),
+            ("Admin password", _value(p["adminPassword"]) if p.get("adminPassword") else None),
+            ("License", p.get("license")),
+            ("Certificates", sorted(p.get("certificate") or {}) if isinstance(p.get("certificate"), dict) else None),
+            ("Tags", p.get("tags")),
+        ]
+    )
     properties = _flatten(p.get("properties") or {}) if isinstance(p.get("properties"), dict) else []
     if properties:
         print("\nProperties")
@@ -190,10 +228,19 @@ def cmd_product_get(args, client: Client) -> int:
     integrations = [i for i in p.get("integrations") or [] if isinstance(i, dict)]
     if integrations:
         print("\nIntegrations")
-        table(["ID", "REF", "USERNAME", "PASSWORD"],
-              [[i.get("integrationId"), i.get("ref"), i.get("integrationUsername"),
-                _value(i["integrationPassword"]) if i.get("integrationPassword") else ""] for i in integrations],
-              indent="  ")
+        table(
+            ["ID", "REF", "USERNAME", "PASSWORD"],
+            [
+                [
+                    i.get("integrationId"),
+                    i.get("ref"),
+                    i.get("integrationUsername"),
+                    _value(i["integrationPassword"]) if i.get("integrationPassword") else "",
+                ]
+                for i in integrations
+            ],
+            indent="  ",
+        )
     rows = _node_rows(p)
     if rows:
         print("\nNodes")
@@ -239,8 +286,10 @@ def cmd_create(args, client: Client) -> int:
     report = e.get("validation") or {}
     products = e.get("products") or []
     nodes = sum(len(p.get("nodes") or []) for p in products)
-    print(f"Stored the definition of environment {e.get('environmentId')} ({e.get('environmentName')}): "
-          f"{_count(len(products), 'product')}, {_count(nodes, 'node')}; state {e.get('environmentState')}.")
+    print(
+        f"Stored the definition of environment {e.get('environmentId')} ({e.get('environmentName')}): "
+        f"{_count(len(products), 'product')}, {_count(nodes, 'node')}; state {e.get('environmentState')}."
+    )
     concerns = report_rows(report.get("checks") or [], statuses=("FAIL", "WARN"))
     if concerns:  # failures only with --ignore-validation
         print(f"warning: stored although {_report_summary(report)}:", file=sys.stderr)
@@ -264,8 +313,13 @@ def cmd_deploy(args, client: Client) -> int:
         return _refused(error, report, ignoring=args.ignore_validation)
     assert answer is not None  # the definition was accepted
     environment = answer.get("environment") or {}
-    return task_accepted(client, answer, what=f"deploy {environment.get('environmentId', 'the environment')}",
-                         wait=args.wait, as_json=args.json)
+    return task_accepted(
+        client,
+        answer,
+        what=f"deploy {environment.get('environmentId', 'the environment')}",
+        wait=args.wait,
+        as_json=args.json,
+    )
 
 
 def cmd_product_delete(args, client: Client) -> int:
@@ -282,8 +336,10 @@ def _write_new(path: Path, text: str, *, force: bool) -> None:
     try:
         fd = os.open(path, flags, 0o644)
     except FileExistsError:
-        raise UsageError(f"{path} exists already; it was not overwritten",
-                         remediation="pass --force to overwrite it, or name another file with -o") from None
+        raise UsageError(
+            f"{path} exists already; it was not overwritten",
+            remediation="pass --force to overwrite it, or name another file with -o",
+        ) from None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -300,8 +356,10 @@ def cmd_export(args, client: Client) -> int:
     if args.json:
         print_json({"environmentId": args.id, "file": str(path)})
     else:
-        print(f"Exported the definition of {args.id} to {path} (secrets as stored references).\n"
-              f"Store it again with `lcm environment create -f {path} --replace-existing`.")
+        print(
+            f"Exported the definition of {args.id} to {path} (secrets as stored references).\n"
+            f"Store it again with `lcm environment create -f {path} --replace-existing`."
+        )
     return EXIT_OK
 
 
@@ -313,8 +371,9 @@ def cmd_delete(args, client: Client) -> int:
 
 
 def add_parser(commands, common) -> None:
-    env = commands.add_parser("environment", aliases=["env"], help="environments: validate, store, deploy, delete",
-                              parents=[common])
+    env = commands.add_parser(
+        "environment", aliases=["env"], help="environments: validate, store, deploy, delete", parents=[common]
+    )
     sub = env.add_subparsers(dest="environment_command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="the stored environments", parents=[common])
@@ -324,42 +383,59 @@ def add_parser(commands, common) -> None:
     p.add_argument("id", metavar="ID", help="the environmentId")
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("validate", help="check a definition without storing it (exit 0 valid, 2 not)",
-                       parents=[common])
+    p = sub.add_parser("validate", help="check a definition without storing it (exit 0 valid, 2 not)", parents=[common])
     p.add_argument("-f", "--file", required=True, metavar="FILE", help="the definition (JSON; '-' reads stdin)")
-    p.add_argument("--no-prechecks", action="store_true",
-                   help="check the definition only, without asking vCenter, DNS and the network")
+    p.add_argument(
+        "--no-prechecks",
+        action="store_true",
+        help="check the definition only, without asking vCenter, DNS and the network",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("create", help="store a definition (checked first)", parents=[common])
     p.add_argument("-f", "--file", required=True, metavar="FILE", help="the definition (JSON; '-' reads stdin)")
-    p.add_argument("--replace-existing", action="store_true",
-                   help="replace the definition of an existing environmentId (never deployed)")
-    p.add_argument("--ignore-validation", action="store_true",
-                   help="store a well-formed definition even though checks of what it refers to fail")
+    p.add_argument(
+        "--replace-existing",
+        action="store_true",
+        help="replace the definition of an existing environmentId (never deployed)",
+    )
+    p.add_argument(
+        "--ignore-validation",
+        action="store_true",
+        help="store a well-formed definition even though checks of what it refers to fail",
+    )
     p.set_defaults(func=cmd_create)
 
-    p = sub.add_parser("deploy", help="deploy a definition (-f FILE, stored first) or a stored environment (ID)",
-                       parents=[common])
+    p = sub.add_parser(
+        "deploy", help="deploy a definition (-f FILE, stored first) or a stored environment (ID)", parents=[common]
+    )
     p.add_argument("id", metavar="ID", nargs="?", help="a stored environment: deploy what is not deployed yet")
     p.add_argument("-f", "--file", metavar="FILE", help="the definition (JSON; '-' reads stdin)")
     p.add_argument("--product", action="append", metavar="PRODUCT_ID", help="with ID: only this product (repeatable)")
-    p.add_argument("--replace-existing", action="store_true",
-                   help="with -f: replace the definition of an existing, never deployed environmentId")
-    p.add_argument("--ignore-validation", action="store_true",
-                   help="with -f: deploy although checks of what the definition refers to fail")
+    p.add_argument(
+        "--replace-existing",
+        action="store_true",
+        help="with -f: replace the definition of an existing, never deployed environmentId",
+    )
+    p.add_argument(
+        "--ignore-validation",
+        action="store_true",
+        help="with -f: deploy although checks of what the definition refers to fail",
+    )
     task_options_add(p)
     p.set_defaults(func=cmd_deploy)
 
-    p = sub.add_parser("export", help="the definition as JSON to store again (secrets as stored references)",
-                       parents=[common])
+    p = sub.add_parser(
+        "export", help="the definition as JSON to store again (secrets as stored references)", parents=[common]
+    )
     p.add_argument("id", metavar="ID")
     p.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("delete", help="destroy an environment's VMs (only those it deployed), then its definition",
-                       parents=[common])
+    p = sub.add_parser(
+        "delete", help="destroy an environment's VMs (only those it deployed), then its definition", parents=[common]
+    )
     p.add_argument("id", metavar="ID")
     task_options_add(p, confirm=True)
     p.set_defaults(func=cmd_delete)
@@ -370,8 +446,9 @@ def add_parser(commands, common) -> None:
     p.add_argument("id", metavar="ID", help="the environmentId")
     p.add_argument("product_id", metavar="PRODUCT_ID")
     p.set_defaults(func=cmd_product_get)
-    p = psub.add_parser("delete", help="destroy a product's VMs (only those it deployed), then its definition",
-                        parents=[common])
+    p = psub.add_parser(
+        "delete", help="destroy a product's VMs (only those it deployed), then its definition", parents=[common]
+    )
     p.add_argument("id", metavar="ID", help="the environmentId")
     p.add_argument("product_id", metavar="PRODUCT_ID")
     task_options_add(p, confirm=True)

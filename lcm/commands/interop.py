@@ -1,4 +1,5 @@
 """`lcm interop …`: the interop table (which versions may be deployed, and upgraded to which) and importing a bundle."""
+
 from __future__ import annotations
 
 from lcm.client import Client
@@ -32,16 +33,20 @@ def cmd_show(args, client: Client) -> int:
     products = interop.get("products") or {}
     if args.product_type:
         if args.product_type not in products:
-            raise UsageError(f"the interop table has no product type {args.product_type}",
-                             remediation=f"it has: {', '.join(products) or 'none'}")
+            raise UsageError(
+                f"the interop table has no product type {args.product_type}",
+                remediation=f"it has: {', '.join(products) or 'none'}",
+            )
         products = {args.product_type: products[args.product_type]}
         interop = {**interop, "products": products}
     if json_printed(interop, as_json=args.json):
         return EXIT_OK
-    fields([
-        ("Interop table", interop.get("name")),
-        ("Imported", fmt_time(interop.get("importedAt")) or "never (the table built into this release)"),
-    ])
+    fields(
+        [
+            ("Interop table", interop.get("name")),
+            ("Imported", fmt_time(interop.get("importedAt")) or "never (the table built into this release)"),
+        ]
+    )
     print()
     table(["TYPE", "DEPLOYABLE VERSIONS", "UPGRADE PATHS"], _rows(products))
     return EXIT_OK
@@ -54,9 +59,11 @@ def cmd_import(args, client: Client) -> int:
         return EXIT_OK
     products = bundle.get("products")
     products = products if isinstance(products, dict) else {}
-    print(f"Imported the interop bundle '{answer.get('name')}' at {fmt_time(answer.get('importedAt'))}: "
-          f"it replaces the whole table ({len(products)} product type{'' if len(products) == 1 else 's'}).\n"
-          "Definitions are checked against it from now on; see it with `lcm interop show`.")
+    print(
+        f"Imported the interop bundle '{answer.get('name')}' at {fmt_time(answer.get('importedAt'))}: "
+        f"it replaces the whole table ({len(products)} product type{'' if len(products) == 1 else 's'}).\n"
+        "Definitions are checked against it from now on; see it with `lcm interop show`."
+    )
     return EXIT_OK
 
 
@@ -69,7 +76,11 @@ def add_parser(commands, common) -> None:
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("import", help="replace the interop table with a bundle file", parents=[common])
-    p.add_argument("-f", "--file", required=True, metavar="FILE",
-                   help='the bundle: {"name": …, "products": {TYPE: {"deploy": […], "upgrades": {…}}}} '
-                        "(JSON; '-' reads stdin)")
+    p.add_argument(
+        "-f",
+        "--file",
+        required=True,
+        metavar="FILE",
+        help='the bundle: {"name": …, "products": {TYPE: {"deploy": […], "upgrades": {…}}}} (JSON; \'-\' reads stdin)',
+    )
     p.set_defaults(func=cmd_import)

@@ -1,10 +1,11 @@
 """`lcm repository …`: the product binaries the server's repository holds, and scanning it again."""
+
 from __future__ import annotations
 
 from lcm.client import Client
+from lcm.commands.task import task_accepted, task_options_add
 from lcm.errors import EXIT_OK
 from lcm.output import list_printed, table
-from lcm.commands.task import task_accepted, task_options_add
 
 STATUSES = ("OK", "BROKEN")
 
@@ -26,8 +27,12 @@ def _descriptor_counts(item: dict) -> list:
     """Deployment options, networks, properties, manifest: what an OVA/OVF declares; blank for an upgrade package."""
     if item.get("kind") == "UPGRADE":
         return ["", "", "", ""]
-    return [len(item.get("deploymentOptions") or []), len(item.get("networks") or []),
-            len(item.get("properties") or []), "verified" if item.get("manifestVerified") else "none"]
+    return [
+        len(item.get("deploymentOptions") or []),
+        len(item.get("networks") or []),
+        len(item.get("properties") or []),
+        "verified" if item.get("manifestVerified") else "none",
+    ]
 
 
 def cmd_list(args, client: Client) -> int:
@@ -37,24 +42,42 @@ def cmd_list(args, client: Client) -> int:
     if args.status:
         params["status"] = args.status
     count, files = client.list("repository", **params)
-    if list_printed(count, files, as_json=args.json,
-                    empty="The repository lists no files" + (" of that kind" if params else "") +
-                          ". Put OVAs in its product directories and run `lcm repository scan --wait`."):
+    if list_printed(
+        count,
+        files,
+        as_json=args.json,
+        empty="The repository lists no files"
+        + (" of that kind" if params else "")
+        + ". Put OVAs in its product directories and run `lcm repository scan --wait`.",
+    ):
         return EXIT_OK
     usable = [f for f in files if f.get("status") == "OK"]
     broken = [f for f in files if f.get("status") != "OK"]
     if usable:
         table(
             ["TYPE", "VERSION", "BUILD", "KIND", "SIZE", "OPTIONS", "NETWORKS", "PROPERTIES", "MANIFEST", "FILE"],
-            [[f.get("productType"), f.get("version"), f.get("build"), f.get("kind"), size_text(f.get("size")),
-              *_descriptor_counts(f), f.get("path")] for f in usable],
+            [
+                [
+                    f.get("productType"),
+                    f.get("version"),
+                    f.get("build"),
+                    f.get("kind"),
+                    size_text(f.get("size")),
+                    *_descriptor_counts(f),
+                    f.get("path"),
+                ]
+                for f in usable
+            ],
         )
     if broken:
         if usable:
             print()
         print(f"Broken ({len(broken)}):")
-        table(["TYPE", "FILE", "PROBLEM"], [[f.get("productType"), f.get("path"), f.get("problem")] for f in broken],
-              indent="  ")
+        table(
+            ["TYPE", "FILE", "PROBLEM"],
+            [[f.get("productType"), f.get("path"), f.get("problem")] for f in broken],
+            indent="  ",
+        )
     return EXIT_OK
 
 
@@ -64,8 +87,9 @@ def cmd_scan(args, client: Client) -> int:
 
 
 def add_parser(commands, common) -> None:
-    repo = commands.add_parser("repository", aliases=["repo"], help="the product binaries the server can deploy",
-                               parents=[common])
+    repo = commands.add_parser(
+        "repository", aliases=["repo"], help="the product binaries the server can deploy", parents=[common]
+    )
     sub = repo.add_subparsers(dest="repository_command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="what the last scan found: usable files, then broken ones", parents=[common])
@@ -73,7 +97,8 @@ def add_parser(commands, common) -> None:
     p.add_argument("--status", choices=STATUSES, help="OK (usable) or BROKEN")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("scan", help="read the repository directory again (unchanged files are not re-read)",
-                       parents=[common])
+    p = sub.add_parser(
+        "scan", help="read the repository directory again (unchanged files are not re-read)", parents=[common]
+    )
     task_options_add(p)
     p.set_defaults(func=cmd_scan)

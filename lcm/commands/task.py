@@ -1,4 +1,5 @@
 """`lcm task …`, and following a task until it ends (`task watch`, and `--wait` on every change)."""
+
 from __future__ import annotations
 
 import os
@@ -42,7 +43,12 @@ def _action_status(action: dict) -> str:
 
 def action_rows(actions: list[dict]) -> list[list]:
     return [
-        [_action_status(a), a.get("title") or a.get("name"), fmt_duration(a.get("startedAt"), a.get("finishedAt")), a.get("message")]
+        [
+            _action_status(a),
+            a.get("title") or a.get("name"),
+            fmt_duration(a.get("startedAt"), a.get("finishedAt")),
+            a.get("message"),
+        ]
         for a in actions
     ]
 
@@ -81,8 +87,12 @@ def task_end(task: dict, *, as_json: bool) -> int:
             print(f"Task {task['id']} succeeded" + (f" in {took}." if took else "."))
         return EXIT_OK
     word = "was cancelled" if status == "CANCELLED" else "failed"
-    print(f"error: task {task['id']} ({task.get('operationTitle') or task.get('operation')}) {word}"
-          + (f" after {took}" if took else "") + ".", file=sys.stderr)
+    print(
+        f"error: task {task['id']} ({task.get('operationTitle') or task.get('operation')}) {word}"
+        + (f" after {took}" if took else "")
+        + ".",
+        file=sys.stderr,
+    )
     failed = failed_actions(task)
     for action in failed:
         print(f"  {action.get('title') or action.get('name')}: {action.get('status')}", file=sys.stderr)
@@ -91,8 +101,11 @@ def task_end(task: dict, *, as_json: bool) -> int:
     if task.get("message") and not any(a.get("message") and a["message"] in task["message"] for a in failed):
         print(f"  {task['message']}", file=sys.stderr)
     if task.get("isRetryable"):
-        print(f"hint: when the cause is fixed, `lcm task restart {task['id']}` runs it again from the failed action"
-              + (" (`-f corrected.json` to change the input)" if status == "ERROR" else ""), file=sys.stderr)
+        print(
+            f"hint: when the cause is fixed, `lcm task restart {task['id']}` runs it again from the failed action"
+            + (" (`-f corrected.json` to change the input)" if status == "ERROR" else ""),
+            file=sys.stderr,
+        )
     return EXIT_FAILED
 
 
@@ -122,8 +135,10 @@ class _Lines:
                 continue
             self.seen[key] = state
             message = (action.get("message") or "").strip().splitlines()
-            self._say(f"{_action_status(action):<16} {action.get('title') or action.get('name')}"
-                      + (f" — {message[-1]}" if message else ""))
+            self._say(
+                f"{_action_status(action):<16} {action.get('title') or action.get('name')}"
+                + (f" — {message[-1]}" if message else "")
+            )
         if self.seen.get("status") != task.get("status") and task.get("status") in FINISHED:
             self._say(f"task {task.get('id')} {task.get('status')}")
         self.seen["status"] = task.get("status")
@@ -150,8 +165,10 @@ class _Screen:
             status_width, duration_width = (max(len(r[i]) for r in rows) for i in (0, 2))
             for status, title, duration, message in rows:
                 last = message.strip().splitlines()
-                lines.append(f"  {status:<{status_width}}  {duration:>{duration_width}}  {title}"
-                             + (f" — {last[-1]}" if last else ""))
+                lines.append(
+                    f"  {status:<{status_width}}  {duration:>{duration_width}}  {title}"
+                    + (f" — {last[-1]}" if last else "")
+                )
         lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
         out = sys.stdout
         if self.height:
@@ -217,15 +234,30 @@ def task_options_add(parser, *, confirm: bool = False, wait_help: str = "follow 
 
 def cmd_list(args, client: Client) -> int:
     count, tasks = client.list(
-        "tasks", limit=args.limit, status=args.status, operation=args.operation, targetName=args.target,
+        "tasks",
+        limit=args.limit,
+        status=args.status,
+        operation=args.operation,
+        targetName=args.target,
         targetType=args.target_type,
     )
     if list_printed(count, tasks, as_json=args.json, empty="No tasks."):
         return EXIT_OK
     table(
         ["ID", "STATUS", "OPERATION", "TARGET", "CREATED", "BY", "DURATION", "MESSAGE"],
-        [[t.get("id"), t.get("status"), t.get("operation"), _target(t), fmt_time(t.get("createdAt")), t.get("createdBy"),
-          fmt_duration(t.get("startedAt"), t.get("finishedAt")), t.get("message")] for t in tasks],
+        [
+            [
+                t.get("id"),
+                t.get("status"),
+                t.get("operation"),
+                _target(t),
+                fmt_time(t.get("createdAt")),
+                t.get("createdBy"),
+                fmt_duration(t.get("startedAt"), t.get("finishedAt")),
+                t.get("message"),
+            ]
+            for t in tasks
+        ],
     )
     if count > len(tasks):
         print(f"({len(tasks)} of {count} tasks shown, newest first; --limit N shows more)", file=sys.stderr)
@@ -239,22 +271,41 @@ def cmd_get(args, client: Client) -> int:
     status = task.get("status")
     attempts = sorted({a.get("attempt") for a in task.get("subTasks") or []})
     flags = [word for word, on in (("cancel", task.get("isCancellable")), ("restart", task.get("isRetryable"))) if on]
-    fields([
-        ("Task", task.get("id")),
-        ("Operation", f"{task.get('operationTitle')} ({task.get('operation')})"),
-        ("Target", _target(task)),
-        ("Status", status + (f", {task.get('progress')}% done" if status == "IN_PROGRESS" else "")
-         + (" (cancel requested)" if task.get("cancelRequested") and status not in FINISHED else "")),
-        ("Message", task.get("message")),
-        ("Attempt", f"{task.get('attempt')}" + (f" (earlier attempts: {', '.join(map(str, attempts[:-1]))}; --json shows them)"
-                                                if len(attempts) > 1 else "")),
-        ("Created", f"{fmt_time(task.get('createdAt'))}" + (f" by {task['createdBy']}" if task.get("createdBy") else "")),
-        ("Started", fmt_time(task.get("startedAt"))),
-        ("Finished", fmt_time(task.get("finishedAt"))),
-        ("Duration", fmt_duration(task.get("startedAt"), task.get("finishedAt"))),
-        ("Waits for", [f"task {p['id']} {p.get('operation')} ({p.get('status')})" for p in task.get("precedingTasks") or []]),
-        ("You can", [f"{w} it (lcm task {w} {task.get('id')})" for w in flags]),
-    ])
+    fields(
+        [
+            ("Task", task.get("id")),
+            ("Operation", f"{task.get('operationTitle')} ({task.get('operation')})"),
+            ("Target", _target(task)),
+            (
+                "Status",
+                status
+                + (f", {task.get('progress')}% done" if status == "IN_PROGRESS" else "")
+                + (" (cancel requested)" if task.get("cancelRequested") and status not in FINISHED else ""),
+            ),
+            ("Message", task.get("message")),
+            (
+                "Attempt",
+                f"{task.get('attempt')}"
+                + (
+                    f" (earlier attempts: {', '.join(map(str, attempts[:-1]))}; --json shows them)"
+                    if len(attempts) > 1
+                    else ""
+                ),
+            ),
+            (
+                "Created",
+                f"{fmt_time(task.get('createdAt'))}" + (f" by {task['createdBy']}" if task.get("createdBy") else ""),
+            ),
+            ("Started", fmt_time(task.get("startedAt"))),
+            ("Finished", fmt_time(task.get("finishedAt"))),
+            ("Duration", fmt_duration(task.get("startedAt"), task.get("finishedAt"))),
+            (
+                "Waits for",
+                [f"task {p['id']} {p.get('operation')} ({p.get('status')})" for p in task.get("precedingTasks") or []],
+            ),
+            ("You can", [f"{w} it (lcm task {w} {task.get('id')})" for w in flags]),
+        ]
+    )
     actions = current_actions(task)
     if actions:
         print()
@@ -278,8 +329,10 @@ def cmd_request(args, client: Client) -> int:
 def cmd_cancel(args, client: Client) -> int:
     accepted = client.post(f"tasks/{args.id}/cancel")
     if not args.json and not args.wait:
-        print("Cancel requested: a waiting task stops now, a running action at its next safe point.\n"
-              "Cancel is not a rollback: what already finished stays done.")
+        print(
+            "Cancel requested: a waiting task stops now, a running action at its next safe point.\n"
+            "Cancel is not a rollback: what already finished stays done."
+        )
     return task_accepted(client, accepted, what=f"cancel task {args.id}", wait=args.wait, as_json=args.json)
 
 
@@ -309,8 +362,9 @@ def add_parser(commands, common) -> None:
     p.add_argument("--log", action="store_true", help="also print each action's log")
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("watch", help="follow a task live until it ends (exit 0 on success, 1 otherwise)",
-                       parents=[common])
+    p = sub.add_parser(
+        "watch", help="follow a task live until it ends (exit 0 on success, 1 otherwise)", parents=[common]
+    )
     p.add_argument("id", type=_positive, metavar="ID")
     p.add_argument("--interval", type=float, default=None, metavar="SECONDS", help="time between polls (default 1)")
     p.set_defaults(func=cmd_watch)
@@ -326,8 +380,11 @@ def add_parser(commands, common) -> None:
 
     p = sub.add_parser("restart", help="run a failed or cancelled task again", parents=[common])
     p.add_argument("id", type=_positive, metavar="ID")
-    p.add_argument("--from-checkpoint", action="store_true",
-                   help="start after the last checkpoint reached instead of at the failed action")
+    p.add_argument(
+        "--from-checkpoint",
+        action="store_true",
+        help="start after the last checkpoint reached instead of at the failed action",
+    )
     p.add_argument("-f", "--file", metavar="FILE", help="a corrected request (JSON; '-' reads stdin)")
     task_options_add(p)
     p.set_defaults(func=cmd_restart)

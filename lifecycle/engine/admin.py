@@ -1,4 +1,5 @@
 """Raw records of tasks and actions: read-only, since changes must go through the engine."""
+
 from django.contrib import admin
 
 from lifecycle.engine.models import Action, ApiToken, StoredSecret, Task
@@ -33,7 +34,16 @@ class ActionInline(ReadOnlyInline):
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdmin):
-    list_display = ["id", "operation", "target_type", "target_name", "status", "created_by", "created_at", "finished_at"]
+    list_display = [
+        "id",
+        "operation",
+        "target_type",
+        "target_name",
+        "status",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "operation", "target_type"]
     search_fields = ["target_name", "operation"]
     exclude = ["request_secrets"]

@@ -3,6 +3,7 @@
 Also the filter every list uses for a closed set of values, so that a wrong value gets the same
 answer everywhere: a 400 naming the field in the API, an error under the field on a page.
 """
+
 from collections.abc import Iterable
 from typing import Any, cast
 

@@ -3,6 +3,7 @@
 ApiToken and StoredSecret are not the engine's concern, but their tables (lifecycle_apitoken,
 lifecycle_storedsecret) belong to this app's migrations, so the models stay in this app.
 """
+
 from django.conf import settings
 from django.db import models
 
@@ -55,9 +56,7 @@ class Task(models.Model):
     cancel_requested = models.BooleanField(default=False)
     # Counts the claims of its actions: the engine ends a task only if none came in since it looked.
     claims = models.PositiveIntegerField(default=0, editable=False)
-    preceding_tasks = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="following_tasks"
-    )
+    preceding_tasks = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="following_tasks")
 
     class Meta:
         ordering = ["-id"]
@@ -149,7 +148,9 @@ class StoredSecret(models.Model):
 
     ref = models.CharField(max_length=40, unique=True)
     value = EncryptedTextField()
-    label = models.CharField(max_length=500, blank=True, help_text="Where it was first given, e.g. env1/vcd/dbPassword.")
+    label = models.CharField(
+        max_length=500, blank=True, help_text="Where it was first given, e.g. env1/vcd/dbPassword."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

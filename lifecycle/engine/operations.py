@@ -7,6 +7,7 @@ with a plain message when it cannot do its job (any ``lifecycle.errors.Applicati
 what it calls counts the same, so nothing translates errors by hand), and returns a JSON-able result
 for later actions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ class ActionFailed(ApplicationError):
 class ActionSpec:
     name: str
     title: str
-    run: Callable[["ActionContext"], dict | None]
+    run: Callable[[ActionContext], dict | None]
     checkpoint: bool = False  # once it succeeded, the task can be resumed from just after it
     # One copy of the action per item (e.g. per node), all in the same stage, run in parallel.
     for_each: Callable[[dict], Sequence[str]] | None = None

@@ -5,6 +5,7 @@ state changes are conditional updates on fresh rows, so a duplicated or redelive
 nothing left to do. Each change is one statement on one table, in a transaction of its own: no
 transaction is held while an action runs, nor across tables.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from lifecycle.errors import ApplicationError
-from lifecycle.secrets import secret_resolve, secrets_redact, secrets_unmask
 from lifecycle.engine.models import Action, Status, Task
 from lifecycle.engine.operations import ActionFailed, operation_get, sweep_hooks
+from lifecycle.errors import ApplicationError
+from lifecycle.secrets import secret_resolve, secrets_redact, secrets_unmask
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ def _send(celery_task, object_id: int) -> None:
         celery_task.delay(object_id)
     except Exception:
         # The rows are committed; a worker's sweep re-sends the message of a task left waiting.
-        logger.exception("could not send %s(%s) to the broker; the orphan sweep will retry", celery_task.name, object_id)
+        logger.exception(
+            "could not send %s(%s) to the broker; the orphan sweep will retry", celery_task.name, object_id
+        )
 
 
 def dispatch_task_begin(task_id: int) -> None:
@@ -210,8 +213,9 @@ def action_run(action_id: int) -> None:
     except Exception as exc:  # a bug or an unforeseen failure: say what, keep the traceback in the log
         trace = traceback.format_exc()
         # The worker's log gets the traceback with the task's secrets blanked out, like the task log.
-        logger.error("action %s (%s) of task %s failed unexpectedly:\n%s", action_id, action.name, task.pk,
-                     ctx.redact(trace))
+        logger.error(
+            "action %s (%s) of task %s failed unexpectedly:\n%s", action_id, action.name, task.pk, ctx.redact(trace)
+        )
         ctx.log("unexpected error:\n" + trace)
         _action_finish(action_id, Status.ERROR, ctx.redact(f"unexpected error: {type(exc).__name__}: {exc}"))
     else:
@@ -243,14 +247,17 @@ def action_claim(action_id: int) -> bool:
         return False
     now, worker = timezone.now(), worker_name()
     claimed = Action.objects.filter(pk=action_id, status=Status.NOT_STARTED).update(
-        status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker)
+        status=Status.IN_PROGRESS, started_at=now, heartbeat_at=now, worker=worker
+    )
     if not claimed:
         return False
-    running = Task.objects.filter(pk=row["task_id"], status=Status.IN_PROGRESS, cancel_requested=False,
-                                  attempt=row["attempt"]).update(claims=F("claims") + 1)
+    running = Task.objects.filter(
+        pk=row["task_id"], status=Status.IN_PROGRESS, cancel_requested=False, attempt=row["attempt"]
+    ).update(claims=F("claims") + 1)
     if not running:  # ended, cancelled or restarted since this message was sent: as it was
         Action.objects.filter(pk=action_id, status=Status.IN_PROGRESS, worker=worker, started_at=now).update(
-            status=Status.NOT_STARTED, started_at=None, heartbeat_at=None, worker="")
+            status=Status.NOT_STARTED, started_at=None, heartbeat_at=None, worker=""
+        )
         task_advance(row["task_id"])  # a cancel may have seen it running and left the ending to it
         return False
     return True
@@ -282,7 +289,8 @@ def task_advance(task_id: int) -> None:
             return
         status, message = ending
         ended = Task.objects.filter(pk=task_id, status=Status.IN_PROGRESS, claims=task["claims"]).update(
-            status=status, message=message, finished_at=timezone.now())
+            status=status, message=message, finished_at=timezone.now()
+        )
         if ended:
             task_finished_hook(task_id)
             tasks_waiting_start(task_id)
@@ -362,7 +370,11 @@ def orphans_sweep() -> list[int]:
         silent = action["heartbeat_at"] is None or action["heartbeat_at"] < stale
         if not (dead_here or silent):
             continue
-        since = timezone.localtime(action["heartbeat_at"]).strftime("%Y-%m-%d %H:%M:%S %Z") if action["heartbeat_at"] else "its start"
+        since = (
+            timezone.localtime(action["heartbeat_at"]).strftime("%Y-%m-%d %H:%M:%S %Z")
+            if action["heartbeat_at"]
+            else "its start"
+        )
         message = (
             f"the worker running this action ({worker}) stopped unexpectedly (last heartbeat {since}); "
             "restart the task to continue"
@@ -395,9 +407,11 @@ def _stalled_nudge(stale) -> None:
 
     Harmless when the message was not lost: the claim lets only one delivery act.
     """
-    for task_id in Task.objects.filter(status=Status.NOT_STARTED, created_at__lt=stale).exclude(
-        preceding_tasks__status__in=Status.unfinished()
-    ).values_list("pk", flat=True):
+    for task_id in (
+        Task.objects.filter(status=Status.NOT_STARTED, created_at__lt=stale)
+        .exclude(preceding_tasks__status__in=Status.unfinished())
+        .values_list("pk", flat=True)
+    ):
         dispatch_task_begin(task_id)
     for task_id in (
         Task.objects.filter(status=Status.IN_PROGRESS, started_at__lt=stale)

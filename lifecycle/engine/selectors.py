@@ -1,8 +1,9 @@
 """Reads of tasks for the pages and the API."""
+
 from django.db.models import Prefetch, Q, QuerySet
 
-from lifecycle.errors import NotFound
 from lifecycle.engine.models import Action, Status, Task
+from lifecycle.errors import NotFound
 
 
 def task_list(*, target_type: str | None = None, target_name: str | None = None) -> QuerySet[Task]:
@@ -64,8 +65,12 @@ def last_tasks(*, target_type: str, target_names: list[str]) -> dict[str, Task]:
     """The newest task of each named target of a type, in one query."""
     from django.db.models import Max
 
-    newest = (Task.objects.filter(target_type=target_type, target_name__in=target_names)
-              .values("target_name").annotate(newest=Max("pk")).values_list("newest", flat=True))
+    newest = (
+        Task.objects.filter(target_type=target_type, target_name__in=target_names)
+        .values("target_name")
+        .annotate(newest=Max("pk"))
+        .values_list("newest", flat=True)
+    )
     return {task.target_name: task for task in Task.objects.filter(pk__in=newest)}
 
 

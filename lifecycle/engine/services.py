@@ -1,4 +1,5 @@
 """Changes to tasks: create, cancel, restart. Every face (pages, API, CLI through the API) calls these."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,16 +9,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
-from django.contrib.auth.models import AnonymousUser, User
 
+from lifecycle.engine.models import Action, ApiToken, Status, Task
+from lifecycle.engine.operations import ActionSpec, Operation, operation_get
 from lifecycle.engine.runner import dispatch_task_begin, task_advance
+from lifecycle.engine.selectors import conflicting_keys, tasks_unfinished_on
 from lifecycle.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.secrets import secrets_mask, secrets_unmask
-from lifecycle.engine.models import Action, ApiToken, Status, Task
-from lifecycle.engine.selectors import conflicting_keys, tasks_unfinished_on
-from lifecycle.engine.operations import ActionSpec, Operation, operation_get
 
 
 def _actions_create(task: Task, rows: list[tuple[int, ActionSpec, str, int]], *, attempt: int) -> None:
@@ -46,8 +47,15 @@ def _secrets_store(request: dict, operation: Operation) -> tuple[dict, str]:
 
 
 @transaction.atomic
-def task_create(*, operation: str, target_type: str, target_name: str, target_key: str, request: dict,
-                user: User | AnonymousUser | None = None) -> Task:
+def task_create(
+    *,
+    operation: str,
+    target_type: str,
+    target_name: str,
+    target_key: str,
+    request: dict,
+    user: User | AnonymousUser | None = None,
+) -> Task:
     """Record a task and its actions; it starts after commit, once the tasks it waits for have ended."""
     spec = operation_get(operation)
     masked, secrets = _secrets_store(request, spec)
@@ -62,7 +70,9 @@ def task_create(*, operation: str, target_type: str, target_name: str, target_ke
         created_by=user if user is not None and user.is_authenticated else None,
     )
     task.preceding_tasks.set(preceding)
-    _actions_create(task, [(stage, a, item, pos) for pos, (stage, a, item) in enumerate(spec.plan(request), 1)], attempt=1)
+    _actions_create(
+        task, [(stage, a, item, pos) for pos, (stage, a, item) in enumerate(spec.plan(request), 1)], attempt=1
+    )
     dispatch_task_begin(task.pk)
     return task
 
@@ -106,8 +116,9 @@ RESTART_FAILED = "FAILED"
 RESTART_CHECKPOINT = "CHECKPOINT"
 
 
-def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | None = None,
-                 user: User | AnonymousUser | None = None) -> Task:
+def task_restart(
+    *, task_id: int, mode: str = RESTART_FAILED, request: dict | None = None, user: User | AnonymousUser | None = None
+) -> Task:
     """Run a failed or cancelled task again, from the failed action or from its last checkpoint.
 
     ``request`` (optional) is the corrected input; secrets sent as the placeholder keep their stored
@@ -116,7 +127,9 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
     with transaction.atomic():
         task = _task_locked(task_id)
         if not task.is_restartable:
-            raise Conflict(f"only a failed or cancelled task can be restarted; task {task_id} is {task.get_status_display().lower()}")
+            raise Conflict(
+                f"only a failed or cancelled task can be restarted; task {task_id} is {task.get_status_display().lower()}"
+            )
         if mode not in (RESTART_FAILED, RESTART_CHECKPOINT):
             raise ValidationFailed.field("mode", f"must be {RESTART_FAILED} or {RESTART_CHECKPOINT}, not {mode!r}")
         operation = operation_get(task.operation)
@@ -129,10 +142,14 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
             new_full = operation.input_update(task=task, request=secrets_unmask(request, old_secrets))
             task.request, task.request_secrets = _secrets_store(new_full, operation)
         blocking = (
-            Task.objects.filter(conflicting_keys(task.target_key), status=Status.IN_PROGRESS).exclude(pk=task.pk).first()
+            Task.objects.filter(conflicting_keys(task.target_key), status=Status.IN_PROGRESS)
+            .exclude(pk=task.pk)
+            .first()
         )
         if blocking:
-            raise Conflict(f"task {blocking.pk} ({blocking.operation}) is running on {blocking.target_name}; restart this one when it has ended")
+            raise Conflict(
+                f"task {blocking.pk} ({blocking.operation}) is running on {blocking.target_name}; restart this one when it has ended"
+            )
         attempt = task.attempt + 1
         # From a failure, actions that succeeded in its stage (nodes already done) are not run again;
         # from a checkpoint, everything after it runs again.
@@ -153,9 +170,7 @@ def task_restart(*, task_id: int, mode: str = RESTART_FAILED, request: dict | No
             request=task.request,
             request_secrets=task.request_secrets,
         )
-        task.preceding_tasks.set(
-            tasks_unfinished_on(target_key=task.target_key).exclude(pk=task.pk)
-        )
+        task.preceding_tasks.set(tasks_unfinished_on(target_key=task.target_key).exclude(pk=task.pk))
         if operation.restarted is not None:
             operation.restarted(task=task)
         dispatch_task_begin(task.pk)
@@ -196,7 +211,9 @@ def api_token_create(*, username: str, password: str) -> tuple[str, datetime]:
     """Log in with a username and password; returns (token, expires_at). Only the hash is stored."""
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
-        raise ValidationFailed("login refused: wrong username or password", errors={"password": ["wrong username or password"]})
+        raise ValidationFailed(
+            "login refused: wrong username or password", errors={"password": ["wrong username or password"]}
+        )
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(hours=settings.LCM_API_TOKEN_HOURS)
     ApiToken.objects.filter(user=user, expires_at__lt=timezone.now()).delete()
@@ -206,7 +223,11 @@ def api_token_create(*, username: str, password: str) -> tuple[str, datetime]:
 
 def api_token_user(*, token: str):
     """The active user a token belongs to, or None when it is unknown or expired."""
-    row = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(token), expires_at__gt=timezone.now()).first()
+    row = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
     if row is None or not row.user.is_active:
         return None
     if row.last_used_at is None or timezone.now() - row.last_used_at > timedelta(minutes=1):

@@ -1,4 +1,5 @@
 """Worker start-up: every worker sweeps for orphaned actions at start and then periodically."""
+
 from celery.signals import worker_ready, worker_shutdown
 
 from lifecycle.engine.runner import SweepThread

@@ -1,4 +1,5 @@
 """Celery entry points of the task engine: thin adapters that pass ids to the engine."""
+
 from celery import shared_task
 
 from lifecycle.engine import runner

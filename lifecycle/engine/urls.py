@@ -1,4 +1,5 @@
 """Pages of tasks (included at "/")."""
+
 from django.urls import path
 
 from lifecycle.engine import views

@@ -3,6 +3,7 @@
 The small request form and the filters' layout live here rather than in a forms.py of their own: they
 exist only for these pages.
 """
+
 import json
 from functools import wraps
 
@@ -20,10 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from lifecycle.engine import selectors, services
-from lifecycle.errors import ServiceError
-from lifecycle.engine.models import Task
 from lifecycle.engine.filters import TaskFilterSet
+from lifecycle.engine.models import Task
 from lifecycle.engine.operations import operation_get
+from lifecycle.errors import ServiceError
 from lifecycle.pages import found_or_404
 
 PAGE_SIZE = 25
@@ -47,7 +48,7 @@ def _task_filter_helper() -> FormHelper:
 
 
 class TaskRequestForm(forms.Form):
-    """"Edit the request and restart": the masked request as JSON; "$encrypted$" keeps a stored secret."""
+    """ "Edit the request and restart": the masked request as JSON; "$encrypted$" keeps a stored secret."""
 
     request = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 14, "class": "font-monospace", "spellcheck": "false"}),
@@ -55,7 +56,10 @@ class TaskRequestForm(forms.Form):
         help_text='Secrets show as "$encrypted$"; leave them so to keep the stored value.',
     )
     mode = forms.ChoiceField(
-        choices=[(services.RESTART_FAILED, "From the failed action"), (services.RESTART_CHECKPOINT, "From the last checkpoint")],
+        choices=[
+            (services.RESTART_FAILED, "From the failed action"),
+            (services.RESTART_CHECKPOINT, "From the last checkpoint"),
+        ],
         initial=services.RESTART_FAILED,
         widget=forms.RadioSelect,
         label="Restart",

@@ -5,6 +5,7 @@ an empty file and dies on the JSON error (kombu issue #1551). Here a message is 
 the reader ignores and renamed into place, so a reader sees either no file or the whole message.
 Used by the embedded default (`filesystem://` in CELERY_BROKER_URL), registered as `lcmfs://`.
 """
+
 import os
 import uuid
 from time import monotonic

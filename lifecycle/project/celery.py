@@ -1,4 +1,5 @@
 """The Celery application. Workers run `celery -A lifecycle.project worker`; settings come from Django's."""
+
 import os
 
 from celery import Celery

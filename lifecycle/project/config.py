@@ -2,6 +2,7 @@
 
 Imported by settings.py, so nothing here may import Django models.
 """
+
 import os
 import secrets
 from pathlib import Path
@@ -60,9 +61,7 @@ def _key_file(path: Path, make) -> str:
 
 def secret_key_load(directory: Path) -> str:
     """Django's SECRET_KEY (sessions, CSRF): LCM_SECRET_KEY, else a key generated into the data dir."""
-    return os.environ.get("LCM_SECRET_KEY") or _key_file(
-        directory / "secret_key", lambda: secrets.token_urlsafe(50)
-    )
+    return os.environ.get("LCM_SECRET_KEY") or _key_file(directory / "secret_key", lambda: secrets.token_urlsafe(50))
 
 
 def encryption_keys_load(directory: Path) -> list[str]:
@@ -104,9 +103,7 @@ def database_from_url(url: str | None, directory: Path) -> dict:
             "OPTIONS": options,
             "TEST": {"NAME": os.environ.get("LCM_TEST_DATABASE_NAME") or None},
         }
-    raise ConfigurationError(
-        f"DATABASE_URL scheme {parts.scheme!r} is not supported (use postgres:// or sqlite:///)"
-    )
+    raise ConfigurationError(f"DATABASE_URL scheme {parts.scheme!r} is not supported (use postgres:// or sqlite:///)")
 
 
 def embedded_broker_options(directory: Path) -> dict:

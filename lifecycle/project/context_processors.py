@@ -1,4 +1,5 @@
 """Template context every page gets: the product's name and version for the footer."""
+
 from functools import cache
 
 from lifecycle.project.version import version_info

@@ -3,6 +3,7 @@
 Embedded default (no servers): SQLite file and Celery on kombu's file-system transport, both under
 LCM_DATA_DIR. Production: DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis or RabbitMQ).
 """
+
 import os
 from pathlib import Path
 
@@ -129,7 +130,9 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 LCM_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith(("filesystem://", "lcmfs://"))
 if LCM_EMBEDDED_BROKER:
-    CELERY_BROKER_URL = "lcmfs://"  # the file-system transport, writing messages atomically (lifecycle/project/broker.py)
+    CELERY_BROKER_URL = (
+        "lcmfs://"  # the file-system transport, writing messages atomically (lifecycle/project/broker.py)
+    )
     CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker_options(DATA_DIR / "broker")
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -5,6 +5,7 @@ them when it loads these settings; the workers it starts receive them as LCM_TES
 (tests/conftest.py, worker_env). So the processes of one session share a database, a broker folder,
 an encryption key and a repository, and no other session's.
 """
+
 import os
 import tempfile
 from pathlib import Path
@@ -19,9 +20,7 @@ LCM_TEST_DIR = Path(_session_dir) if _session_dir else Path(tempfile.mkdtemp(pre
 
 # The encryption key of stored secrets is generated into DATA_DIR: one key for the whole session.
 DATA_DIR = LCM_TEST_DIR
-LCM_REPOSITORY_DIR = Path(
-    (_session_dir and os.environ.get("LCM_REPOSITORY_DIR")) or LCM_TEST_DIR / "repository"
-)
+LCM_REPOSITORY_DIR = Path((_session_dir and os.environ.get("LCM_REPOSITORY_DIR")) or LCM_TEST_DIR / "repository")
 
 # The test database is a file (sqlite) or a database (PostgreSQL) that the workers open too.
 _sqlite = DATABASES["default"]["ENGINE"].endswith("sqlite3")

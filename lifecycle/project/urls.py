@@ -1,4 +1,5 @@
 """URL map: pages, Django admin, and the REST API under /api/v1/."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path

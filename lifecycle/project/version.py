@@ -1,4 +1,5 @@
 """What /api/v1/about answers and the page footer shows."""
+
 from importlib.metadata import PackageNotFoundError, version
 
 import django

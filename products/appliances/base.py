@@ -9,6 +9,7 @@ Certificates: an appliance makes its own self-signed certificate at first boot, 
 on each port trusts on first use and records the certificate (``ApplianceNode.certificates``); every
 later call, in this action or a later one, trusts exactly that certificate.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,8 +57,9 @@ class ApplianceNode:
             certificate = certificate_probe(fqdn=self.ip, port=port, timeout=self.timeout)
             self.certificates[key] = certificate.pem
             self.log(f"{self.ip}:{port} presents certificate SHA-256 {certificate.thumbprint}; trusted from now on")
-        return RestClient(fqdn=self.ip, port=port, certificate_pem=self.certificates[key], timeout=self.timeout,
-                          product=product)
+        return RestClient(
+            fqdn=self.ip, port=port, certificate_pem=self.certificates[key], timeout=self.timeout, product=product
+        )
 
 
 @dataclass(frozen=True)
@@ -111,5 +113,7 @@ def version_answers(node: ApplianceNode, *, product_type: str, port_name: str, p
     if response.status_code in (500, 502, 503, 504):
         raise NotReady(f"{node.ip}:{port} answers {status_text(response)}: {product} is still starting")
     said = error_text(response)
-    raise SetupFailed(f"{node.ip}:{port} answered GET {path} with {status_text(response)}"
-                      f"{': ' + said if said else ''}; check that this is a {product} appliance")
+    raise SetupFailed(
+        f"{node.ip}:{port} answered GET {path} with {status_text(response)}"
+        f"{': ' + said if said else ''}; check that this is a {product} appliance"
+    )

@@ -13,6 +13,7 @@ ready: ``GET /api/overview`` answers as the configured user. setup on the primar
 names percent-encoded ("/" is %2F). setup on a member: wait until the primary's ``GET /api/nodes`` lists
 ``rabbit@<member's short host name>``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,17 +37,23 @@ def ready(node: ApplianceNode) -> None:
         if response.status_code == 200:
             overview = client.json(response, what=OVERVIEW)
             overview = overview if isinstance(overview, dict) else {}
-            node.log(f"{node.ip}: RabbitMQ {overview.get('rabbitmq_version') or '(version not given)'} answers as "
-                     f"{overview.get('node') or node_name(node)}")
+            node.log(
+                f"{node.ip}: RabbitMQ {overview.get('rabbitmq_version') or '(version not given)'} answers as "
+                f"{overview.get('node') or node_name(node)}"
+            )
             return
     if response.status_code == 401:
-        raise SetupFailed(f"{node.ip}: RabbitMQ refused the user {node.properties['username']} "
-                          f"({status_text(response)}{_said(response, ': ')}); check the username and password")
+        raise SetupFailed(
+            f"{node.ip}: RabbitMQ refused the user {node.properties['username']} "
+            f"({status_text(response)}{_said(response, ': ')}); check the username and password"
+        )
     port = appliance_port("RABBITMQ", "management")
     if response.status_code in (500, 502, 503, 504):
         raise NotReady(f"{node.ip}:{port} answers {status_text(response)}: RabbitMQ is still starting")
-    raise SetupFailed(f"{node.ip}:{port} answered GET {OVERVIEW} with {status_text(response)}{_said(response)}; "
-                      "check that this is a RabbitMQ appliance")
+    raise SetupFailed(
+        f"{node.ip}:{port} answered GET {OVERVIEW} with {status_text(response)}{_said(response)}; "
+        "check that this is a RabbitMQ appliance"
+    )
 
 
 def setup(node: ApplianceNode) -> None:
@@ -73,8 +80,11 @@ def _vhost_setup(node: ApplianceNode) -> None:
         response = client.request("PUT", f"/api/vhosts/{quote(vhost, safe='')}", json={})
         _check(node, response, f"creating the virtual host '{vhost}'")
         node.log(f"{node.ip}: virtual host '{vhost}' " + ("created" if response.status_code == 201 else "exists"))
-        response = client.request("PUT", f"/api/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
-                                  json={"configure": ALL, "write": ALL, "read": ALL})
+        response = client.request(
+            "PUT",
+            f"/api/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+            json={"configure": ALL, "write": ALL, "read": ALL},
+        )
         _check(node, response, f"granting {user} all permissions on '{vhost}'")
         node.log(f"{node.ip}: {user} may configure, write and read everything on '{vhost}'")
 
@@ -101,14 +111,23 @@ def _joined_wait(node: ApplianceNode) -> None:
         except Unreachable as exc:
             return exc.message
         if response.status_code == 401:
-            raise SetupFailed(f"{primary.ip}: RabbitMQ refused the user {primary.properties['username']}"
-                              f"{_said(response)}")
+            raise SetupFailed(
+                f"{primary.ip}: RabbitMQ refused the user {primary.properties['username']}{_said(response)}"
+            )
         return f"GET {NODES} on {primary.ip} answered {status_text(response)}{_said(response)}"
 
-    wait_until(attempt, what=f"{name} to join the cluster", timeout=timeout, pause=polling(poll), check=node.check,
-               gave_up=lambda last: SetupFailed(f"{node.ip}: {name} did not join the cluster of {node_name(primary)} "
-                                                f"within {timeout:g} s ({last.waiting}); check the erlang cookie and "
-                                                "that the nodes resolve each other's host names"))
+    wait_until(
+        attempt,
+        what=f"{name} to join the cluster",
+        timeout=timeout,
+        pause=polling(poll),
+        check=node.check,
+        gave_up=lambda last: SetupFailed(
+            f"{node.ip}: {name} did not join the cluster of {node_name(primary)} "
+            f"within {timeout:g} s ({last.waiting}); check the erlang cookie and "
+            "that the nodes resolve each other's host names"
+        ),
+    )
 
 
 def _check(node: ApplianceNode, response, what: str) -> None:

@@ -4,6 +4,7 @@ Nothing else yet: the appliance takes its settings (the usagemeter password, FIP
 and connecting it to the vCenters and VCDs it meters is a later issue. The version path is the one its web
 application serves without logging in; while the application starts, the appliance's proxy answers 502/503.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -13,5 +14,6 @@ from products.appliances.base import ApplianceApi, version_answers
 PRODUCT = "vCloud Usage Meter"
 VERSION = "/api/v1/version"
 
-appliance = ApplianceApi(ready=partial(version_answers, product_type="USAGE_METER", port_name="https", path=VERSION,
-                                       product=PRODUCT))
+appliance = ApplianceApi(
+    ready=partial(version_answers, product_type="USAGE_METER", port_name="https", path=VERSION, product=PRODUCT)
+)

@@ -21,6 +21,7 @@ VCD API (port 443, API version 36.0): ``finish`` logs in as the system administr
 (``POST /cloudapi/1.0.0/sessions/provider``, token in the X-VMWARE-VCLOUD-ACCESS-TOKEN header) and writes
 the public addresses into ``/api/admin/extension/settings/general``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,8 +43,13 @@ SESSIONS = "/cloudapi/1.0.0/sessions/provider"
 SESSION_CURRENT = "/cloudapi/1.0.0/sessions/current"
 GENERAL_SETTINGS = "/api/admin/extension/settings/general"
 GENERAL_SETTINGS_TYPE = f"application/vnd.vmware.admin.generalSettings+json;version={API_VERSION}"
-PUBLIC_ADDRESS_FIELDS = ("restApiBaseUri", "restApiBaseHttpUri", "tenantPortalExternalAddress",
-                         "tenantPortalExternalHttpAddress", "consoleProxyExternalAddress")
+PUBLIC_ADDRESS_FIELDS = (
+    "restApiBaseUri",
+    "restApiBaseHttpUri",
+    "tenantPortalExternalAddress",
+    "tenantPortalExternalHttpAddress",
+    "consoleProxyExternalAddress",
+)
 FAILOVER = "/api/1.0.0/nodes/failover/{mode}"
 TASK_FAILED = ("failed", "error", "aborted", "cancelled", "canceled")
 TASK_RUNNING = ("running", "queued", "pending", "started", "in_progress", "inprogress")
@@ -63,8 +69,10 @@ def ready(node: ApplianceNode) -> None:
     port = appliance_port("VCD", "appliance")
     if response.status_code in (500, 502, 503, 504):
         raise NotReady(f"{node.ip}:{port} answers {status_text(response)}: the appliance is still starting")
-    raise SetupFailed(f"{node.ip}:{port} answered GET {VERSION} with {status_text(response)}"
-                      f"{_said(response)}; check that this is a VMware Cloud Director 10.3 or later appliance")
+    raise SetupFailed(
+        f"{node.ip}:{port} answered GET {VERSION} with {status_text(response)}"
+        f"{_said(response)}; check that this is a VMware Cloud Director 10.3 or later appliance"
+    )
 
 
 def setup(node: ApplianceNode) -> None:
@@ -88,8 +96,9 @@ def setup(node: ApplianceNode) -> None:
     elif response.status_code == 401:
         raise SetupFailed(_root_refused(node, response))
     else:
-        raise SetupFailed(f"{node.ip}: the appliance refused the {node.role} setup ({status_text(response)})"
-                          f"{_said(response)}")
+        raise SetupFailed(
+            f"{node.ip}: the appliance refused the {node.role} setup ({status_text(response)}){_said(response)}"
+        )
     _cell_wait(node, task=task, deadline=deadline, timeout=timeout, poll=poll)
 
 
@@ -125,8 +134,10 @@ def _failover_mode_set(primary: ApplianceNode) -> None:
         primary.log(f"{primary.ip}: no clusterFailoverMode given; the database cluster keeps its failover mode")
         return
     if not standbys:
-        primary.log(f"{primary.ip}: no standby appliance, so no database HA cluster: clusterFailoverMode "
-                    f"{mode.upper()} does not apply")
+        primary.log(
+            f"{primary.ip}: no standby appliance, so no database HA cluster: clusterFailoverMode "
+            f"{mode.upper()} does not apply"
+        )
         return
     path = FAILOVER.format(mode=mode)
     with _appliance(primary) as client:
@@ -134,8 +145,10 @@ def _failover_mode_set(primary: ApplianceNode) -> None:
     if response.status_code == 401:
         raise SetupFailed(_root_refused(primary, response))
     if response.status_code not in (200, 201, 202, 204):
-        raise SetupFailed(f"{primary.ip}: the appliance refused failover mode {mode.upper()} ({status_text(response)})"
-                          f"{_said(response)}")
+        raise SetupFailed(
+            f"{primary.ip}: the appliance refused failover mode {mode.upper()} ({status_text(response)})"
+            f"{_said(response)}"
+        )
     task = urlsplit(response.headers.get("Location", "")).path or None
     if task:
         timeout, poll = setup_waits("VCD")
@@ -153,17 +166,20 @@ def _public_addresses_set(primary: ApplianceNode) -> None:
     with _vcd_session(primary) as (client, headers):
         response = client.request("GET", GENERAL_SETTINGS, headers=headers)
         if response.status_code != 200:
-            raise SetupFailed(f"{primary.ip}: VCD did not give its general settings ({status_text(response)})"
-                              f"{_said(response)}")
+            raise SetupFailed(
+                f"{primary.ip}: VCD did not give its general settings ({status_text(response)}){_said(response)}"
+            )
         settings = client.json(response, what=GENERAL_SETTINGS)
         if not isinstance(settings, dict):
             raise SetupFailed(f"{primary.ip}: VCD answered {GENERAL_SETTINGS} with an unexpected document")
         settings.update(wanted)
-        response = client.request("PUT", GENERAL_SETTINGS, json=settings,
-                                  headers={**headers, "Content-Type": GENERAL_SETTINGS_TYPE})
+        response = client.request(
+            "PUT", GENERAL_SETTINGS, json=settings, headers={**headers, "Content-Type": GENERAL_SETTINGS_TYPE}
+        )
         if response.status_code not in (200, 202):
-            raise SetupFailed(f"{primary.ip}: VCD refused the public addresses ({status_text(response)})"
-                              f"{_said(response)}")
+            raise SetupFailed(
+                f"{primary.ip}: VCD refused the public addresses ({status_text(response)}){_said(response)}"
+            )
     primary.log(f"{primary.ip}: public addresses set: " + ", ".join(f"{k} {v}" for k, v in wanted.items()))
 
 
@@ -190,14 +206,21 @@ def _cell_wait(node: ApplianceNode, *, task: str | None, deadline: float, timeou
             return None
         return f"GET {VERSIONS} answered {status_text(response)}"
 
-    wait_until(attempt, what=f"the cell of {node.ip}", timeout=max(0.0, deadline - time.monotonic()),
-               pause=polling(poll), check=node.check,
-               gave_up=lambda last: SetupFailed(f"{node.ip}: the cell did not come up within {timeout:g} s of the "
-                                                f"{node.role} setup (last: {last.waiting})"))
+    wait_until(
+        attempt,
+        what=f"the cell of {node.ip}",
+        timeout=max(0.0, deadline - time.monotonic()),
+        pause=polling(poll),
+        check=node.check,
+        gave_up=lambda last: SetupFailed(
+            f"{node.ip}: the cell did not come up within {timeout:g} s of the {node.role} setup (last: {last.waiting})"
+        ),
+    )
 
 
 def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, poll: float) -> None:
     """Until the appliance task ends; SetupFailed when it fails or outlasts `timeout`."""
+
     def attempt() -> str | None:
         status, failure = _task_read(node, task)
         if failure:
@@ -206,9 +229,16 @@ def _task_wait(node: ApplianceNode, task: str, *, what: str, timeout: float, pol
             return None
         return status or "not readable"
 
-    wait_until(attempt, what=what, timeout=timeout, pause=polling(poll), check=node.check,
-               gave_up=lambda last: SetupFailed(f"{node.ip}: {what} did not end within {timeout:g} s "
-                                                f"(its task {task} is {last.waiting})"))
+    wait_until(
+        attempt,
+        what=what,
+        timeout=timeout,
+        pause=polling(poll),
+        check=node.check,
+        gave_up=lambda last: SetupFailed(
+            f"{node.ip}: {what} did not end within {timeout:g} s (its task {task} is {last.waiting})"
+        ),
+    )
 
 
 def _task_failure(node: ApplianceNode, task: str) -> str | None:
@@ -235,8 +265,9 @@ def _task_read(node: ApplianceNode, task: str) -> tuple[str | None, str | None]:
     status = str(document.get("status", "")).lower() or None
     if status not in TASK_FAILED:
         return status, None
-    return status, (error_text(response) or str(document.get("errorMessage") or document.get("error")
-                                                or "no reason given"))
+    return status, (
+        error_text(response) or str(document.get("errorMessage") or document.get("error") or "no reason given")
+    )
 
 
 @contextlib.contextmanager
@@ -258,14 +289,16 @@ def _vcd_session(primary: ApplianceNode) -> Iterator[tuple[RestClient, dict[str,
         raise SetupFailed("the product has no adminPassword: cannot log in to VCD as its system administrator")
     client = primary.client(appliance_port("VCD", "cell"), product="VMware Cloud Director")
     try:
-        response = client.request("POST", SESSIONS, auth=(username, password),
-                                  headers={"Accept": f"application/json;version={API_VERSION}"})
+        response = client.request(
+            "POST", SESSIONS, auth=(username, password), headers={"Accept": f"application/json;version={API_VERSION}"}
+        )
         token = response.headers.get("X-VMWARE-VCLOUD-ACCESS-TOKEN")
         if response.status_code in (401, 403):
             raise SetupFailed(f"{primary.ip}: VCD refused the login of {username}{_said(response)}")
         if response.status_code != 200 or not token:
-            raise SetupFailed(f"{primary.ip}: VCD gave no session to {username} ({status_text(response)})"
-                              f"{_said(response)}")
+            raise SetupFailed(
+                f"{primary.ip}: VCD gave no session to {username} ({status_text(response)}){_said(response)}"
+            )
         primary.log(f"{primary.ip}: logged in to VCD as {username}")
         headers = {"Authorization": f"Bearer {token}", "Accept": f"application/*+json;version={API_VERSION}"}
         try:
@@ -278,8 +311,10 @@ def _vcd_session(primary: ApplianceNode) -> Iterator[tuple[RestClient, dict[str,
 
 
 def _root_refused(node: ApplianceNode, response) -> str:
-    return (f"{node.ip}: the appliance refused the root password ({status_text(response)}{_said(response, ': ')}); "
-            "check the node's rootPassword")
+    return (
+        f"{node.ip}: the appliance refused the root password ({status_text(response)}{_said(response, ': ')}); "
+        "check the node's rootPassword"
+    )
 
 
 def _said(response, prefix: str = ": ") -> str:

@@ -1,5 +1,6 @@
 """An OVF 1.x descriptor, parsed with ElementTree: product, version and build, deployment options,
 networks, disks, file references and properties (with their ``ovf:password`` flag)."""
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,17 @@ def _int(value: str) -> int | None:
 
 
 _UNIT = re.compile(r"^byte(?:\s*\*\s*(\d+)\s*\^\s*(\d+))?$", re.IGNORECASE)
-_UNIT_NAMES = {"b": 1, "kb": 2**10, "kib": 2**10, "mb": 2**20, "mib": 2**20, "gb": 2**30, "gib": 2**30,
-               "tb": 2**40, "tib": 2**40}
+_UNIT_NAMES = {
+    "b": 1,
+    "kb": 2**10,
+    "kib": 2**10,
+    "mb": 2**20,
+    "mib": 2**20,
+    "gb": 2**30,
+    "gib": 2**30,
+    "tb": 2**40,
+    "tib": 2**40,
+}
 
 
 def allocation_unit_bytes(units: str) -> int | None:
@@ -90,7 +100,7 @@ def build_from(version: str, full_version: str) -> str:
     if match:
         return match.group(1)
     if version and full.startswith(version):
-        rest = full[len(version):].lstrip(".-_ ")
+        rest = full[len(version) :].lstrip(".-_ ")
         if rest:
             return rest
     match = re.search(r"[.-](\d{4,})$", full)
@@ -113,21 +123,23 @@ def _section_properties(section: ET.Element, descriptor: Descriptor) -> None:
                 configuration = _attr(value, "configuration")
                 if configuration:
                     values[configuration] = _attr(value, "value")
-            descriptor.properties.append({
-                "key": full_key(class_id, key, instance),
-                "classId": class_id,
-                "id": key,
-                "instance": instance,
-                "type": _attr(child, "type", "string"),
-                "qualifiers": _attr(child, "qualifiers"),
-                "defaultValue": _attr(child, "value"),
-                "userConfigurable": _flag(_attr(child, "userConfigurable", "false")),
-                "password": _flag(_attr(child, "password", "false")),
-                "label": _text(child, "Label"),
-                "description": _text(child, "Description"),
-                "category": category,
-                "valuesByDeploymentOption": values,
-            })
+            descriptor.properties.append(
+                {
+                    "key": full_key(class_id, key, instance),
+                    "classId": class_id,
+                    "id": key,
+                    "instance": instance,
+                    "type": _attr(child, "type", "string"),
+                    "qualifiers": _attr(child, "qualifiers"),
+                    "defaultValue": _attr(child, "value"),
+                    "userConfigurable": _flag(_attr(child, "userConfigurable", "false")),
+                    "password": _flag(_attr(child, "password", "false")),
+                    "label": _text(child, "Label"),
+                    "description": _text(child, "Description"),
+                    "category": category,
+                    "valuesByDeploymentOption": values,
+                }
+            )
 
 
 def href_problem(href: str) -> str | None:
@@ -156,8 +168,9 @@ def descriptor_parse(data: bytes, *, name: str = "the descriptor") -> Descriptor
     d = Descriptor(virtual_systems=[_attr(s, "id") for s in systems])
 
     sections = list(root.iter(OVF + "ProductSection"))
-    main = (next((s for s in sections if _text(s, "Version") and _text(s, "Product")), None)
-            or next((s for s in sections if _text(s, "Version")), None))
+    main = next((s for s in sections if _text(s, "Version") and _text(s, "Product")), None) or next(
+        (s for s in sections if _text(s, "Version")), None
+    )
     if main is not None:
         d.product_name, d.vendor = _text(main, "Product"), _text(main, "Vendor")
         d.version, d.full_version = _text(main, "Version"), _text(main, "FullVersion")
@@ -172,12 +185,14 @@ def descriptor_parse(data: bytes, *, name: str = "the descriptor") -> Descriptor
 
     for section in root.iter(OVF + "DeploymentOptionSection"):
         for option in section.findall(OVF + "Configuration"):
-            d.deployment_options.append({
-                "id": _attr(option, "id"),
-                "label": _text(option, "Label"),
-                "description": _text(option, "Description"),
-                "default": _flag(_attr(option, "default", "false")),
-            })
+            d.deployment_options.append(
+                {
+                    "id": _attr(option, "id"),
+                    "label": _text(option, "Label"),
+                    "description": _text(option, "Description"),
+                    "default": _flag(_attr(option, "default", "false")),
+                }
+            )
     if d.deployment_options and not any(o["default"] for o in d.deployment_options):
         d.deployment_options[0]["default"] = True  # the OVF standard: the first one, when none is marked
 
@@ -188,8 +203,15 @@ def descriptor_parse(data: bytes, *, name: str = "the descriptor") -> Descriptor
     references = root.find(OVF + "References")
     for item in references.findall(OVF + "File") if references is not None else []:
         href = _attr(item, "href")
-        d.references.append({"id": _attr(item, "id"), "href": href, "size": _int(_attr(item, "size")),
-                             "compression": _attr(item, "compression"), "chunkSize": _int(_attr(item, "chunkSize"))})
+        d.references.append(
+            {
+                "id": _attr(item, "id"),
+                "href": href,
+                "size": _int(_attr(item, "size")),
+                "compression": _attr(item, "compression"),
+                "chunkSize": _int(_attr(item, "chunkSize")),
+            }
+        )
         problem = href_problem(href) if href else f"descriptor: the file {_attr(item, 'id')!r} has no ovf:href"
         if problem:
             d.problems.append(problem)
@@ -202,15 +224,19 @@ def descriptor_parse(data: bytes, *, name: str = "the descriptor") -> Descriptor
             capacity, unit = _int(_attr(disk, "capacity")), allocation_unit_bytes(units)
             if capacity is not None and unit is None:
                 d.warnings.append(f"disk {disk_id}: the capacity unit {units!r} is not understood")
-            d.disks.append({
-                "diskId": disk_id,
-                "fileRef": file_ref,
-                "capacity": _attr(disk, "capacity"),
-                "capacityAllocationUnits": units,
-                "capacityBytes": capacity * unit if capacity is not None and unit is not None else None,
-                "populatedSize": _int(_attr(disk, "populatedSize")),
-                "format": _attr(disk, "format"),
-            })
+            d.disks.append(
+                {
+                    "diskId": disk_id,
+                    "fileRef": file_ref,
+                    "capacity": _attr(disk, "capacity"),
+                    "capacityAllocationUnits": units,
+                    "capacityBytes": capacity * unit if capacity is not None and unit is not None else None,
+                    "populatedSize": _int(_attr(disk, "populatedSize")),
+                    "format": _attr(disk, "format"),
+                }
+            )
             if file_ref and file_ref not in file_ids:
-                d.problems.append(f"descriptor: disk {disk_id} refers to the file {file_ref!r}, which References does not list")
+                d.problems.append(
+                    f"descriptor: disk {disk_id} refers to the file {file_ref!r}, which References does not list"
+                )
     return d

@@ -1,4 +1,5 @@
 """Files read in 1 MiB blocks through the hash functions a manifest may name; nothing is kept in memory."""
+
 from __future__ import annotations
 
 import hashlib

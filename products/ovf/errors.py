@@ -1,5 +1,6 @@
 """The error of the OVF reader: the file cannot be used at all (what makes a readable package unusable is
 listed in ``Package.problems`` instead)."""
+
 from lifecycle.errors import ApplicationError
 
 

@@ -1,4 +1,5 @@
 """The manifest (.mf) of a package: its `SHA256(file)= digest` lines, and how the files found compare."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,12 +32,16 @@ def manifest_parse(text: str, *, name: str = "manifest") -> list[ManifestEntry]:
             raise OvfError(f"manifest: line {number} of {name} is not 'SHA256(file)= digest': {shown!r}")
         algorithm = match["algorithm"].upper()
         if algorithm not in ALGORITHMS:
-            raise OvfError(f"manifest: line {number} of {name} uses {match['algorithm']}; only SHA1, SHA256 and SHA512 are known")
+            raise OvfError(
+                f"manifest: line {number} of {name} uses {match['algorithm']}; only SHA1, SHA256 and SHA512 are known"
+            )
         digest = match["digest"].lower()
         expected_length = hashlib.new(ALGORITHMS[algorithm]).digest_size * 2
         if len(digest) != expected_length:
-            raise OvfError(f"manifest: line {number} of {name} has a {algorithm} digest of {len(digest)} hex digits, "
-                           f"not {expected_length}")
+            raise OvfError(
+                f"manifest: line {number} of {name} has a {algorithm} digest of {len(digest)} hex digits, "
+                f"not {expected_length}"
+            )
         entries.append(ManifestEntry(algorithm, match["name"].strip(), digest))
     return entries
 
@@ -49,8 +54,14 @@ def manifest_read(data: bytes, name: str) -> list[ManifestEntry]:
     return manifest_parse(text, name=name)
 
 
-def manifest_verify(manifest: list[ManifestEntry], digests: dict[str, dict[str, str]], present: set[str], *,
-                    container: str, unlisted_ok: set[str]) -> list[str]:
+def manifest_verify(
+    manifest: list[ManifestEntry],
+    digests: dict[str, dict[str, str]],
+    present: set[str],
+    *,
+    container: str,
+    unlisted_ok: set[str],
+) -> list[str]:
     """Compare every manifest line with the digests found; the problems, none when the files match it."""
     problems = []
     listed = set()
@@ -61,11 +72,14 @@ def manifest_verify(manifest: list[ManifestEntry], digests: dict[str, dict[str, 
             continue
         found = digests.get(entry.name, {}).get(entry.algorithm)
         if found is None:
-            problems.append(f"manifest: {entry.algorithm} of {entry.name} could not be computed "
-                            "(the manifest comes after it in the OVA)")
+            problems.append(
+                f"manifest: {entry.algorithm} of {entry.name} could not be computed "
+                "(the manifest comes after it in the OVA)"
+            )
         elif found != entry.digest:
-            problems.append(f"manifest: {entry.algorithm} of {entry.name} does not match "
-                            f"(expected {entry.digest}, found {found})")
+            problems.append(
+                f"manifest: {entry.algorithm} of {entry.name} does not match (expected {entry.digest}, found {found})"
+            )
     for name in sorted(present - listed - unlisted_ok):
         problems.append(f"manifest: {name} is in {container} but not in the manifest")
     return problems

@@ -5,6 +5,7 @@ A file that cannot be used at all raises ``OvfError``; what makes a readable pac
 that does not match, a file missing) is listed in ``Package.problems``, and what only deserves a look in
 ``Package.warnings``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,9 +57,13 @@ def _references_check(package: Package, sizes: dict[str, int], *, container: str
         if not href or href_problem(href):
             continue
         if href not in sizes:
-            package.problems.append(f"descriptor: {href} (file {reference['id']}) is referenced but missing from {container}")
+            package.problems.append(
+                f"descriptor: {href} (file {reference['id']}) is referenced but missing from {container}"
+            )
         elif reference["size"] is not None and reference["size"] != sizes[href]:
-            package.problems.append(f"descriptor: {href} is {sizes[href]} bytes, the descriptor says {reference['size']}")
+            package.problems.append(
+                f"descriptor: {href} is {sizes[href]} bytes, the descriptor says {reference['size']}"
+            )
 
 
 class _CountingReader:
@@ -116,8 +121,10 @@ def ova_read(path: str | os.PathLike, *, progress: Progress | None = None) -> Pa
         raw.seek(last_offset)
         tail = raw.read(CHUNK)
         if tail.strip(b"\0"):
-            package.problems.append(f"the tar archive is damaged at byte {last_offset}: what follows the last readable "
-                                    "member is not a tar header")
+            package.problems.append(
+                f"the tar archive is damaged at byte {last_offset}: what follows the last readable "
+                "member is not a tar header"
+            )
         elif len(tail) < 2 * tarfile.BLOCKSIZE:
             package.warnings.append("the tar archive has no end-of-archive marker; it may have been cut short")
     return package
@@ -153,8 +160,10 @@ def _ova_stream(reader: _CountingReader) -> tuple[Package, int]:
             lower = name.lower()
             if lower.endswith(".ovf") and descriptor is None:
                 if position != 1:
-                    warnings.append(f"the descriptor {name} is member {position} of the OVA, not the first as the "
-                                    "OVF standard requires; vSphere may refuse to import it")
+                    warnings.append(
+                        f"the descriptor {name} is member {position} of the OVA, not the first as the "
+                        "OVF standard requires; vSphere may refuse to import it"
+                    )
                 data = _read_limited(stream, member.size, DESCRIPTOR_LIMIT, name)
                 digests[name] = {a: hashlib.new(h, data).hexdigest() for a, h in ALGORITHMS.items()}
                 descriptor = descriptor_parse(data, name=name)
@@ -186,8 +195,13 @@ def _ova_stream(reader: _CountingReader) -> tuple[Package, int]:
     last_offset = tar.offset
     if descriptor is None:
         raise OvfError("the OVA holds no OVF descriptor (.ovf)")
-    package = Package(kind="OVA", descriptor_name=descriptor_name, descriptor_text=descriptor_text,
-                      descriptor=descriptor, manifest_name=manifest_name)
+    package = Package(
+        kind="OVA",
+        descriptor_name=descriptor_name,
+        descriptor_text=descriptor_text,
+        descriptor=descriptor,
+        manifest_name=manifest_name,
+    )
     package.problems.extend(descriptor.problems)
     package.warnings.extend(descriptor.warnings + warnings)
     if manifest_problem:
@@ -195,14 +209,21 @@ def _ova_stream(reader: _CountingReader) -> tuple[Package, int]:
     elif manifest is None:
         package.warnings.append("the OVA has no manifest (.mf): its files cannot be verified")
     else:
-        _manifest_check(package, manifest_verify(manifest, digests, set(sizes), container="the OVA",
-                                                 unlisted_ok={manifest_name} | ({signed} if signed else set())))
+        _manifest_check(
+            package,
+            manifest_verify(
+                manifest,
+                digests,
+                set(sizes),
+                container="the OVA",
+                unlisted_ok={manifest_name} | ({signed} if signed else set()),
+            ),
+        )
     _references_check(package, sizes, container="the OVA")
     referenced = {r["href"] for r in descriptor.references}
     for name in sorted(set(sizes) - referenced - {descriptor_name, manifest_name, signed}):
         package.warnings.append(f"{name} is in the OVA but the descriptor does not refer to it")
     return package, last_offset
-
 
 
 def ovf_read(path: str | os.PathLike, *, progress: Progress | None = None) -> Package:
@@ -218,8 +239,14 @@ def ovf_read(path: str | os.PathLike, *, progress: Progress | None = None) -> Pa
     except OSError as exc:
         raise OvfError(f"{path.name} cannot be read: {exc.strerror or exc}") from None
     descriptor = descriptor_parse(data, name=path.name)
-    package = Package(kind="OVF", descriptor_name=path.name, descriptor_text=data.decode("utf-8", errors="replace"),
-                      descriptor=descriptor, sha256=hashlib.sha256(data).hexdigest(), files=[path.name])
+    package = Package(
+        kind="OVF",
+        descriptor_name=path.name,
+        descriptor_text=data.decode("utf-8", errors="replace"),
+        descriptor=descriptor,
+        sha256=hashlib.sha256(data).hexdigest(),
+        files=[path.name],
+    )
     package.problems.extend(descriptor.problems)
     package.warnings.extend(descriptor.warnings)
     total = [len(data)]
@@ -242,14 +269,17 @@ def ovf_read(path: str | os.PathLike, *, progress: Progress | None = None) -> Pa
         except OSError as exc:
             package.problems.append(f"manifest: {manifest_path.name} cannot be read: {exc.strerror or exc}")
     else:
-        package.warnings.append(f"no manifest ({manifest_path.name}) beside the descriptor: its files cannot be verified")
+        package.warnings.append(
+            f"no manifest ({manifest_path.name}) beside the descriptor: its files cannot be verified"
+        )
 
     names = [r["href"] for r in descriptor.references if r["href"] and not href_problem(r["href"])]
     if manifest is not None:
         names += [e.name for e in manifest if not href_problem(e.name)]
     sizes: dict[str, int] = {path.name: len(data)}
     digests: dict[str, dict[str, str]] = {
-        path.name: {a: hashlib.new(h, data).hexdigest() for a, h in ALGORITHMS.items()}}
+        path.name: {a: hashlib.new(h, data).hexdigest() for a, h in ALGORITHMS.items()}
+    }
     for name in dict.fromkeys(names):  # in order, once each
         if name == path.name:
             continue
@@ -272,7 +302,9 @@ def ovf_read(path: str | os.PathLike, *, progress: Progress | None = None) -> Pa
     package.bytes_read = total[0]
     package.size = sum(sizes.values()) + (manifest_path.stat().st_size if manifest is not None else 0)
     if manifest is not None:
-        _manifest_check(package, manifest_verify(manifest, digests, set(sizes), container=f"the folder of {path.name}",
-                                                 unlisted_ok=set()))
+        _manifest_check(
+            package,
+            manifest_verify(manifest, digests, set(sizes), container=f"the folder of {path.name}", unlisted_ok=set()),
+        )
     _references_check(package, sizes, container=f"the folder of {path.name}")
     return package

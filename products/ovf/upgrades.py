@@ -1,5 +1,6 @@
 """Upgrade packages (an ISO, a tarball, a .pak or a .zip): their size, SHA-256, and the version and build
 their name carries."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The registry of product types. Each module of this package declares one type; adding a product
 type is adding one module here."""
+
 import importlib
 import pkgutil
 from typing import Any

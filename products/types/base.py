@@ -4,6 +4,7 @@ A product type is one module in this package that builds a ``ProductType`` and r
 else in the code names a type. Which versions exist and may be upgraded to which comes from the
 interop bundle (``products/interop.py``), not from here.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -58,7 +59,7 @@ class Property:
     max_length: int | None = None
     choices: tuple[Any, ...] | None = None
     ovf_key: str | None = None  # the OVF property this setting is written to at deployment
-    children: tuple["Property", ...] = ()  # for OBJECT
+    children: tuple[Property, ...] = ()  # for OBJECT
     item_type: str = STRING  # for LIST / MAP values
 
 
@@ -153,8 +154,10 @@ class ProductType:
         api = importlib.import_module(self.appliance_module).appliance
         steps = frozenset(step for step in ("ready", "setup", "finish") if getattr(api, step))
         if steps != self.appliance_steps:
-            raise ValueError(f"product type {self.code} declares the appliance steps {sorted(self.appliance_steps)}, "
-                             f"but {self.appliance_module} has {sorted(steps)}")
+            raise ValueError(
+                f"product type {self.code} declares the appliance steps {sorted(self.appliance_steps)}, "
+                f"but {self.appliance_module} has {sorted(steps)}"
+            )
         return api
 
     def property(self, name: str) -> Property | None:
@@ -188,8 +191,11 @@ class ProductType:
         that may be one is ever shown or stored in clear."""
         from products.selectors import repository_file_for
 
-        package = (repository_file_for(product_type=self.code, version=version)
-                   if isinstance(version, str) and version else None)
+        package = (
+            repository_file_for(product_type=self.code, version=version)
+            if isinstance(version, str) and version
+            else None
+        )
         if package is None:
             return None
         return frozenset(p["key"] for p in package.properties if p.get("password"))

@@ -1,5 +1,6 @@
 """Any OVA appliance: deployed with the OVF properties the user gives, and nothing after boot."""
-from products.types.base import MAP, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register
+
+from products.types.base import MAP, STRING, NodeRole, ProductType, Property, plain_ovf_node_keys, product_type_register
 
 product_type_register(
     ProductType(
@@ -14,10 +15,20 @@ product_type_register(
         ovf_node_keys=plain_ovf_node_keys(nic="{n}"),
         ovf_properties_from="ovfProperties",
         properties=(
-            Property("ovfProperties", MAP, default={}, item_type=STRING,
-                     help="OVF property key → value. The properties the OVA marks as passwords are kept as secrets."),
-            Property("networkMapping", MAP, default={}, item_type=STRING,
-                     help="OVF network name → port group; by default every OVF network maps to the node's first nic."),
+            Property(
+                "ovfProperties",
+                MAP,
+                default={},
+                item_type=STRING,
+                help="OVF property key → value. The properties the OVA marks as passwords are kept as secrets.",
+            ),
+            Property(
+                "networkMapping",
+                MAP,
+                default={},
+                item_type=STRING,
+                help="OVF network name → port group; by default every OVF network maps to the node's first nic.",
+            ),
             Property("deploymentOption", STRING, help="An OVF deployment option (configuration) of the OVA."),
         ),
     )

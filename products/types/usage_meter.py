@@ -2,7 +2,8 @@
 
 Its property set is not published; these are the settings its OVA asks for at deployment.
 """
-from products.types.base import BOOLEAN, Integration, NodeRole, Property, ProductType, STRING, product_type_register
+
+from products.types.base import BOOLEAN, STRING, Integration, NodeRole, ProductType, Property, product_type_register
 
 product_type_register(
     ProductType(
@@ -27,8 +28,15 @@ product_type_register(
             "rootPassword": "root_password",
         },
         properties=(
-            Property("usageMeterPassword", STRING, required=True, secret=True, min_length=8, ovf_key="usgmtr_password",
-                     help="Password of the usagemeter user (the web console)."),
+            Property(
+                "usageMeterPassword",
+                STRING,
+                required=True,
+                secret=True,
+                min_length=8,
+                ovf_key="usgmtr_password",
+                help="Password of the usagemeter user (the web console).",
+            ),
             Property("enableFips", BOOLEAN, default=False, ovf_key="fips_mode", help="Run in FIPS mode."),
         ),
         integrations=(

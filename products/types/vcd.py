@@ -1,6 +1,16 @@
 """VMware Cloud Director: a primary cell, up to two standby cells (database HA) and more cells."""
-from products.types.base import (BOOLEAN, INTEGER, OBJECT, STRING, Integration, NodeRole, Property, ProductType,
-                                 product_type_register)
+
+from products.types.base import (
+    BOOLEAN,
+    INTEGER,
+    OBJECT,
+    STRING,
+    Integration,
+    NodeRole,
+    ProductType,
+    Property,
+    product_type_register,
+)
 
 SUFFIX = ".VMware_vCloud_Director"
 HTTPS_URL = r"https://[^\s/]+(:\d+)?(/\S*)?"
@@ -45,39 +55,102 @@ product_type_register(
             "rootPassword": "vcloudapp.varoot-password" + SUFFIX,
         },
         properties=(
-            Property("installationId", INTEGER, required=True, minimum=1, maximum=63,
-                     help="Installation id (1–63), unique among the VCD installations that share a network."),
-            Property("systemName", STRING, required=True, pattern=r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}",
-                     pattern_help="letters, digits, space, '_', '.', '-'", help="The name of this VCD installation."),
-            Property("dbPassword", STRING, required=True, secret=True, min_length=8,
-                     help="Password of the embedded PostgreSQL database."),
-            Property("adminUsername", STRING, required=True, default="administrator",
-                     pattern=r"[A-Za-z0-9_.-]{1,64}", pattern_help="letters, digits, '_', '.', '-'",
-                     help="The system administrator's user name."),
+            Property(
+                "installationId",
+                INTEGER,
+                required=True,
+                minimum=1,
+                maximum=63,
+                help="Installation id (1–63), unique among the VCD installations that share a network.",
+            ),
+            Property(
+                "systemName",
+                STRING,
+                required=True,
+                pattern=r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}",
+                pattern_help="letters, digits, space, '_', '.', '-'",
+                help="The name of this VCD installation.",
+            ),
+            Property(
+                "dbPassword",
+                STRING,
+                required=True,
+                secret=True,
+                min_length=8,
+                help="Password of the embedded PostgreSQL database.",
+            ),
+            Property(
+                "adminUsername",
+                STRING,
+                required=True,
+                default="administrator",
+                pattern=r"[A-Za-z0-9_.-]{1,64}",
+                pattern_help="letters, digits, '_', '.', '-'",
+                help="The system administrator's user name.",
+            ),
             Property("adminFullName", STRING, required=True, help="The system administrator's full name."),
-            Property("adminEmail", STRING, required=True, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
-                     pattern_help="an e-mail address", help="The system administrator's e-mail."),
-            Property("nfsMount", STRING, required=True, pattern=r"[A-Za-z0-9.-]+:/\S*",
-                     pattern_help="host:/path", help="The NFS transfer share, as host:/path."),
-            Property("diskMode", STRING, default="thin", choices=("thin", "thick", "eagerZeroedThick"),
-                     help="Disk provisioning."),
-            Property("enableSsh", BOOLEAN, default=False, ovf_key="vcloudapp.enable_ssh" + SUFFIX,
-                     help="Allow SSH to the appliances."),
-            Property("expireRootPassword", BOOLEAN, default=True,
-                     ovf_key="vcloudapp.expire_root_password" + SUFFIX,
-                     help="Force a root password change at first login."),
-            Property("clusterFailoverMode", STRING, default="MANUAL", choices=("MANUAL", "AUTOMATIC"),
-                     help="How the database cluster fails over to a standby; set after deployment when "
-                          "there is a standby appliance."),
-            Property("keystorePassword", STRING, secret=True, min_length=6,
-                     help="Password of the certificates keystore."),
-            Property("publicAddress", OBJECT, help="Public endpoints of the installation.", children=(
-                Property("restApiBaseUri", STRING, pattern=HTTPS_URL, pattern_help="an https:// URL"),
-                Property("restApiBaseHttpUri", STRING, pattern=HTTP_URL, pattern_help="an http:// URL"),
-                Property("tenantPortalExternalAddress", STRING, pattern=HTTPS_URL, pattern_help="an https:// URL"),
-                Property("tenantPortalExternalHttpAddress", STRING, pattern=HTTP_URL, pattern_help="an http:// URL"),
-                Property("consoleProxyExternalAddress", STRING, pattern=HOST_PORT, pattern_help="host:port"),
-            )),
+            Property(
+                "adminEmail",
+                STRING,
+                required=True,
+                pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                pattern_help="an e-mail address",
+                help="The system administrator's e-mail.",
+            ),
+            Property(
+                "nfsMount",
+                STRING,
+                required=True,
+                pattern=r"[A-Za-z0-9.-]+:/\S*",
+                pattern_help="host:/path",
+                help="The NFS transfer share, as host:/path.",
+            ),
+            Property(
+                "diskMode",
+                STRING,
+                default="thin",
+                choices=("thin", "thick", "eagerZeroedThick"),
+                help="Disk provisioning.",
+            ),
+            Property(
+                "enableSsh",
+                BOOLEAN,
+                default=False,
+                ovf_key="vcloudapp.enable_ssh" + SUFFIX,
+                help="Allow SSH to the appliances.",
+            ),
+            Property(
+                "expireRootPassword",
+                BOOLEAN,
+                default=True,
+                ovf_key="vcloudapp.expire_root_password" + SUFFIX,
+                help="Force a root password change at first login.",
+            ),
+            Property(
+                "clusterFailoverMode",
+                STRING,
+                default="MANUAL",
+                choices=("MANUAL", "AUTOMATIC"),
+                help="How the database cluster fails over to a standby; set after deployment when "
+                "there is a standby appliance.",
+            ),
+            Property(
+                "keystorePassword", STRING, secret=True, min_length=6, help="Password of the certificates keystore."
+            ),
+            Property(
+                "publicAddress",
+                OBJECT,
+                help="Public endpoints of the installation.",
+                children=(
+                    Property("restApiBaseUri", STRING, pattern=HTTPS_URL, pattern_help="an https:// URL"),
+                    Property("restApiBaseHttpUri", STRING, pattern=HTTP_URL, pattern_help="an http:// URL"),
+                    Property("tenantPortalExternalAddress", STRING, pattern=HTTPS_URL, pattern_help="an https:// URL"),
+                    Property(
+                        "tenantPortalExternalHttpAddress", STRING, pattern=HTTP_URL, pattern_help="an http:// URL"
+                    ),
+                    Property("consoleProxyExternalAddress", STRING, pattern=HOST_PORT, pattern_help="host:port"),
+                ),
+            ),
         ),
         integrations=(
             Integration("VCENTER", "vCenter Server (resources for tenants)", multiple=True),

@@ -1,6 +1,13 @@
 """vRealize Operations Tenant App for VMware Cloud Director: one appliance between VCD and vROps."""
+
 from products.types.base import (
-    Integration, NodeRole, Property, ProductType, STRING, plain_ovf_node_keys, product_type_register,
+    STRING,
+    Integration,
+    NodeRole,
+    ProductType,
+    Property,
+    plain_ovf_node_keys,
+    product_type_register,
 )
 
 product_type_register(
@@ -15,8 +22,13 @@ product_type_register(
         ports={"https": 443},
         ovf_node_keys=plain_ovf_node_keys(),
         properties=(
-            Property("diskMode", STRING, default="thin", choices=("thin", "thick", "eagerZeroedThick"),
-                     help="Disk provisioning."),
+            Property(
+                "diskMode",
+                STRING,
+                default="thin",
+                choices=("thin", "thick", "eagerZeroedThick"),
+                help="Disk provisioning.",
+            ),
         ),
         integrations=(
             Integration("VCD", "VMware Cloud Director", required=True),

@@ -1,4 +1,5 @@
 """Running `lcm` in-process (as `lcm.main.main([...])`) against a real server: pytest-django's live_server."""
+
 from __future__ import annotations
 
 import io
@@ -57,8 +58,9 @@ def user(transactional_db, django_user_model):
 @pytest.fixture
 def logged_in(lcm, live_server, user):
     """`lcm login` done against the live server; returns the server URL."""
-    result = lcm("login", "--server", live_server.url, "--username", user.username, "--password-stdin",
-                 stdin=PASSWORD + "\n")
+    result = lcm(
+        "login", "--server", live_server.url, "--username", user.username, "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert result.code == 0, result.err
     return live_server.url
 

@@ -1,4 +1,5 @@
 """lcm datacenter/certificate against a real server, a real worker and a real vCenter API (vcsim)."""
+
 import json
 
 import certifi
@@ -10,8 +11,16 @@ pytestmark = [pytest.mark.vcsim]
 
 
 def _spec(vcsim, tmp_path, *, name="vc1", thumbprint=True, password=None, filename="spec.json"):
-    spec = {"componentName": name, "datacenterComponentType": "VCENTER", "fqdn": vcsim.fqdn, "port": vcsim.port,
-            "username": vcsim.username, "password": password or vcsim.password, "purpose": "lab", "tags": ["cli"]}
+    spec = {
+        "componentName": name,
+        "datacenterComponentType": "VCENTER",
+        "fqdn": vcsim.fqdn,
+        "port": vcsim.port,
+        "username": vcsim.username,
+        "password": password or vcsim.password,
+        "purpose": "lab",
+        "tags": ["cli"],
+    }
     if thumbprint:
         spec["content"] = {"certificate": {"thumbprint": vcsim.certificate.thumbprint}}
     path = tmp_path / filename
@@ -41,7 +50,7 @@ def test_register_with_wait_then_get_list_and_a_second_registration(lcm, logged_
     assert "Name:        vc1" in out and f"Address:     {vcsim.fqdn}:{vcsim.port}" in out
     assert f"Thumbprint:  {vcsim.certificate.thumbprint}" in out
     assert "Inventory: 1 datacenter, 1 cluster, " in out
-    datastores = out[out.index("Datastores"):].splitlines()
+    datastores = out[out.index("Datastores") :].splitlines()
     assert datastores[1].split() == ["NAME", "CAPACITY", "GiB", "FREE", "GiB", "PATH"]
     assert datastores[2].split()[0] == "LocalDS_0" and float(datastores[2].split()[1]) > 0
     assert "DC0" in out and "DC0_C0" in out and "VM Network" in out
@@ -71,16 +80,31 @@ def test_register_without_a_thumbprint_shows_the_certificate_and_how_to_accept_i
     assert f"--accept-certificate {thumbprint}" in result.err
     assert not DatacenterComponent.objects.exists()
 
-    wrong = lcm("datacenter", "register", "-f", str(_spec(vcsim, tmp_path, thumbprint=False)),
-                "--accept-certificate", "AA:" * 31 + "AA")
+    wrong = lcm(
+        "datacenter",
+        "register",
+        "-f",
+        str(_spec(vcsim, tmp_path, thumbprint=False)),
+        "--accept-certificate",
+        "AA:" * 31 + "AA",
+    )
     assert wrong.code == 2 and "does not match" in wrong.err and f"--accept-certificate {thumbprint}" in wrong.err
 
 
 @pytest.mark.worker
 def test_validate_from_stdin_with_an_accepted_certificate(lcm, logged_in, vcsim, worker, tmp_path):
     spec = _spec(vcsim, tmp_path, thumbprint=False).read_text()
-    result = lcm("datacenter", "validate", "-f", "-", "--accept-certificate", vcsim.certificate.thumbprint,
-                 "--wait", "--json", stdin=spec)
+    result = lcm(
+        "datacenter",
+        "validate",
+        "-f",
+        "-",
+        "--accept-certificate",
+        vcsim.certificate.thumbprint,
+        "--wait",
+        "--json",
+        stdin=spec,
+    )
     assert result.code == 0, result.err
     task = json.loads(result.out)  # with --json, only the task at its end
     assert task["status"] == "SUCCESS" and task["operation"] == "datacenter.validate"
@@ -105,7 +129,7 @@ def test_a_registration_with_a_wrong_password_fails_and_watch_says_why(lcm, logg
     assert [t["id"] for t in listed["results"]] == [task_id]
     detail = lcm("task", "get", str(task_id)).out
     assert "Status:     ERROR" in detail and "Target:     datacenter vc1" in detail
-    rows = detail[detail.index("STATUS  "):].splitlines()[1:]
+    rows = detail[detail.index("STATUS  ") :].splitlines()[1:]
     assert [r.split()[0] for r in rows] == ["SUCCESS", "ERROR", "NOT_STARTED", "NOT_STARTED", "NOT_STARTED"]
     assert json.loads(lcm("task", "request", str(task_id)).out)["password"] == "$encrypted$"
 
@@ -127,8 +151,15 @@ def test_discover_then_delete(lcm, logged_in, vcsim, worker, tmp_path):
 @pytest.mark.worker
 def test_update_changes_a_registered_component(lcm, logged_in, vcsim, worker, tmp_path):
     assert lcm("datacenter", "register", "-f", str(_spec(vcsim, tmp_path)), "--wait").code == 0
-    result = lcm("datacenter", "update", "vc1", "-f", "-", "--wait",
-                 stdin=json.dumps({"componentName": "vc1", "purpose": "production"}))
+    result = lcm(
+        "datacenter",
+        "update",
+        "vc1",
+        "-f",
+        "-",
+        "--wait",
+        stdin=json.dumps({"componentName": "vc1", "purpose": "production"}),
+    )
     assert result.code == 0, result.err
     assert "Purpose:     production" in lcm("datacenter", "get", "vc1").out
 

@@ -1,4 +1,5 @@
 """lcm against a real server (live_server): login, about, errors, and the task commands with a real worker."""
+
 import json
 import os
 import stat
@@ -20,15 +21,18 @@ LCM = Path(sys.executable).parent / "lcm"
 
 
 def _steps(key="test:cli", **request):
-    return services.task_create(operation="test.steps", target_type="test", target_name=key.split(":")[-1],
-                                target_key=key, request=request)
+    return services.task_create(
+        operation="test.steps", target_type="test", target_name=key.split(":")[-1], target_key=key, request=request
+    )
 
 
 # --- login, about, and what goes wrong on the way to the server ---
 
 
 def test_login_keeps_a_token_in_a_0600_file_and_never_the_password(lcm, lcm_env, live_server, user):
-    result = lcm("login", "--server", live_server.url + "/", "-u", "operator", "--password-stdin", stdin=PASSWORD + "\n")
+    result = lcm(
+        "login", "--server", live_server.url + "/", "-u", "operator", "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert result.code == 0, result.err
     assert f"Logged in to {live_server.url} as operator" in result.out
     assert stat.S_IMODE(lcm_env.stat().st_mode) == 0o600
@@ -54,14 +58,25 @@ def test_login_with_a_wrong_password_is_refused_clearly(lcm, lcm_env, live_serve
 
 def test_the_console_script_logs_in_and_answers_json(live_server, user, lcm_env, tmp_path):
     env = {**os.environ, "LCM_CONFIG": str(lcm_env)}
-    login = subprocess.run([LCM, "login", "--server", live_server.url, "--username", "operator", "--password-stdin"],
-                           input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60)
+    login = subprocess.run(
+        [LCM, "login", "--server", live_server.url, "--username", "operator", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert login.returncode == 0, login.stderr
     about = subprocess.run([LCM, "about", "--json"], env=env, capture_output=True, text=True, timeout=60)
     assert about.returncode == 0, about.stderr
     assert json.loads(about.stdout)["name"] == "Provider Lifecycle Manager"
-    refused = subprocess.run([LCM, "--server", "http://127.0.0.1:1", "about"], env={**env, "LCM_TOKEN": "x"},
-                             capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [LCM, "--server", "http://127.0.0.1:1", "about"],
+        env={**env, "LCM_TOKEN": "x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 3 and refused.stderr == "error: cannot reach http://127.0.0.1:1: connection refused\n"
 
 
@@ -91,7 +106,9 @@ def test_an_invalid_token_from_the_environment_is_named(lcm, live_server, monkey
 def test_without_a_login_the_cli_says_so_before_asking_the_server(lcm, live_server):
     result = lcm("--server", live_server.url, "about")
     assert result.code == 2
-    assert result.err == f"error: not logged in to {live_server.url}\nhint: run `lcm login --server {live_server.url}`\n"
+    assert (
+        result.err == f"error: not logged in to {live_server.url}\nhint: run `lcm login --server {live_server.url}`\n"
+    )
 
 
 def test_the_saved_token_is_never_sent_to_another_server(lcm, logged_in, closed_port):
@@ -115,8 +132,10 @@ def test_a_server_that_is_not_the_lifecycle_manager_is_named(lcm, live_server, m
     monkeypatch.setenv("LCM_TOKEN", "x")
     result = lcm("--server", live_server.url + "/static", "about")
     assert result.code == 2
-    assert result.err == (f"error: {live_server.url}/static/api/v1/about does not exist; "
-                          f"is {live_server.url}/static the Provider Lifecycle Manager?\n")
+    assert result.err == (
+        f"error: {live_server.url}/static/api/v1/about does not exist; "
+        f"is {live_server.url}/static the Provider Lifecycle Manager?\n"
+    )
 
 
 # --- tasks, run by a real worker ---
@@ -171,7 +190,7 @@ def test_task_list_get_and_request(lcm, logged_in, worker):
     detail = lcm("task", "get", str(failed.pk), "--log")
     assert detail.code == 0, detail.err
     assert "Status:     ERROR" in detail.out and "Operation:  Engine test: steps (test.steps)" in detail.out
-    table = detail.out[detail.out.index("STATUS  "):].splitlines()
+    table = detail.out[detail.out.index("STATUS  ") :].splitlines()
     assert table[0].split() == ["STATUS", "ACTION", "DURATION", "MESSAGE"]
     assert [r.split()[0] for r in table[1:4]] == ["SUCCESS", "SUCCESS", "ERROR"]
     assert "--- Step that may fail (ERROR) ---" in detail.out and "checking the input" in detail.out

@@ -1,5 +1,6 @@
 """lcm environment/interop against a real server: definitions checked against the world of
 tests/environments (vCenter vc01 read from a real vcsim, port group settings, a repository), a real worker."""
+
 import json
 import os
 import stat
@@ -29,23 +30,34 @@ def _no_secrets(*results):
 
 
 def test_report_rows_put_failures_first_then_warnings_in_the_servers_order():
-    checks = [{"check": "schema", "status": "PASS", "path": "", "message": "ok"},
-              {"check": "network", "status": "FAIL", "path": "a", "message": "1"},
-              {"check": "interop", "status": "WARN", "path": "b", "message": "2"},
-              {"check": "nodes", "status": "FAIL", "path": "c", "message": "3"}]
+    checks = [
+        {"check": "schema", "status": "PASS", "path": "", "message": "ok"},
+        {"check": "network", "status": "FAIL", "path": "a", "message": "1"},
+        {"check": "interop", "status": "WARN", "path": "b", "message": "2"},
+        {"check": "nodes", "status": "FAIL", "path": "c", "message": "3"},
+    ]
     assert [r[2] for r in environment.report_rows(checks)] == ["a", "c", "b", ""]
     assert [r[2] for r in environment.report_rows(checks, statuses=("FAIL",))] == ["a", "c"]
 
 
 def test_interop_rows_give_one_line_per_upgrade_path():
-    rows = interop._rows({"VCD": {"deploy": ["10.5.1", "10.6.0"], "upgrades": {"10.5.1": ["10.6.0"], "10.6.0": []}},
-                          "OVA_APPLIANCE": {"deploy": "*", "upgrades": {}},
-                          "RABBITMQ": {"deploy": ["3.8.14"], "upgrades": {"3.8.9": ["3.8.14"], "3.8.14": ["3.9.13"]}}})
-    assert rows == [["VCD", ["10.5.1", "10.6.0"], "10.5.1 → 10.6.0"], ["OVA_APPLIANCE", "any version", "none"],
-                    ["RABBITMQ", ["3.8.14"], "3.8.9 → 3.8.14"], ["", "", "3.8.14 → 3.9.13"]]
+    rows = interop._rows(
+        {
+            "VCD": {"deploy": ["10.5.1", "10.6.0"], "upgrades": {"10.5.1": ["10.6.0"], "10.6.0": []}},
+            "OVA_APPLIANCE": {"deploy": "*", "upgrades": {}},
+            "RABBITMQ": {"deploy": ["3.8.14"], "upgrades": {"3.8.9": ["3.8.14"], "3.8.14": ["3.9.13"]}},
+        }
+    )
+    assert rows == [
+        ["VCD", ["10.5.1", "10.6.0"], "10.5.1 → 10.6.0"],
+        ["OVA_APPLIANCE", "any version", "none"],
+        ["RABBITMQ", ["3.8.14"], "3.8.9 → 3.8.14"],
+        ["", "", "3.8.14 → 3.9.13"],
+    ]
 
 
 # --- against the server ---
+
 
 @pytest.mark.vcsim
 def test_validate_every_sample_then_a_broken_one(lcm, logged_in, world_committed, sample, tmp_path):
@@ -54,7 +66,12 @@ def test_validate_every_sample_then_a_broken_one(lcm, logged_in, world_committed
         assert result.code == 0, (path.name, result.out, result.err)
         assert result.out.splitlines()[0].split() == ["STATUS", "CHECK", "PATH", "MESSAGE"]
         assert "FAIL" not in result.out and "The definition is valid (0 checks failed" in result.out
-    assert lcm("env", "validate", "--no-prechecks", "-f", "-", "--json", stdin=json.dumps(sample("rabbitmq"))).json()["valid"] is True
+    assert (
+        lcm("env", "validate", "--no-prechecks", "-f", "-", "--json", stdin=json.dumps(sample("rabbitmq"))).json()[
+            "valid"
+        ]
+        is True
+    )
 
     broken = sample("vcd")
     broken["products"][0]["nodes"][0]["hostName"] = "vcd01"
@@ -78,8 +95,9 @@ def test_validate_every_sample_then_a_broken_one(lcm, logged_in, world_committed
 def test_create_refuse_an_existing_id_then_replace_it(lcm, logged_in, world_committed, sample, tmp_path):
     created = lcm("environment", "create", "-f", str(EXAMPLES / "vcd.json"))
     assert created.code == 0, created.err
-    assert created.out.startswith("Stored the definition of environment lab-vcd (Cloud Director lab): 1 product, "
-                                  "3 nodes; state DEFINED.")
+    assert created.out.startswith(
+        "Stored the definition of environment lab-vcd (Cloud Director lab): 1 product, 3 nodes; state DEFINED."
+    )
     assert created.err == ""
 
     again = lcm("environment", "create", "-f", str(EXAMPLES / "vcd.json"))
@@ -100,8 +118,9 @@ def test_create_refuse_an_existing_id_then_replace_it(lcm, logged_in, world_comm
 
 
 @pytest.mark.vcsim
-def test_create_refusals_show_the_failing_rows_and_ignore_validation_only_where_it_may(lcm, logged_in, world_committed,
-                                                                                      sample, tmp_path):
+def test_create_refusals_show_the_failing_rows_and_ignore_validation_only_where_it_may(
+    lcm, logged_in, world_committed, sample, tmp_path
+):
     broken = sample("rabbitmq")
     broken["products"][0]["properties"]["erlangCookie"] = "short"
     for extra in ((), ("--ignore-validation",)):
@@ -119,16 +138,22 @@ def test_create_refusals_show_the_failing_rows_and_ignore_validation_only_where_
     elsewhere["products"][0]["nodes"][0]["deployment"]["clusterName"] = "Future"
     refused = lcm("environment", "create", "-f", _file(tmp_path, elsewhere))
     assert refused.code == 2
-    assert refused.err.splitlines()[2].split()[:4] == ["FAIL", "placement", "products[0].nodes[0].deployment.clusterName",
-                                                      "no"]
+    assert refused.err.splitlines()[2].split()[:4] == [
+        "FAIL",
+        "placement",
+        "products[0].nodes[0].deployment.clusterName",
+        "no",
+    ]
     assert "no cluster 'Future'" in refused.err
     assert "or pass --ignore-validation" in refused.err
     stored = lcm("environment", "create", "-f", _file(tmp_path, elsewhere), "--ignore-validation")
     assert stored.code == 0, stored.err
     assert "Stored the definition of environment lab-amqp" in stored.out
     assert stored.err.startswith("warning: stored although 1 check failed")
-    assert any(line.split()[:3] == ["FAIL", "placement", "products[0].nodes[0].deployment.clusterName"]
-               for line in stored.err.splitlines())
+    assert any(
+        line.split()[:3] == ["FAIL", "placement", "products[0].nodes[0].deployment.clusterName"]
+        for line in stored.err.splitlines()
+    )
     assert Environment.objects.filter(environment_id="lab-amqp").exists()
 
 
@@ -186,14 +211,36 @@ def test_list_get_and_product_get(lcm, logged_in, world_committed):
     shown = lcm("environment", "get", "lab-vcd")
     assert shown.code == 0, shown.err
     out = shown.out
-    assert "Environment:  lab-vcd" in out and "Name:         Cloud Director lab" in out and "State:        DEFINED" in out
-    products = out[out.index("PRODUCT "):].splitlines()
+    assert (
+        "Environment:  lab-vcd" in out and "Name:         Cloud Director lab" in out and "State:        DEFINED" in out
+    )
+    products = out[out.index("PRODUCT ") :].splitlines()
     assert products[1].split() == ["vcd", "VCD", "10.5.1", "DEFINED", "3"]
-    nodes = out[out.index("Nodes of vcd"):].splitlines()
-    assert nodes[1].split() == ["NODE", "ROLE", "HOST", "NAME", "VM", "NAME", "IP", "ADDRESS", "PLACEMENT", "STATE",
-                                "VM", "INSTANCE", "UUID"]
-    assert nodes[2].split() == ["node1", "primary", "vcd-01.lab.example.com", "vcd-01", "192.168.10.11",
-                                "vc01/DC0/DC0_C0", "DEFINED"]
+    nodes = out[out.index("Nodes of vcd") :].splitlines()
+    assert nodes[1].split() == [
+        "NODE",
+        "ROLE",
+        "HOST",
+        "NAME",
+        "VM",
+        "NAME",
+        "IP",
+        "ADDRESS",
+        "PLACEMENT",
+        "STATE",
+        "VM",
+        "INSTANCE",
+        "UUID",
+    ]
+    assert nodes[2].split() == [
+        "node1",
+        "primary",
+        "vcd-01.lab.example.com",
+        "vcd-01",
+        "192.168.10.11",
+        "vc01/DC0/DC0_C0",
+        "DEFINED",
+    ]
     assert [line.split()[1] for line in nodes[3:5]] == ["standby", "cell"]
     full = lcm("environment", "get", "lab-vcd", "--json").json()
     assert [n["role"] for n in full["products"][0]["deployedNodes"]] == ["primary", "standby", "cell"]
@@ -202,11 +249,14 @@ def test_list_get_and_product_get(lcm, logged_in, world_committed):
     assert product.code == 0, product.err
     out = product.out
     assert "Product:      rabbitmq" in out and "Type:         RABBITMQ" in out and "Version:      3.8.14" in out
-    properties = dict(line.split(None, 1) for line in out[out.index("Properties"):out.index("Nodes")].splitlines()[2:]
-                      if line.strip())
+    properties = dict(
+        line.split(None, 1)
+        for line in out[out.index("Properties") : out.index("Nodes")].splitlines()[2:]
+        if line.strip()
+    )
     assert properties["password"] == "(stored secret)" and properties["username"] == "vcd"
     assert properties["amqpPort"] == "5672"
-    assert len(out[out.index("\nNodes"):].strip().splitlines()) == 2 + 3
+    assert len(out[out.index("\nNodes") :].strip().splitlines()) == 2 + 3
     as_json = lcm("env", "product", "get", "lab-amqp", "rabbitmq", "--json").json()
     assert as_json["properties"]["password"].startswith("ref:password:") and len(as_json["deployedNodes"]) == 3
     _no_secrets(listing, shown, product)
@@ -225,7 +275,10 @@ def test_deploy_queues_a_task_or_refuses_an_invalid_definition(lcm, logged_in, w
     broken["products"][0]["nodes"][0]["deployment"]["clusterName"] = "Future"
     invalid = lcm("environment", "deploy", "-f", _file(tmp_path, broken))  # checked first, like create
     assert invalid.code == 2 and invalid.err.splitlines()[2].split()[:3] == [
-        "FAIL", "placement", "products[0].nodes[0].deployment.clusterName"]
+        "FAIL",
+        "placement",
+        "products[0].nodes[0].deployment.clusterName",
+    ]
     assert invalid.err.splitlines()[-1].startswith("hint: the definition is well formed: fix what it refers to")
     assert not Environment.objects.exists()
 
@@ -268,24 +321,35 @@ def test_interop_show_and_import(lcm, logged_in, world_committed, tmp_path):
     unknown = lcm("interop", "show", "--product-type", "nsx")
     assert unknown.code == 2 and "error: the interop table has no product type NSX" in unknown.err
 
-    bundle = {"name": "2025-06 bundle", "products": {"VCD": {"deploy": ["10.6.1"], "upgrades": {"10.6.0": ["10.6.1"]}},
-                                                     "OVA_APPLIANCE": {"deploy": "*"}}}
+    bundle = {
+        "name": "2025-06 bundle",
+        "products": {
+            "VCD": {"deploy": ["10.6.1"], "upgrades": {"10.6.0": ["10.6.1"]}},
+            "OVA_APPLIANCE": {"deploy": "*"},
+        },
+    }
     imported = lcm("interop", "import", "-f", _file(tmp_path, bundle, "bundle.json"))
     assert imported.code == 0, imported.err
     assert imported.out.startswith("Imported the interop bundle '2025-06 bundle' at ")
     assert "(2 product types)" in imported.out
     after = lcm("interop", "show").out.splitlines()
-    assert after[0] == "Interop table:  2025-06 bundle" and not after[1].endswith("never (the table built into this release)")
+    assert after[0] == "Interop table:  2025-06 bundle" and not after[1].endswith(
+        "never (the table built into this release)"
+    )
     assert lcm("interop", "show", "--json").json()["products"] == bundle["products"]
 
-    refused = lcm("environment", "validate", "--no-prechecks", "-f", str(EXAMPLES / "vcd.json"))  # checked against the new table
+    refused = lcm(
+        "environment", "validate", "--no-prechecks", "-f", str(EXAMPLES / "vcd.json")
+    )  # checked against the new table
     assert refused.code == 2
     failed = refused.out.splitlines()[1]
     assert failed.split()[:3] == ["FAIL", "interop", "products[0].version"] and failed.endswith("(allowed: 10.6.1)")
 
-    for broken, path in (({"name": "x", "products": {"NSX": {"deploy": ["4.1"]}}}, "products.NSX"),
-                         ({"name": "x", "products": {"VCD": {"deploy": "10.6.1"}}}, "products.VCD.deploy"),
-                         ({"products": {"VCD": {"deploy": ["10.6.1"]}}}, "name")):
+    for broken, path in (
+        ({"name": "x", "products": {"NSX": {"deploy": ["4.1"]}}}, "products.NSX"),
+        ({"name": "x", "products": {"VCD": {"deploy": "10.6.1"}}}, "products.VCD.deploy"),
+        ({"products": {"VCD": {"deploy": ["10.6.1"]}}}, "name"),
+    ):
         result = lcm("interop", "import", "-f", "-", stdin=json.dumps(broken))
         assert result.code == 2, result.out
         assert result.err.startswith(f"error: {path}: "), result.err

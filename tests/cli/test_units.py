@@ -1,4 +1,5 @@
 """The CLI's own parts, without a server: parsing, tables, config file, error output, the watch views."""
+
 import io
 import json
 import os
@@ -9,8 +10,8 @@ import sys
 import pytest
 
 from lcm import output
-from lcm.commands import task as task_commands
 from lcm.client import server_normalize
+from lcm.commands import task as task_commands
 from lcm.config import config_load, config_save
 from lcm.errors import ApiError, UsageError
 from lcm.main import error_print, parser_build
@@ -18,9 +19,11 @@ from lcm.main import error_print, parser_build
 
 def test_the_cli_never_imports_django_or_the_servers_apps():
     """The CLI shares only the error root (lifecycle.errors, which imports nothing) with the server."""
-    code = ("import sys, lcm.main; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework', 'lifecycle', "
-            "'datacenters', 'environments', 'products', 'celery', 'kombu')))")
+    code = (
+        "import sys, lcm.main; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework', 'lifecycle', "
+        "'datacenters', 'environments', 'products', 'celery', 'kombu')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "['lifecycle', 'lifecycle.errors']"
 
@@ -42,11 +45,14 @@ def test_usage_errors_exit_2_without_a_traceback(lcm):
     assert lcm("--version").code == 0
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("lcm.example.com", "https://lcm.example.com"),
-    ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
-    ("https://lcm.example.com/api/v1/", "https://lcm.example.com"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("lcm.example.com", "https://lcm.example.com"),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+        ("https://lcm.example.com/api/v1/", "https://lcm.example.com"),
+    ],
+)
 def test_server_urls_are_normalized(given, expected):
     assert server_normalize(given) == expected
 
@@ -58,7 +64,9 @@ def test_a_server_url_with_another_scheme_is_refused():
 
 def test_table_aligns_columns_and_leaves_empty_cells_blank():
     stream = io.StringIO()
-    output.table(["ID", "STATUS", "MESSAGE"], [[1, "SUCCESS", None], [12, "ERROR", "login refused\nmore detail"]], stream)
+    output.table(
+        ["ID", "STATUS", "MESSAGE"], [[1, "SUCCESS", None], [12, "ERROR", "login refused\nmore detail"]], stream
+    )
     assert stream.getvalue().splitlines() == [
         "ID  STATUS   MESSAGE",
         " 1  SUCCESS",  # numbers to the right
@@ -118,8 +126,13 @@ def test_spec_file_problems_exit_2_before_anything_is_sent(lcm, tmp_path, monkey
 
 
 def test_field_errors_are_printed_as_path_and_problem_once(capsys):
-    error_print(ApiError("fqdn: this field is required", status=400,
-                         errors={"fqdn": ["this field is required"], "port": ["must be a whole number"]}))
+    error_print(
+        ApiError(
+            "fqdn: this field is required",
+            status=400,
+            errors={"fqdn": ["this field is required"], "port": ["must be a whole number"]},
+        )
+    )
     assert capsys.readouterr().err.splitlines() == [
         "error: fqdn: this field is required",
         "  port: must be a whole number",
@@ -128,12 +141,29 @@ def test_field_errors_are_printed_as_path_and_problem_once(capsys):
 
 def _task(status="IN_PROGRESS", actions=(("SUCCESS", 100, "done"), ("IN_PROGRESS", 40, "copying"))):
     return {
-        "id": 5, "operation": "test.steps", "operationTitle": "Test", "target": {"type": "test", "name": "a"},
-        "status": status, "attempt": 2, "progress": 70, "precedingTasks": [],
+        "id": 5,
+        "operation": "test.steps",
+        "operationTitle": "Test",
+        "target": {"type": "test", "name": "a"},
+        "status": status,
+        "attempt": 2,
+        "progress": 70,
+        "precedingTasks": [],
         "subTasks": [
             {"attempt": 2, "position": i, "title": f"Step {i}", "status": s, "progress": p, "message": m, "item": ""}
             for i, (s, p, m) in enumerate(actions, 1)
-        ] + [{"attempt": 1, "position": 1, "title": "Old", "status": "ERROR", "progress": 0, "message": "old", "item": ""}],
+        ]
+        + [
+            {
+                "attempt": 1,
+                "position": 1,
+                "title": "Old",
+                "status": "ERROR",
+                "progress": 0,
+                "message": "old",
+                "item": "",
+            }
+        ],
     }
 
 
@@ -144,8 +174,11 @@ def test_line_view_prints_one_line_per_change_of_the_current_attempt(capsys):
     view.show(_task(actions=(("SUCCESS", 100, "done"), ("IN_PROGRESS", 80, "copying"))))
     lines = [line.split("  ", 1)[1] for line in capsys.readouterr().out.splitlines()]
     assert lines[0] == "Task 5: Test a (attempt 2)"
-    assert lines[1:] == ["SUCCESS          Step 1 — done", "IN_PROGRESS 40%  Step 2 — copying",
-                         "IN_PROGRESS 80%  Step 2 — copying"]
+    assert lines[1:] == [
+        "SUCCESS          Step 1 — done",
+        "IN_PROGRESS 40%  Step 2 — copying",
+        "IN_PROGRESS 80%  Step 2 — copying",
+    ]
     assert "Old" not in "".join(lines)
 
 
@@ -161,7 +194,7 @@ def test_terminal_view_redraws_in_place(monkeypatch):
     view.show(_task())
     first = terminal.getvalue()
     view.show(_task(status="SUCCESS", actions=(("SUCCESS", 100, "done"), ("SUCCESS", 100, "copied"))))
-    redraw = terminal.getvalue()[len(first):]
+    redraw = terminal.getvalue()[len(first) :]
     assert "\x1b[" not in first and first.count("\n") == 3
     assert redraw.startswith("\x1b[3F\x1b[J") and "copied" in redraw
 

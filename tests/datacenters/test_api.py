@@ -1,4 +1,5 @@
 """vCenter registration through the REST API, run by a real worker against vcsim."""
+
 import pytest
 from django.db import connection
 
@@ -15,7 +16,12 @@ def test_register_discovers_the_inventory_and_never_returns_the_password(api, vc
     assert task.status == Status.SUCCESS, task.message
     detail = api.get(f"/api/v1/tasks/{task.pk}").json()
     assert [s["name"] for s in detail["subTasks"]] == [
-        "certificate_verify", "login", "about_read", "inventory_discover", "component_create"]
+        "certificate_verify",
+        "login",
+        "about_read",
+        "inventory_discover",
+        "component_create",
+    ]
     assert all(s["status"] == "SUCCESS" for s in detail["subTasks"])
     assert detail["target"] == {"type": "datacenter", "name": "vc01"}
 
@@ -32,13 +38,20 @@ def test_register_discovers_the_inventory_and_never_returns_the_password(api, vc
     assert {"DC0_DVPG0", "VM Network"} <= {n["name"] for n in content["networks"]}
     assert "/DC0/vm" in {f["path"] for f in content["folders"]}
 
-    raw = " ".join(map(str, DatacenterComponent.objects.filter(component_name="vc01").values_list("password", flat=True)))
+    raw = " ".join(
+        map(str, DatacenterComponent.objects.filter(component_name="vc01").values_list("password", flat=True))
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT password FROM datacenters_datacentercomponent")
         stored = cursor.fetchone()[0]
     assert vcsim.password in raw and vcsim.password not in stored  # readable in Python, ciphertext in the table
-    for url in ("/api/v1/datacenters", "/api/v1/datacenters/vc01", f"/api/v1/tasks/{task.pk}",
-                f"/api/v1/tasks/{task.pk}/request", "/api/v1/tasks"):
+    for url in (
+        "/api/v1/datacenters",
+        "/api/v1/datacenters/vc01",
+        f"/api/v1/tasks/{task.pk}",
+        f"/api/v1/tasks/{task.pk}/request",
+        "/api/v1/tasks",
+    ):
         assert vcsim.password not in api.get(url).content.decode()
     assert api.get(f"/api/v1/tasks/{task.pk}/request").json()["password"] == "$encrypted$"
 
@@ -68,7 +81,11 @@ def test_wrong_password_fails_plainly_and_a_restart_with_the_right_one_succeeds(
     assert done.status == Status.SUCCESS, done.message
     assert done.attempt == 2
     assert sorted(done.actions.filter(attempt=2).values_list("name", flat=True)) == [
-        "about_read", "component_create", "inventory_discover", "login"]
+        "about_read",
+        "component_create",
+        "inventory_discover",
+        "login",
+    ]
     assert DatacenterComponent.objects.get().component_name == "vc01"
 
 
@@ -79,7 +96,8 @@ def test_closed_port_fails_the_task_with_a_plain_message(api, vcsim, worker):
     task = task_accepted_wait(datacenter_register(api, spec))
     assert task.status == Status.ERROR
     assert task.actions.get(name="certificate_verify").message == (
-        f"cannot connect to {vcsim.fqdn}:{vcsim.port}: connection refused")
+        f"cannot connect to {vcsim.fqdn}:{vcsim.port}: connection refused"
+    )
     assert not DatacenterComponent.objects.exists()
 
 
@@ -120,7 +138,9 @@ def test_refused_requests_name_the_field_and_change_nothing(api, vcsim, worker):
 
     bad_port = datacenter_register(api, component_spec(vcsim, port="https"))
     assert bad_port.status_code == 400 and "port" in bad_port.json()["errors"]
-    assert datacenter_register(api, component_spec(vcsim, componentName="has/slash")).json()["errors"].keys() == {"componentName"}
+    assert datacenter_register(api, component_spec(vcsim, componentName="has/slash")).json()["errors"].keys() == {
+        "componentName"
+    }
     missing_fields = datacenter_register(api, {"datacenterComponentType": "VCENTER"}).json()["errors"]
     assert {"componentName", "fqdn", "username", "password"} <= set(missing_fields)
     not_json = api.post("/api/v1/datacenters", "{not json", content_type="application/json")

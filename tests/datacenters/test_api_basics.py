@@ -1,4 +1,5 @@
 """API basics that need no vCenter: authentication, errors, the schema, task listing."""
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -49,7 +50,9 @@ def test_unknown_objects_answer_404_in_json(api):
 @pytest.mark.django_db
 def test_task_list_filters(api):
     for name in ("a", "b"):
-        services.task_create(operation="test.steps", target_type="test", target_name=name, target_key=f"test:{name}", request={})
+        services.task_create(
+            operation="test.steps", target_type="test", target_name=name, target_key=f"test:{name}", request={}
+        )
     assert api.get("/api/v1/tasks").json()["count"] == 2
     only_b = api.get("/api/v1/tasks", {"targetName": "b", "status": "NOT_STARTED", "operation": "test.steps"}).json()
     assert [t["target"]["name"] for t in only_b["results"]] == ["b"]
@@ -63,7 +66,9 @@ def test_task_list_filters(api):
 
 @pytest.mark.django_db
 def test_cancel_and_restart_answer_conflicts_in_json(api):
-    task = services.task_create(operation="test.steps", target_type="test", target_name="c", target_key="test:c", request={})
+    task = services.task_create(
+        operation="test.steps", target_type="test", target_name="c", target_key="test:c", request={}
+    )
     assert api.post(f"/api/v1/tasks/{task.pk}/restart").status_code == 409
     assert api.post(f"/api/v1/tasks/{task.pk}/cancel").status_code == 202
     assert api.post(f"/api/v1/tasks/{task.pk}/cancel").status_code == 409

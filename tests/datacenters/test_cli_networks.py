@@ -1,4 +1,5 @@
 """`lcm datacenter network list|set|unset` against a live server (the settings are stored at once: no worker)."""
+
 import pytest
 
 from datacenters.models import PortGroupSettings
@@ -15,9 +16,25 @@ def test_set_then_list_and_change_one_setting(lcm, logged_in, vc1):
     empty = lcm("datacenter", "network", "list", "vc1")
     assert empty.code == 0 and "pg mgmt" in empty.out and "no IPv4 settings" in empty.out
 
-    done = lcm("datacenter", "network", "set", "vc1", "pg mgmt", "--gateway", "192.168.10.1", "--mask", "/24",
-               "--dns", "192.168.10.2,192.168.10.3", "--ntp", "ntp.lab.example.com", "--domain", "lab.example.com",
-               "--search-path", "lab.example.com,example.com")
+    done = lcm(
+        "datacenter",
+        "network",
+        "set",
+        "vc1",
+        "pg mgmt",
+        "--gateway",
+        "192.168.10.1",
+        "--mask",
+        "/24",
+        "--dns",
+        "192.168.10.2,192.168.10.3",
+        "--ntp",
+        "ntp.lab.example.com",
+        "--domain",
+        "lab.example.com",
+        "--search-path",
+        "lab.example.com,example.com",
+    )
     assert done.code == 0, done.err
     assert "Saved the IPv4 settings of pg mgmt on vc1" in done.out and "/24 (255.255.255.0)" in done.out
 
@@ -40,8 +57,19 @@ def test_refusals_name_the_field_and_exit_2(lcm, logged_in, vc1):
     refused = lcm("datacenter", "network", "set", "vc1", "pg mgmt", "--gateway", "192.168.10.0", "--mask", "24")
     assert refused.code == 2
     assert "gateway" in refused.err and "network address of 192.168.10.0/24" in refused.err
-    duplicate = lcm("datacenter", "network", "set", "vc1", "pg mgmt", "--gateway", "192.168.10.1", "--mask", "24",
-                    "--dns", "192.168.10.2,192.168.10.2")
+    duplicate = lcm(
+        "datacenter",
+        "network",
+        "set",
+        "vc1",
+        "pg mgmt",
+        "--gateway",
+        "192.168.10.1",
+        "--mask",
+        "24",
+        "--dns",
+        "192.168.10.2,192.168.10.2",
+    )
     assert duplicate.code == 2 and "dns[1]" in duplicate.err
     unknown = lcm("datacenter", "network", "set", "vc1", "no-such-pg", "--dhcp")
     assert unknown.code == 2 and "no port group 'no-such-pg'" in unknown.err

@@ -1,5 +1,6 @@
 """A component that a product uses cannot be deleted: refused when asked, and again by the task itself
 (a product may have been defined in between)."""
+
 import pytest
 from django.db import transaction
 from django.urls import reverse
@@ -7,22 +8,34 @@ from django.urls import reverse
 from datacenters.models import DatacenterComponent, InventoryObject, PortGroupSettings
 from datacenters.services import components
 from environments.models import ComponentReference, Environment, Product
-from lifecycle.errors import Conflict
 from lifecycle.engine.models import Status, Task
+from lifecycle.errors import Conflict
 from tests.helpers import task_wait
 
 
 def component(name="vc1", component_type="VCENTER") -> DatacenterComponent:
     return DatacenterComponent.objects.create(
-        component_name=name, component_type=component_type, fqdn=f"{name}.example.test", username="admin",
-        password="pw", certificate_pem="-", certificate_thumbprint="AB")
+        component_name=name,
+        component_type=component_type,
+        fqdn=f"{name}.example.test",
+        username="admin",
+        password="pw",
+        certificate_pem="-",
+        certificate_thumbprint="AB",
+    )
 
 
 def product_using(component_name: str, *, environment_id: str, product_id: str, usage="infraReference") -> None:
-    environment, _ = Environment.objects.get_or_create(environment_id=environment_id,
-                                                       defaults={"environment_name": environment_id})
-    product = Product.objects.create(environment=environment, product_id=product_id, product_type="VCD",
-                                     version="10.5.1", spec={"productId": product_id})
+    environment, _ = Environment.objects.get_or_create(
+        environment_id=environment_id, defaults={"environment_name": environment_id}
+    )
+    product = Product.objects.create(
+        environment=environment,
+        product_id=product_id,
+        product_type="VCD",
+        version="10.5.1",
+        spec={"productId": product_id},
+    )
     ComponentReference.objects.create(product=product, component_name=component_name, usage=usage)
 
 

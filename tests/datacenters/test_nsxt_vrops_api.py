@@ -1,10 +1,11 @@
 """NSX-T Manager and vRealize Operations Manager components through the REST API, run by a real worker
 against fakes of their documented APIs: register, validate, update, discover and their failures."""
+
 import pytest
 
 from datacenters.models import DatacenterComponent
-from lifecycle.secrets import secret_store
 from lifecycle.engine.models import Status, Task
+from lifecycle.secrets import secret_store
 from tests.helpers import component_spec, datacenter_register, task_accepted_wait
 
 pytestmark = pytest.mark.worker
@@ -49,8 +50,12 @@ def test_register_records_version_and_identity(api, server, worker):
         assert fake.acquired == fake.released and not fake.tokens  # every session was ended
     login = task.actions.get(name="login")
     assert f"logged in to {fake.fqdn}:{fake.port} as admin" in login.log
-    for url in ("/api/v1/datacenters", f"/api/v1/datacenters/{name}", f"/api/v1/tasks/{task.pk}",
-                f"/api/v1/tasks/{task.pk}/request"):
+    for url in (
+        "/api/v1/datacenters",
+        f"/api/v1/datacenters/{name}",
+        f"/api/v1/tasks/{task.pk}",
+        f"/api/v1/tasks/{task.pk}/request",
+    ):
         assert fake.password not in api.get(url).content.decode()
     listed = api.get("/api/v1/datacenters").json()["results"]
     assert [(c["componentName"], c["datacenterComponentType"]) for c in listed] == [(name, component_type)]
@@ -73,9 +78,15 @@ def test_discover_reads_version_and_identity_again(api, server, worker):
     if component_type == "NSXT":
         fake.product_version, fake.hostname = "3.2.2.0.0.20737288", "nsxmgr-02"
     else:
-        fake.version = lambda: {"releaseName": "vRealize Operations Manager 8.10.2", "major": 8, "minor": 10,
-                                "minorMinor": 2, "buildNumber": 21178503, "releasedDate": 1677000000000,
-                                "humanlyReadableReleaseDate": "February 21, 2023"}
+        fake.version = lambda: {
+            "releaseName": "vRealize Operations Manager 8.10.2",
+            "major": 8,
+            "minor": 10,
+            "minorMinor": 2,
+            "buildNumber": 21178503,
+            "releasedDate": 1677000000000,
+            "humanlyReadableReleaseDate": "February 21, 2023",
+        }
     task = task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover"))
     assert task.status == Status.SUCCESS, task.message
     assert task.operation == f"{TYPES[component_type][0]}.discover"
@@ -88,7 +99,9 @@ def test_discover_reads_version_and_identity_again(api, server, worker):
 @pytest.mark.django_db(transaction=True)
 def test_wrong_password_fails_at_login_and_stores_nothing(api, server, worker):
     component_type, fake, name = server
-    task = task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name, password="not-the-password")))
+    task = task_accepted_wait(
+        datacenter_register(api, spec_for(component_type, fake, name, password="not-the-password"))
+    )
     assert task.status == Status.ERROR
     login = task.actions.get(name="login")
     assert login.message.startswith("login refused for admin")
@@ -105,7 +118,8 @@ def test_closed_port_fails_plainly(api, server, worker):
     task = task_accepted_wait(datacenter_register(api, spec))
     assert task.status == Status.ERROR
     assert task.actions.get(name="certificate_verify").message == (
-        f"cannot connect to {fake.fqdn}:{fake.port}: connection refused")
+        f"cannot connect to {fake.fqdn}:{fake.port}: connection refused"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -142,8 +156,9 @@ def test_an_update_with_a_wrong_password_stores_nothing_and_the_old_one_keeps_wo
     assert task_accepted_wait(datacenter_register(api, spec_for(component_type, fake, name))).status == Status.SUCCESS
     before = DatacenterComponent.objects.get(component_name=name)
 
-    task = task_accepted_wait(api.put(f"/api/v1/datacenters/{name}",
-                       {"password": "a-wrong-password", "purpose": "changed"}, format="json"))
+    task = task_accepted_wait(
+        api.put(f"/api/v1/datacenters/{name}", {"password": "a-wrong-password", "purpose": "changed"}, format="json")
+    )
     assert task.status == Status.ERROR
     assert task.operation == f"{TYPES[component_type][0]}.update"
     assert task.actions.get(name="login").message.startswith("login refused for admin")
@@ -151,7 +166,9 @@ def test_an_update_with_a_wrong_password_stores_nothing_and_the_old_one_keeps_wo
     after = DatacenterComponent.objects.get(component_name=name)
     assert (after.password, after.purpose, after.updated_at) == (fake.password, "integration", before.updated_at)
 
-    assert task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover")).status == Status.SUCCESS  # old credentials work
+    assert (
+        task_accepted_wait(api.post(f"/api/v1/datacenters/{name}/discover")).status == Status.SUCCESS
+    )  # old credentials work
 
 
 @pytest.mark.django_db(transaction=True)
@@ -170,9 +187,15 @@ def test_a_password_may_be_a_stored_secret_reference(api, nsxt, worker):
 
 @pytest.mark.django_db
 def test_the_type_of_a_component_cannot_change(api):
-    DatacenterComponent.objects.create(component_name="nsx01", component_type="NSXT", fqdn="nsx.example.test",
-                                       username="admin", password="pw", certificate_pem="-",
-                                       certificate_thumbprint="AB")
+    DatacenterComponent.objects.create(
+        component_name="nsx01",
+        component_type="NSXT",
+        fqdn="nsx.example.test",
+        username="admin",
+        password="pw",
+        certificate_pem="-",
+        certificate_thumbprint="AB",
+    )
     answer = api.put("/api/v1/datacenters/nsx01", {"datacenterComponentType": "VROPS"}, format="json")
     assert answer.status_code == 400
     assert "cannot be changed (it is NSXT)" in answer.json()["errors"]["datacenterComponentType"][0]
@@ -187,8 +210,11 @@ def test_a_failed_registration_restarts_with_the_corrected_password_but_not_anot
     task = task_accepted_wait(datacenter_register(api, spec_for("NSXT", nsxt, "nsx01", password="not-the-password")))
     assert task.status == Status.ERROR
     corrected = api.get(f"/api/v1/tasks/{task.pk}/request").json()
-    other_type = api.post(f"/api/v1/tasks/{task.pk}/restart",
-                          {"request": {**corrected, "datacenterComponentType": "VROPS"}}, format="json")
+    other_type = api.post(
+        f"/api/v1/tasks/{task.pk}/restart",
+        {"request": {**corrected, "datacenterComponentType": "VROPS"}},
+        format="json",
+    )
     assert other_type.status_code == 400
     assert "cannot be changed on restart" in other_type.json()["errors"]["datacenterComponentType"][0]
 
@@ -196,5 +222,8 @@ def test_a_failed_registration_restarts_with_the_corrected_password_but_not_anot
     done = task_accepted_wait(api.post(f"/api/v1/tasks/{task.pk}/restart", {"request": corrected}, format="json"))
     assert done.status == Status.SUCCESS, done.message
     assert sorted(done.actions.filter(attempt=2).values_list("name", flat=True)) == [
-        "about_read", "component_create", "login"]
+        "about_read",
+        "component_create",
+        "login",
+    ]
     assert DatacenterComponent.objects.get().component_type == "NSXT"

@@ -1,4 +1,5 @@
 """The datacenter pages: list, registration with trust on first use, detail and its changes."""
+
 import html as html_lib
 import json
 import re
@@ -16,7 +17,6 @@ LIST_QUERIES = 3
 OTHER_THUMBPRINT = ":".join(["AB"] * 32)
 
 
-
 def _register_url() -> str:
     return reverse("datacenter-register")
 
@@ -30,10 +30,18 @@ def _probe(pages, vcsim):
 def _step2_data(probed, vcsim, **changes) -> dict:
     """What the browser sends from step 2: the hidden fields as rendered, plus what the user typed."""
     form = probed.context["form"]
-    data = {name: form[name].value() for name in ("fqdn", "port", "thumbprint", "subject", "issuer", "validFrom", "validTo")}
+    data = {
+        name: form[name].value() for name in ("fqdn", "port", "thumbprint", "subject", "issuer", "validFrom", "validTo")
+    }
     data.update(
-        step="register", trust="on", componentName="vc1", username=vcsim.username, password=vcsim.password,
-        purpose="management", tags="lab, east", action="register",
+        step="register",
+        trust="on",
+        componentName="vc1",
+        username=vcsim.username,
+        password=vcsim.password,
+        purpose="management",
+        tags="lab, east",
+        action="register",
     )
     data.update(changes)
     return data
@@ -42,16 +50,32 @@ def _step2_data(probed, vcsim, **changes) -> dict:
 def _component(vcsim=None, name="vc1", **fields) -> DatacenterComponent:
     """A component as registration stores it (pointing at `vcsim` when given)."""
     values = dict(
-        component_name=name, fqdn="vc.example.test", port=443, username="administrator@vsphere.local",
-        password="stored-pw-42", purpose="lab", tags=["lab"], version="8.0.2", build="22385739",
+        component_name=name,
+        fqdn="vc.example.test",
+        port=443,
+        username="administrator@vsphere.local",
+        password="stored-pw-42",
+        purpose="lab",
+        tags=["lab"],
+        version="8.0.2",
+        build="22385739",
         properties={"about": {"fullName": "VMware vCenter Server 8.0.2", "apiType": "VirtualCenter"}},
-        certificate_pem="-", certificate_thumbprint=OTHER_THUMBPRINT, certificate_subject="CN=vc.example.test",
-        certificate_issuer="CN=CA", certificate_valid_from=timezone.now(), certificate_valid_to=timezone.now(),
+        certificate_pem="-",
+        certificate_thumbprint=OTHER_THUMBPRINT,
+        certificate_subject="CN=vc.example.test",
+        certificate_issuer="CN=CA",
+        certificate_valid_from=timezone.now(),
+        certificate_valid_to=timezone.now(),
         discovered_at=timezone.now(),
     )
     if vcsim is not None:
-        values.update(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                      certificate_thumbprint=vcsim.certificate.thumbprint)
+        values.update(
+            fqdn=vcsim.fqdn,
+            port=vcsim.port,
+            username=vcsim.username,
+            password=vcsim.password,
+            certificate_thumbprint=vcsim.certificate.thumbprint,
+        )
     values.update(fields)
     return DatacenterComponent.objects.create(**values)
 
@@ -65,8 +89,13 @@ def _field_error(html: str, field: str) -> str:
 @pytest.mark.django_db
 def test_pages_ask_for_a_login_first(client):
     _component()
-    urls = [reverse("datacenter-list"), _register_url(), reverse("datacenter-detail", args=["vc1"]),
-            reverse("datacenter-update", args=["vc1"]), reverse("datacenter-delete", args=["vc1"])]
+    urls = [
+        reverse("datacenter-list"),
+        _register_url(),
+        reverse("datacenter-detail", args=["vc1"]),
+        reverse("datacenter-update", args=["vc1"]),
+        reverse("datacenter-delete", args=["vc1"]),
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login") + "?next="), url
@@ -80,7 +109,9 @@ def test_list_shows_components_and_offers_registration(admin_client, django_asse
     assert "No datacenter components yet" in empty and _register_url() in empty
     component = _component()
     for i in range(3):
-        InventoryObject.objects.create(component=component, kind="datacenter", moref=f"dc-{i}", name=f"DC{i}", path=f"/DC{i}")
+        InventoryObject.objects.create(
+            component=component, kind="datacenter", moref=f"dc-{i}", name=f"DC{i}", path=f"/DC{i}"
+        )
     _component(name="vc2")
     with django_assert_num_queries(LIST_QUERIES):
         html = admin_client.get(reverse("datacenter-list")).content.decode()
@@ -129,7 +160,9 @@ def test_wrong_thumbprint_duplicate_name_and_missing_trust_show_field_errors(pag
 
     _component(name="vc1")
     duplicate = pages.post(_register_url(), _step2_data(probed, vcsim))
-    assert "a datacenter component named 'vc1' already exists" in _field_error(duplicate.content.decode(), "componentName")
+    assert "a datacenter component named 'vc1' already exists" in _field_error(
+        duplicate.content.decode(), "componentName"
+    )
 
     bad_name = pages.post(_register_url(), _step2_data(probed, vcsim, componentName="-bad name"))
     assert "use letters, digits" in _field_error(bad_name.content.decode(), "componentName")
@@ -190,11 +223,21 @@ def test_register_end_to_end_from_probe_to_the_inventory(pages, vcsim, worker):
 def test_detail_shows_the_component_its_inventory_and_tasks(admin_client):
     component = _component()
     InventoryObject.objects.create(
-        component=component, kind="datastore", moref="datastore-1", name="ds-gold", datacenter="DC1", path="/DC1/datastore/ds-gold",
+        component=component,
+        kind="datastore",
+        moref="datastore-1",
+        name="ds-gold",
+        datacenter="DC1",
+        path="/DC1/datastore/ds-gold",
         properties={"capacity": 100 * 2**30, "freeSpace": 25 * 2**30, "type": "VMFS", "accessible": True},
     )
     InventoryObject.objects.create(
-        component=component, kind="network", moref="dvportgroup-1", name="pg-mgmt", datacenter="DC1", path="/DC1/network/pg-mgmt",
+        component=component,
+        kind="network",
+        moref="dvportgroup-1",
+        name="pg-mgmt",
+        datacenter="DC1",
+        path="/DC1/network/pg-mgmt",
         properties={"type": "DistributedVirtualPortgroup", "switch": "dvs-1", "uplink": False, "vlan": 120},
     )
     response = admin_client.get(reverse("datacenter-detail", args=["vc1"]))
@@ -234,8 +277,15 @@ def test_update_keeps_the_stored_password_when_left_blank(pages, vcsim):
     assert f'value="{vcsim.fqdn}"' in html and f'value="{vcsim.certificate.thumbprint}"' in html
     assert 'value="lab"' in html and "Leave blank to keep the stored password" in html
 
-    data = {"fqdn": vcsim.fqdn, "port": vcsim.port, "username": vcsim.username, "password": "",
-            "purpose": "production", "tags": "prod, west", "thumbprint": vcsim.certificate.thumbprint}
+    data = {
+        "fqdn": vcsim.fqdn,
+        "port": vcsim.port,
+        "username": vcsim.username,
+        "password": "",
+        "purpose": "production",
+        "tags": "prod, west",
+        "thumbprint": vcsim.certificate.thumbprint,
+    }
     refused = pages.post(reverse("datacenter-update", args=["vc1"]), {**data, "thumbprint": OTHER_THUMBPRINT})
     assert "does not match" in _field_error(refused.content.decode(), "thumbprint")
     assert 'value="production"' in refused.content.decode()

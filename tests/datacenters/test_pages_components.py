@@ -1,5 +1,6 @@
 """Pages of the completed datacenter components: port group settings edited inline (htmx) or on their
 own page, and NSX-T Manager / vRealize Operations Manager registration, detail and list."""
+
 import html as html_lib
 import re
 
@@ -22,21 +23,33 @@ def _edit_url(name: str) -> str:
     return reverse("datacenter-network", args=["vc1", name])
 
 
-VALID = {"gateway": "192.168.10.1", "subnet": "/24", "dns": "192.168.10.2, 192.168.10.3", "ntp": "ntp.lab.example.com",
-         "domainName": "lab.example.com", "searchPath": "lab.example.com"}
+VALID = {
+    "gateway": "192.168.10.1",
+    "subnet": "/24",
+    "dns": "192.168.10.2, 192.168.10.3",
+    "ntp": "ntp.lab.example.com",
+    "domainName": "lab.example.com",
+    "searchPath": "lab.example.com",
+}
 
 
 @pytest.mark.django_db
 def test_the_networks_table_shows_settings_and_ports_groups_not_found(admin_client):
     component = vcenter_stored(password="stored-pw-42")
-    PortGroupSettings.objects.create(component=component, port_group_name="pg-mgmt", gateway="192.168.10.1",
-                                     prefix_length=24, dns=["192.168.10.2"], ntp=["ntp.lab.example.com"])
+    PortGroupSettings.objects.create(
+        component=component,
+        port_group_name="pg-mgmt",
+        gateway="192.168.10.1",
+        prefix_length=24,
+        dns=["192.168.10.2"],
+        ntp=["ntp.lab.example.com"],
+    )
     PortGroupSettings.objects.create(component=component, port_group_name="pg-gone", use_dhcp=True)
     html = admin_client.get(reverse("datacenter-detail", args=["vc1"])).content.decode()
     assert "gateway 192.168.10.1 /24 (255.255.255.0)" in html and "ntp.lab.example.com" in html
     assert "not set" in html  # VM Network
-    gone = html[html.index("pg-gone"):]
-    assert gone.index("not found in the last discovery") < gone.index("</tr>") and "DHCP" in gone[:gone.index("</tr>")]
+    gone = html[html.index("pg-gone") :]
+    assert gone.index("not found in the last discovery") < gone.index("</tr>") and "DHCP" in gone[: gone.index("</tr>")]
     for name in ("pg-mgmt", "VM Network", "pg-gone"):
         assert f'hx-get="{_edit_url(name)}"' in html.replace("%20", "%20")
     assert "stored-pw-42" not in html
@@ -66,7 +79,10 @@ def test_inline_edit_replaces_the_row_and_shows_errors_in_place(admin_client):
     assert saved.lstrip().startswith("<tr") and "gateway 192.168.10.1 /24 (255.255.255.0)" in saved
     settings = PortGroupSettings.objects.get()
     assert (settings.prefix_length, settings.dns, settings.search_path) == (
-        24, ["192.168.10.2", "192.168.10.3"], ["lab.example.com"])
+        24,
+        ["192.168.10.2", "192.168.10.3"],
+        ["lab.example.com"],
+    )
 
     again = admin_client.get(url, **HTMX).content.decode()
     assert 'value="255.255.255.0"' in again and "Remove the settings" in again
@@ -94,14 +110,37 @@ def test_without_htmx_the_settings_have_a_page_of_their_own(admin_client):
 @pytest.mark.django_db
 def test_nsxt_and_vrops_components_show_version_and_identity_without_inventory(admin_client):
     DatacenterComponent.objects.create(
-        component_name="nsx01", component_type="NSXT", fqdn="nsx.example.test", username="admin", password="pw-nsx-1",
-        certificate_pem="-", certificate_thumbprint="AB", version="3.2.1", build="19283092",
-        properties={"about": {"fullName": "NSX-T Manager 3.2.1", "build": "19283092", "hostname": "nsxmgr-01",
-                              "nodeUuid": "node-uuid-1", "clusterId": "cluster-id-1", "clusterStatus": "STABLE"}})
+        component_name="nsx01",
+        component_type="NSXT",
+        fqdn="nsx.example.test",
+        username="admin",
+        password="pw-nsx-1",
+        certificate_pem="-",
+        certificate_thumbprint="AB",
+        version="3.2.1",
+        build="19283092",
+        properties={
+            "about": {
+                "fullName": "NSX-T Manager 3.2.1",
+                "build": "19283092",
+                "hostname": "nsxmgr-01",
+                "nodeUuid": "node-uuid-1",
+                "clusterId": "cluster-id-1",
+                "clusterStatus": "STABLE",
+            }
+        },
+    )
     DatacenterComponent.objects.create(
-        component_name="vrops01", component_type="VROPS", fqdn="vrops.example.test", username="admin",
-        password="pw-vrops-1", certificate_pem="-", certificate_thumbprint="AB", version="8.10.0",
-        properties={"about": {"fullName": "vRealize Operations Manager 8.10.0", "nodeStatus": "ONLINE"}})
+        component_name="vrops01",
+        component_type="VROPS",
+        fqdn="vrops.example.test",
+        username="admin",
+        password="pw-vrops-1",
+        certificate_pem="-",
+        certificate_thumbprint="AB",
+        version="8.10.0",
+        properties={"about": {"fullName": "vRealize Operations Manager 8.10.0", "nodeStatus": "ONLINE"}},
+    )
     nsx = admin_client.get(reverse("datacenter-detail", args=["nsx01"])).content.decode()
     assert "NSX-T Manager" in nsx and "node-uuid-1" in nsx and "cluster-id-1" in nsx and "nsxmgr-01" in nsx
     assert "Inventory" not in nsx and "Networks and port groups" not in nsx
@@ -120,16 +159,36 @@ def test_register_an_nsxt_manager_from_the_page(admin_client, nsxt):
     url = reverse("datacenter-register")
     start = admin_client.get(url).content.decode()
     assert 'name="datacenterComponentType"' in start and "NSX-T Manager" in start
-    probed = admin_client.post(url, {"step": "probe", "datacenterComponentType": "NSXT", "fqdn": nsxt.fqdn,
-                                     "port": nsxt.port})
+    probed = admin_client.post(
+        url, {"step": "probe", "datacenterComponentType": "NSXT", "fqdn": nsxt.fqdn, "port": nsxt.port}
+    )
     html = probed.content.decode()
     assert "The NSX-T Manager" in html and nsxt.certificate.thumbprint in html and "e.g. admin" in html
     form = probed.context["form"]
-    data = {name: form[name].value() for name in ("datacenterComponentType", "fqdn", "port", "thumbprint", "subject",
-                                                  "issuer", "validFrom", "validTo")}
+    data = {
+        name: form[name].value()
+        for name in (
+            "datacenterComponentType",
+            "fqdn",
+            "port",
+            "thumbprint",
+            "subject",
+            "issuer",
+            "validFrom",
+            "validTo",
+        )
+    }
     assert data["datacenterComponentType"] == "NSXT"
-    data.update(step="register", trust="on", componentName="nsx01", username="admin", password=nsxt.password,
-                purpose="", tags="", action="validate")
+    data.update(
+        step="register",
+        trust="on",
+        componentName="nsx01",
+        username="admin",
+        password=nsxt.password,
+        purpose="",
+        tags="",
+        action="validate",
+    )
     answer = admin_client.post(url, data)
     assert answer.status_code == 302
     task = Task.objects.get()

@@ -1,5 +1,6 @@
 """IPv4 settings of port groups: set through the API at once, checked field by field, kept across
 discoveries, carried by a register/update spec, and read by the deployment code."""
+
 import pytest
 from django.utils import timezone
 
@@ -10,9 +11,15 @@ from lifecycle.engine.models import Status, Task
 from tests.helpers import task_wait, vcenter_stored
 
 URL = "/api/v1/datacenters/vc1/networks/"
-SETTINGS = {"gateway": "192.168.10.1", "subnetMask": "255.255.255.0", "domainName": "lab.example.com",
-            "searchPath": ["lab.example.com", "example.com"], "useDhcp": False,
-            "dns": ["192.168.10.2", "192.168.10.3"], "ntp": ["ntp.lab.example.com", "192.168.10.4"]}
+SETTINGS = {
+    "gateway": "192.168.10.1",
+    "subnetMask": "255.255.255.0",
+    "domainName": "lab.example.com",
+    "searchPath": ["lab.example.com", "example.com"],
+    "useDhcp": False,
+    "dns": ["192.168.10.2", "192.168.10.3"],
+    "ntp": ["ntp.lab.example.com", "192.168.10.4"],
+}
 
 
 @pytest.mark.django_db
@@ -25,7 +32,12 @@ def test_put_stores_the_settings_and_shows_mask_and_prefix(api):
     assert entry["portGroupName"] == "pg-mgmt" and entry["prefixLength"] == 24
     assert entry["configured"] is True and entry["foundInLastDiscovery"] is True
     assert (entry["moref"], entry["path"], entry["type"], entry["vlan"], entry["switch"]) == (
-        "dvportgroup-11", "/DC1/network/pg-mgmt", "DistributedVirtualPortgroup", 120, "dvs-1")
+        "dvportgroup-11",
+        "/DC1/network/pg-mgmt",
+        "DistributedVirtualPortgroup",
+        120,
+        "dvs-1",
+    )
 
     by_prefix = api.put(URL + "VM%20Network", {"gateway": "10.1.2.1", "prefixLength": 26}, format="json").json()
     assert (by_prefix["subnetMask"], by_prefix["prefixLength"]) == ("255.255.255.192", 26)
@@ -38,7 +50,10 @@ def test_put_stores_the_settings_and_shows_mask_and_prefix(api):
 
     # What the deployment code reads: the port group's `content.networks` entry, nothing else.
     assert selectors.port_group_settings(component_name="vc1", port_group_name="pg-mgmt") == {
-        "portGroupName": "pg-mgmt", "prefixLength": 24, **SETTINGS}
+        "portGroupName": "pg-mgmt",
+        "prefixLength": 24,
+        **SETTINGS,
+    }
     assert selectors.port_group_settings(component_name="vc1", port_group_name="nothing") is None
 
     # PUT replaces: what is left out is cleared.
@@ -51,31 +66,43 @@ def test_unset_port_groups_are_listed_without_settings(api):
     vcenter_stored()
     networks = api.get("/api/v1/datacenters/vc1").json()["content"]["networks"]
     assert [(n["portGroupName"], n["configured"], n["gateway"], n["useDhcp"]) for n in networks] == [
-        ("VM Network", False, None, False), ("pg-mgmt", False, None, False)]  # by inventory path
+        ("VM Network", False, None, False),
+        ("pg-mgmt", False, None, False),
+    ]  # by inventory path
 
 
-@pytest.mark.parametrize("settings, path, words", [
-    ({}, "gateway", "required without DHCP"),
-    ({}, "prefixLength", "required without DHCP"),
-    ({"gateway": "192.168.10", "prefixLength": 24}, "gateway", "'192.168.10' is not an IPv4 address"),
-    ({"gateway": "192.168.10.0", "prefixLength": 24}, "gateway", "is the network address of 192.168.10.0/24"),
-    ({"gateway": "192.168.10.255", "prefixLength": 24}, "gateway", "is the broadcast address"),
-    ({"gateway": "192.168.10.1", "subnetMask": "255.0.255.0"}, "subnetMask", "is not a subnet mask"),
-    ({"gateway": "192.168.10.1", "subnetMask": "24"}, "subnetMask", "is not a subnet mask"),
-    ({"gateway": "192.168.10.1", "subnetMask": "255.255.255.0", "prefixLength": 16}, "subnetMask",
-     "is a /24 subnet, but prefixLength says /16"),
-    ({"gateway": "192.168.10.1", "prefixLength": 33}, "prefixLength", "from 1 to 32"),
-    ({**SETTINGS, "dns": ["192.168.10.2", "192.168.10.2"]}, "dns[1]", "'192.168.10.2' is listed twice (also at index 0)"),
-    ({**SETTINGS, "dns": ["dns.example.com"]}, "dns[0]", "'dns.example.com' is not an IPv4 address"),
-    ({**SETTINGS, "ntp": ["ntp1", "bad host!"]}, "ntp[1]", "'bad host!' is not a valid host name or IP address"),
-    ({**SETTINGS, "ntp": ["NTP.example.com", "ntp.example.com"]}, "ntp[1]", "listed twice"),
-    ({**SETTINGS, "searchPath": ["192.168.10.1"]}, "searchPath[0]", "is an address, not a domain name"),
-    ({**SETTINGS, "domainName": "lab..example"}, "domainName", "is not a valid domain name"),
-    ({**SETTINGS, "dns": "192.168.10.2"}, "dns", "must be a list of strings"),
-    ({**SETTINGS, "useDhcp": "yes"}, "useDhcp", "must be true or false"),
-    ({**SETTINGS, "mtu": 9000}, "mtu", "unknown field"),
-    ({**SETTINGS, "portGroupName": "other"}, "portGroupName", "must be the port group of the URL"),
-])
+@pytest.mark.parametrize(
+    "settings, path, words",
+    [
+        ({}, "gateway", "required without DHCP"),
+        ({}, "prefixLength", "required without DHCP"),
+        ({"gateway": "192.168.10", "prefixLength": 24}, "gateway", "'192.168.10' is not an IPv4 address"),
+        ({"gateway": "192.168.10.0", "prefixLength": 24}, "gateway", "is the network address of 192.168.10.0/24"),
+        ({"gateway": "192.168.10.255", "prefixLength": 24}, "gateway", "is the broadcast address"),
+        ({"gateway": "192.168.10.1", "subnetMask": "255.0.255.0"}, "subnetMask", "is not a subnet mask"),
+        ({"gateway": "192.168.10.1", "subnetMask": "24"}, "subnetMask", "is not a subnet mask"),
+        (
+            {"gateway": "192.168.10.1", "subnetMask": "255.255.255.0", "prefixLength": 16},
+            "subnetMask",
+            "is a /24 subnet, but prefixLength says /16",
+        ),
+        ({"gateway": "192.168.10.1", "prefixLength": 33}, "prefixLength", "from 1 to 32"),
+        (
+            {**SETTINGS, "dns": ["192.168.10.2", "192.168.10.2"]},
+            "dns[1]",
+            "'192.168.10.2' is listed twice (also at index 0)",
+        ),
+        ({**SETTINGS, "dns": ["dns.example.com"]}, "dns[0]", "'dns.example.com' is not an IPv4 address"),
+        ({**SETTINGS, "ntp": ["ntp1", "bad host!"]}, "ntp[1]", "'bad host!' is not a valid host name or IP address"),
+        ({**SETTINGS, "ntp": ["NTP.example.com", "ntp.example.com"]}, "ntp[1]", "listed twice"),
+        ({**SETTINGS, "searchPath": ["192.168.10.1"]}, "searchPath[0]", "is an address, not a domain name"),
+        ({**SETTINGS, "domainName": "lab..example"}, "domainName", "is not a valid domain name"),
+        ({**SETTINGS, "dns": "192.168.10.2"}, "dns", "must be a list of strings"),
+        ({**SETTINGS, "useDhcp": "yes"}, "useDhcp", "must be true or false"),
+        ({**SETTINGS, "mtu": 9000}, "mtu", "unknown field"),
+        ({**SETTINGS, "portGroupName": "other"}, "portGroupName", "must be the port group of the URL"),
+    ],
+)
 @pytest.mark.django_db
 def test_refused_settings_name_the_field(api, settings, path, words):
     vcenter_stored()
@@ -101,8 +128,15 @@ def test_unknown_port_groups_and_components_answer_404(api):
     assert "discover the component again" in api.put(URL + "no-such-pg", SETTINGS, format="json").json()["message"]
     assert api.get(URL + "no-such-pg").status_code == 404
     assert api.put("/api/v1/datacenters/nothing/networks/pg-mgmt", SETTINGS, format="json").status_code == 404
-    DatacenterComponent.objects.create(component_name="nsx01", component_type="NSXT", fqdn="nsx.example.test",
-                                       username="admin", password="pw", certificate_pem="-", certificate_thumbprint="AB")
+    DatacenterComponent.objects.create(
+        component_name="nsx01",
+        component_type="NSXT",
+        fqdn="nsx.example.test",
+        username="admin",
+        password="pw",
+        certificate_pem="-",
+        certificate_thumbprint="AB",
+    )
     answer = api.put("/api/v1/datacenters/nsx01/networks/pg-mgmt", SETTINGS, format="json")
     assert answer.status_code == 404 and "only vCenter Servers have port groups" in answer.json()["message"]
     assert "networks" not in api.get("/api/v1/datacenters/nsx01").json()["content"]
@@ -111,8 +145,15 @@ def test_unknown_port_groups_and_components_answer_404(api):
 @pytest.mark.django_db
 def test_a_port_group_name_with_a_slash(api):
     component = vcenter_stored()
-    InventoryObject.objects.create(component=component, kind="network", moref="network-9", name="a/b",
-                                   datacenter="DC1", path="/DC1/network/a%2fb", properties={"type": "Network"})
+    InventoryObject.objects.create(
+        component=component,
+        kind="network",
+        moref="network-9",
+        name="a/b",
+        datacenter="DC1",
+        path="/DC1/network/a%2fb",
+        properties={"type": "Network"},
+    )
     answer = api.put(URL + "a%2Fb", SETTINGS, format="json")
     assert answer.status_code == 200 and answer.json()["portGroupName"] == "a/b"
 
@@ -122,15 +163,36 @@ def test_settings_survive_a_rediscovery_and_a_vanished_port_group_keeps_them(api
     component = vcenter_stored()
     api.put(URL + "pg-mgmt", SETTINGS, format="json")
     spec = {**specs.spec_from_component(component), "password": "pw"}
-    certificate = {"pem": "-", "thumbprint": "AB", "subject": "", "issuer": "", "validFrom": timezone.now().isoformat(),
-                   "validTo": timezone.now().isoformat()}
-    components.component_store(spec=spec, certificate=certificate, about={}, create=False, inventory=[
-        {"kind": "network", "moref": "network-7", "name": "VM Network", "path": "/DC1/network/VM Network",
-         "datacenter": "DC1", "properties": {"type": "Network", "vlan": None}}])
+    certificate = {
+        "pem": "-",
+        "thumbprint": "AB",
+        "subject": "",
+        "issuer": "",
+        "validFrom": timezone.now().isoformat(),
+        "validTo": timezone.now().isoformat(),
+    }
+    components.component_store(
+        spec=spec,
+        certificate=certificate,
+        about={},
+        create=False,
+        inventory=[
+            {
+                "kind": "network",
+                "moref": "network-7",
+                "name": "VM Network",
+                "path": "/DC1/network/VM Network",
+                "datacenter": "DC1",
+                "properties": {"type": "Network", "vlan": None},
+            }
+        ],
+    )
 
     networks = api.get("/api/v1/datacenters/vc1").json()["content"]["networks"]
     assert [(n["portGroupName"], n["foundInLastDiscovery"], n["configured"]) for n in networks] == [
-        ("VM Network", True, False), ("pg-mgmt", False, True)]
+        ("VM Network", True, False),
+        ("pg-mgmt", False, True),
+    ]
     gone = networks[1]
     assert gone["gateway"] == "192.168.10.1" and gone["moref"] is None
     assert selectors.port_group_settings(component_name="vc1", port_group_name="pg-mgmt")["gateway"] == "192.168.10.1"
@@ -143,14 +205,22 @@ def test_settings_survive_a_rediscovery_and_a_vanished_port_group_keeps_them(api
 
 @pytest.mark.django_db
 def test_a_spec_with_wrong_networks_is_refused_at_request_time(api):
-    spec = {"componentName": "vc9", "datacenterComponentType": "VCENTER", "fqdn": "vc9.example.test",
-            "username": "administrator@vsphere.local", "password": "pw",
-            "content": {"certificate": {"thumbprint": "AB"}, "networks": [
+    spec = {
+        "componentName": "vc9",
+        "datacenterComponentType": "VCENTER",
+        "fqdn": "vc9.example.test",
+        "username": "administrator@vsphere.local",
+        "password": "pw",
+        "content": {
+            "certificate": {"thumbprint": "AB"},
+            "networks": [
                 {"portGroupName": "pg-a", **SETTINGS},
                 {"portGroupName": "pg-b", "gateway": "10.0.0.300", "prefixLength": 24},
                 {"portGroupName": "pg-a", "useDhcp": True},
                 {"gateway": "10.0.0.1", "prefixLength": 24},
-            ]}}
+            ],
+        },
+    }
     answer = api.post("/api/v1/datacenters", spec, format="json")
     assert answer.status_code == 400
     errors = answer.json()["errors"]
@@ -167,12 +237,21 @@ def test_a_spec_with_wrong_networks_is_refused_at_request_time(api):
 @pytest.mark.vcsim
 @pytest.mark.django_db(transaction=True)
 def test_register_and_update_store_the_networks_of_the_spec_and_discovery_keeps_them(api, vcsim, worker):
-    spec = {"componentName": "vc01", "datacenterComponentType": "VCENTER", "fqdn": vcsim.fqdn, "port": vcsim.port,
-            "username": vcsim.username, "password": vcsim.password,
-            "content": {"certificate": {"thumbprint": vcsim.certificate.thumbprint}, "networks": [
+    spec = {
+        "componentName": "vc01",
+        "datacenterComponentType": "VCENTER",
+        "fqdn": vcsim.fqdn,
+        "port": vcsim.port,
+        "username": vcsim.username,
+        "password": vcsim.password,
+        "content": {
+            "certificate": {"thumbprint": vcsim.certificate.thumbprint},
+            "networks": [
                 {"portGroupName": "DC0_DVPG0", **SETTINGS},
                 {"portGroupName": "planned-pg", "useDhcp": True},
-            ]}}
+            ],
+        },
+    }
     task = task_wait(api.post("/api/v1/datacenters", spec, format="json").json()["taskId"])
     assert task.status == Status.SUCCESS, task.message
     log = task.actions.get(name="component_create").log

@@ -1,5 +1,6 @@
 """datacenters.nsxt and datacenters.vrops against fakes that speak the products' documented APIs over
 real HTTPS: pinned trust, login, version and identity, and each failure as a plain error."""
+
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,14 +14,26 @@ from datacenters.vsphere.errors import CertificateChanged, LoginRefused, Unreach
 
 
 def _nsxt(fake, **overrides):
-    arguments = dict(fqdn=fake.fqdn, port=fake.port, username=fake.username, password=fake.password,
-                     certificate_pem=fake.certificate.pem, timeout=5)
+    arguments = dict(
+        fqdn=fake.fqdn,
+        port=fake.port,
+        username=fake.username,
+        password=fake.password,
+        certificate_pem=fake.certificate.pem,
+        timeout=5,
+    )
     return nsxt_client.connect(**{**arguments, **overrides})
 
 
 def _vrops(fake, **overrides):
-    arguments = dict(fqdn=fake.fqdn, port=fake.port, username=fake.username, password=fake.password,
-                     certificate_pem=fake.certificate.pem, timeout=5)
+    arguments = dict(
+        fqdn=fake.fqdn,
+        port=fake.port,
+        username=fake.username,
+        password=fake.password,
+        certificate_pem=fake.certificate.pem,
+        timeout=5,
+    )
     return vrops_client.connect(**{**arguments, **overrides})
 
 
@@ -138,8 +151,9 @@ def test_the_pinned_session_trusts_only_the_accepted_certificate(nsxt, monkeypat
     bundle = tmp_path / "bundle.pem"
     bundle.write_text(nsxt.certificate.pem)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    client = pinned_http.RestClient(fqdn=nsxt.fqdn, port=nsxt.port, certificate_pem=nsxt.certificate.pem, timeout=5,
-                             product="NSX-T Manager")
+    client = pinned_http.RestClient(
+        fqdn=nsxt.fqdn, port=nsxt.port, certificate_pem=nsxt.certificate.pem, timeout=5, product="NSX-T Manager"
+    )
     adapter = client.session.get_adapter(client.base_url)
     assert client.request("GET", "/api/v1/node").status_code == 403  # no credentials; TLS went through
     assert adapter._context.cert_store_stats()["x509"] == 1  # certifi's bundle would add a hundred more
@@ -151,8 +165,14 @@ def test_a_plain_http_port_is_not_the_product(vcsim_tls):
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         with pytest.raises(WrongServer, match="does not speak HTTPS; check the address and port of the NSX-T Manager"):
-            with nsxt_client.connect(fqdn="127.0.0.1", port=server.server_address[1], username="u", password="p",
-                                     certificate_pem=vcsim_tls.certificate.pem, timeout=5) as manager:
+            with nsxt_client.connect(
+                fqdn="127.0.0.1",
+                port=server.server_address[1],
+                username="u",
+                password="p",
+                certificate_pem=vcsim_tls.certificate.pem,
+                timeout=5,
+            ) as manager:
                 nsxt_client.user_read(manager)
     finally:
         server.shutdown()

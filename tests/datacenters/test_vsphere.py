@@ -7,7 +7,7 @@ import ssl
 import threading
 import traceback
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -81,7 +81,7 @@ def test_probe_returns_the_served_certificate(vcsim):
     assert len(certificate.thumbprint.split(":")) == 32
     assert certificate.thumbprint == certificate.thumbprint.upper()
     assert certificate.subject == "CN=vcsim.test"
-    assert certificate.valid_from.tzinfo == timezone.utc
+    assert certificate.valid_from.tzinfo == UTC
     assert certificate.valid_from < certificate.valid_to
     assert certificate.to_dict() == {
         "thumbprint": certificate.thumbprint,

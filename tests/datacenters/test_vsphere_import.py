@@ -1,5 +1,6 @@
 """Placement and OVF import (datacenters/vsphere) without the engine: placement errors against a real vcsim, the package's files, and an
 upload to an ESXi-style device URL trusted by the SHA-1 thumbprint the lease gives."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,24 +17,42 @@ from tests.fakes.server import FakeHandler, FakeServer
 
 @pytest.fixture
 def si(vcsim):
-    with connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                 certificate_pem=vcsim.certificate.pem) as connection:
+    with connect(
+        fqdn=vcsim.fqdn,
+        port=vcsim.port,
+        username=vcsim.username,
+        password=vcsim.password,
+        certificate_pem=vcsim.certificate.pem,
+    ) as connection:
         yield connection
 
 
 @pytest.mark.vcsim
-@pytest.mark.parametrize("override, message", [
-    ({"datacenter": "DC9"}, "datacenter 'DC9' does not exist in vCenter (it has: DC0)"),
-    ({"cluster": "C9"}, "cluster 'C9' does not exist in datacenter DC0 (it has: "),
-    ({"resource_pool": "Resources/gold"}, "resource pool 'Resources/gold' does not exist (no 'gold' under 'Resources'"),
-    ({"folder": "vm/apps"}, "VM folder 'vm/apps' does not exist (no 'apps' under 'vm')"),
-    ({"datastore": "SAN9"}, "datastore 'SAN9' does not exist in datacenter DC0 (it has: LocalDS_0)"),
-    ({"networks": ["PG9"]}, "port group 'PG9' does not exist in datacenter DC0 (it has: "),
-    ({"host": "esx9"}, "host 'esx9' does not exist in DC0_C0"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"datacenter": "DC9"}, "datacenter 'DC9' does not exist in vCenter (it has: DC0)"),
+        ({"cluster": "C9"}, "cluster 'C9' does not exist in datacenter DC0 (it has: "),
+        (
+            {"resource_pool": "Resources/gold"},
+            "resource pool 'Resources/gold' does not exist (no 'gold' under 'Resources'",
+        ),
+        ({"folder": "vm/apps"}, "VM folder 'vm/apps' does not exist (no 'apps' under 'vm')"),
+        ({"datastore": "SAN9"}, "datastore 'SAN9' does not exist in datacenter DC0 (it has: LocalDS_0)"),
+        ({"networks": ["PG9"]}, "port group 'PG9' does not exist in datacenter DC0 (it has: "),
+        ({"host": "esx9"}, "host 'esx9' does not exist in DC0_C0"),
+    ],
+)
 def test_each_missing_placement_object_is_named(si, override, message):
-    where = {"datacenter": "DC0", "cluster": "DC0_C0", "resource_pool": "Resources", "folder": "vm",
-             "datastore": "LocalDS_0", "networks": ["DC0_DVPG0"], **override}
+    where = {
+        "datacenter": "DC0",
+        "cluster": "DC0_C0",
+        "resource_pool": "Resources",
+        "folder": "vm",
+        "datastore": "LocalDS_0",
+        "networks": ["DC0_DVPG0"],
+        **override,
+    }
     with pytest.raises(PlacementMissing) as missing:
         placement_resolve(si, **where)
     assert missing.value.message.startswith(message)
@@ -46,14 +65,28 @@ def test_placement_on_a_host_and_nested_pool(si):
     content = si.RetrieveContent()
     dc = content.rootFolder.childEntity[0]
     cluster = next(c for c in dc.hostFolder.childEntity if c.name == "DC0_C0")
-    cluster.resourcePool.CreateResourcePool("gold", vim.ResourceConfigSpec(
-        cpuAllocation=vim.ResourceAllocationInfo(limit=-1, reservation=0, expandableReservation=True,
-                                                 shares=vim.SharesInfo(level="normal")),
-        memoryAllocation=vim.ResourceAllocationInfo(limit=-1, reservation=0, expandableReservation=True,
-                                                    shares=vim.SharesInfo(level="normal"))))
+    cluster.resourcePool.CreateResourcePool(
+        "gold",
+        vim.ResourceConfigSpec(
+            cpuAllocation=vim.ResourceAllocationInfo(
+                limit=-1, reservation=0, expandableReservation=True, shares=vim.SharesInfo(level="normal")
+            ),
+            memoryAllocation=vim.ResourceAllocationInfo(
+                limit=-1, reservation=0, expandableReservation=True, shares=vim.SharesInfo(level="normal")
+            ),
+        ),
+    )
     host = cluster.host[0].name
-    placement = placement_resolve(si, datacenter="DC0", cluster="DC0_C0", resource_pool="Resources/gold",
-                                              folder="vm", datastore="LocalDS_0", host=host, networks=["DC0_DVPG0"])
+    placement = placement_resolve(
+        si,
+        datacenter="DC0",
+        cluster="DC0_C0",
+        resource_pool="Resources/gold",
+        folder="vm",
+        datastore="LocalDS_0",
+        host=host,
+        networks=["DC0_DVPG0"],
+    )
     assert placement.pool.name == "gold" and placement.host.name == host
     assert list(placement.networks) == ["DC0_DVPG0"]
 
@@ -102,7 +135,7 @@ def _sha1(pem: str) -> str:
     import ssl
 
     digest = hashlib.sha1(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 def test_an_upload_to_a_host_is_trusted_by_the_leases_thumbprint_only(nfc, tmp_path):
@@ -120,7 +153,13 @@ def test_an_upload_to_a_host_is_trusted_by_the_leases_thumbprint_only(nfc, tmp_p
 
     item.sslThumbprint = "00:" * 19 + "00"  # the host presents another certificate than vCenter said
     with pytest.raises(ovf_import.ImportFailed, match="presents a certificate other than the one vCenter named"):
-        ovf_import._upload_one(requests.Session(), url, item, source, ovf_import.Upload(total=source.size,
-                                                                                          report=lambda u: None),
-                                lambda: None, ("vc.example.com", 443))
+        ovf_import._upload_one(
+            requests.Session(),
+            url,
+            item,
+            source,
+            ovf_import.Upload(total=source.size, report=lambda u: None),
+            lambda: None,
+            ("vc.example.com", 443),
+        )
     assert len(nfc.received) == 1

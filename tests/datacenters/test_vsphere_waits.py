@@ -1,5 +1,6 @@
 """Waits on vCenter (datacenters/vsphere/waits.py) against vcsim: they block in WaitForUpdatesEx and move
 on as soon as vCenter reports, each with a property collector of its own; timeouts and cancel still hold."""
+
 from __future__ import annotations
 
 import threading
@@ -18,8 +19,13 @@ pytestmark = pytest.mark.vcsim
 
 @pytest.fixture
 def si(vcsim):
-    with connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                 certificate_pem=vcsim.certificate.pem) as service_instance:
+    with connect(
+        fqdn=vcsim.fqdn,
+        port=vcsim.port,
+        username=vcsim.username,
+        password=vcsim.password,
+        certificate_pem=vcsim.certificate.pem,
+    ) as service_instance:
         yield service_instance
 
 
@@ -33,8 +39,12 @@ def _a_vm(si) -> str:
 
 
 def _guest_up(si, moref: str, ip: str) -> None:
-    spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=k, value=v) for k, v in {
-        "SET.guest.ipAddress": ip, "SET.guest.toolsRunningStatus": "guestToolsRunning"}.items()])
+    spec = vim.vm.ConfigSpec(
+        extraConfig=[
+            vim.option.OptionValue(key=k, value=v)
+            for k, v in {"SET.guest.ipAddress": ip, "SET.guest.toolsRunningStatus": "guestToolsRunning"}.items()
+        ]
+    )
     task_wait(vim.VirtualMachine(moref, si._stub).ReconfigVM_Task(spec), what="guest up")
 
 
@@ -60,8 +70,12 @@ def test_guest_wait_moves_on_when_vcenter_reports_the_guest(si):
     with vms.vm_guest_watch(si, moref=moref) as guest:
         thread = threading.Thread(target=later)
         thread.start()
-        wait_until(lambda: None if guest.values.get("ipAddress") == "10.9.9.9" else "no IP yet", what="the guest",
-                   timeout=10, pause=guest.pause)
+        wait_until(
+            lambda: None if guest.values.get("ipAddress") == "10.9.9.9" else "no IP yet",
+            what="the guest",
+            timeout=10,
+            pause=guest.pause,
+        )
         done = time.monotonic()
         thread.join()
     assert guest.values["toolsRunningStatus"] == "guestToolsRunning"
@@ -77,8 +91,12 @@ def test_concurrent_waits_on_one_session_each_see_their_updates(si):
 
     def wait_for_ip(moref: str) -> None:
         with vms.vm_guest_watch(si, moref=moref) as guest:
-            wait_until(lambda: None if (guest.values.get("ipAddress") or "").startswith("10.8.") else "no IP",
-                       what="the guest", timeout=10, pause=guest.pause)
+            wait_until(
+                lambda: None if (guest.values.get("ipAddress") or "").startswith("10.8.") else "no IP",
+                what="the guest",
+                timeout=10,
+                pause=guest.pause,
+            )
             seen[moref] = guest.values["ipAddress"]
 
     threads = [threading.Thread(target=wait_for_ip, args=(moref,)) for moref in morefs]

@@ -6,6 +6,7 @@ Nodes get loopback addresses 127.0.1.x (all of 127/8 is this machine's), so the 
 listen where the product code expects the appliance, on the ports its type declares (this session's,
 off the privileged ones: tests/fakes/appliances).
 """
+
 from __future__ import annotations
 
 import copy
@@ -61,11 +62,22 @@ def deploy_worker(worker_factory, deploy_worker_env):
 @pytest.fixture(scope="session")
 def deploy_worker_env(deploy_repository, deploy_dns) -> dict:
     """What a worker that deploys needs: the repository, the DNS, short polls and timeouts, its queue."""
-    return dict(LCM_QUEUE=DEPLOY_QUEUE, LCM_REPOSITORY_DIR=str(deploy_repository),
-                LCM_DNS_NAMESERVERS=deploy_dns.address, LCM_POLL_INTERVAL="0.1",
-                # USAGE_METER.ready short: a test waits it out.
-                LCM_TIMEOUTS=",".join([f"{code}.{kind}=20" for code in PACKAGES for kind in ("guest", "ready", "setup")
-                                       if (code, kind) != ("USAGE_METER", "ready")] + ["USAGE_METER.ready=3"]))
+    return dict(
+        LCM_QUEUE=DEPLOY_QUEUE,
+        LCM_REPOSITORY_DIR=str(deploy_repository),
+        LCM_DNS_NAMESERVERS=deploy_dns.address,
+        LCM_POLL_INTERVAL="0.1",
+        # USAGE_METER.ready short: a test waits it out.
+        LCM_TIMEOUTS=",".join(
+            [
+                f"{code}.{kind}=20"
+                for code in PACKAGES
+                for kind in ("guest", "ready", "setup")
+                if (code, kind) != ("USAGE_METER", "ready")
+            ]
+            + ["USAGE_METER.ready=3"]
+        ),
+    )
 
 
 class World:
@@ -76,8 +88,13 @@ class World:
         self._next_ip = 10
 
     def connect(self):
-        return connect(fqdn=self.vcsim.fqdn, port=self.vcsim.port, username=self.vcsim.username,
-                       password=self.vcsim.password, certificate_pem=self.vcsim.certificate.pem)
+        return connect(
+            fqdn=self.vcsim.fqdn,
+            port=self.vcsim.port,
+            username=self.vcsim.username,
+            password=self.vcsim.password,
+            certificate_pem=self.vcsim.certificate.pem,
+        )
 
     def definition(self, code: str, *, nodes: int = 1, environment_id: str | None = None) -> dict:
         """A definition of one product of this type with `nodes` nodes on fresh 127.0.1.x addresses,
@@ -103,7 +120,9 @@ class World:
             node["nics"] = [{"ipAddress": ip, "networkName": "DC0_DVPG0"}]
             node.pop("cpuNum", None), node.pop("ramMemory", None)
             if code == "VCD":
-                node["deploymentOption"] = "primary-small" if index == 0 else ("standby-small" if index == 1 else "cell")
+                node["deploymentOption"] = (
+                    "primary-small" if index == 0 else ("standby-small" if index == 1 else "cell")
+                )
             product["nodes"].append(node)
             self.dns.records[node["hostName"]] = ip
         if code == "VCD":
@@ -117,7 +136,9 @@ class World:
             if product["productType"] not in self.park.kinds:
                 continue  # a generic appliance: nothing answers after boot but the guest
             for node in product["nodes"]:
-                self.park.expect(node["nics"][0]["ipAddress"], product["productType"], **appliance_settings(product, node))
+                self.park.expect(
+                    node["nics"][0]["ipAddress"], product["productType"], **appliance_settings(product, node)
+                )
 
     def deploy(self, spec: dict, *, wait: bool = True, timeout: float = 90, expect: bool = True) -> Task:
         if expect:
@@ -136,11 +157,16 @@ class World:
             view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
             for vm in view.view:
                 found[vm.name] = {
-                    "moref": vm._moId, "uuid": vm.config.instanceUuid, "folder": vm.parent.name,
-                    "pool": vm.resourcePool.name, "datastores": [ds.name for ds in vm.datastore],
-                    "networks": sorted(n.name for n in vm.network), "powerState": str(vm.runtime.powerState),
+                    "moref": vm._moId,
+                    "uuid": vm.config.instanceUuid,
+                    "folder": vm.parent.name,
+                    "pool": vm.resourcePool.name,
+                    "datastores": [ds.name for ds in vm.datastore],
+                    "networks": sorted(n.name for n in vm.network),
+                    "powerState": str(vm.runtime.powerState),
                     "extraConfig": {o.key: o.value for o in vm.config.extraConfig},
-                    "numCPU": vm.config.hardware.numCPU, "memoryMB": vm.config.hardware.memoryMB,
+                    "numCPU": vm.config.hardware.numCPU,
+                    "memoryMB": vm.config.hardware.memoryMB,
                     "guestIp": vm.guest.ipAddress,
                 }
             view.Destroy()
@@ -169,22 +195,46 @@ def deploy_world(transactional_db, vcsim, deploy_repository, deploy_dns, deploy_
     celery_app.conf.task_default_queue = DEPLOY_QUEUE
     settings.LCM_REPOSITORY_DIR = deploy_repository
     settings.LCM_DNS_NAMESERVERS = [deploy_dns.address]
-    with connect(fqdn=vcsim.fqdn, port=vcsim.port, username=vcsim.username, password=vcsim.password,
-                 certificate_pem=vcsim.certificate.pem) as si:
+    with connect(
+        fqdn=vcsim.fqdn,
+        port=vcsim.port,
+        username=vcsim.username,
+        password=vcsim.password,
+        certificate_pem=vcsim.certificate.pem,
+    ) as si:
         about = about_read(si)
         items = [item.to_dict() for item in inventory_read(si)]
-    spec = {"componentName": "vc01", "datacenterComponentType": "VCENTER", "fqdn": vcsim.fqdn, "port": vcsim.port,
-            "username": vcsim.username, "password": vcsim.password, "purpose": "", "tags": []}
+    spec = {
+        "componentName": "vc01",
+        "datacenterComponentType": "VCENTER",
+        "fqdn": vcsim.fqdn,
+        "port": vcsim.port,
+        "username": vcsim.username,
+        "password": vcsim.password,
+        "purpose": "",
+        "tags": [],
+    }
     certificate = vcsim.certificate
-    components.component_store(spec=spec, certificate={"pem": certificate.pem, **certificate.to_dict()},
-                               about=about, inventory=items, create=True)
+    components.component_store(
+        spec=spec,
+        certificate={"pem": certificate.pem, **certificate.to_dict()},
+        about=about,
+        inventory=items,
+        create=True,
+    )
     port_groups.port_group_settings_update(component_name="vc01", port_group_name="DC0_DVPG0", settings=SUBNET)
     from datacenters.models import ComponentType, DatacenterComponent
 
     # The Tenant App sample integrates with a vROps; its registration is tested elsewhere (tests/fakes/vrops.py).
-    DatacenterComponent.objects.create(component_name="vrops01", component_type=ComponentType.VROPS,
-                                       fqdn="vrops.lab.test", username="admin", password="x", certificate_pem="-",
-                                       certificate_thumbprint="-")
+    DatacenterComponent.objects.create(
+        component_name="vrops01",
+        component_type=ComponentType.VROPS,
+        fqdn="vrops.lab.test",
+        username="admin",
+        password="x",
+        certificate_pem="-",
+        certificate_thumbprint="-",
+    )
     summary = repository_files_scan(root=deploy_repository)
     assert summary is not None
     yield World(vcsim, deploy_dns, appliances, guests)
@@ -197,4 +247,5 @@ def finished_ok():
         if task.status != Status.SUCCESS:
             raise AssertionError(f"task {task.pk} ended {task.status}: {task.message}\n{task_story(task)}")
         return task
+
     return check

@@ -3,6 +3,7 @@ the OVF properties the type writes), and the port group settings of the nodes' l
 
 Plain module (no fixtures, no settings changes), so that bench/deploy.py can use it too.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -17,8 +18,16 @@ make_ova = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_ova)
 
 DOMAIN = "lab.test"
-SUBNET = {"portGroupName": "DC0_DVPG0", "gateway": "127.0.1.1", "subnetMask": "255.255.255.0",
-          "domainName": DOMAIN, "searchPath": [DOMAIN], "useDhcp": False, "dns": ["127.0.1.2"], "ntp": ["127.0.1.3"]}
+SUBNET = {
+    "portGroupName": "DC0_DVPG0",
+    "gateway": "127.0.1.1",
+    "subnetMask": "255.255.255.0",
+    "domainName": DOMAIN,
+    "searchPath": [DOMAIN],
+    "useDhcp": False,
+    "dns": ["127.0.1.2"],
+    "ntp": ["127.0.1.3"],
+}
 # Product type → (sample file, version, OVF networks, deployment options)
 PACKAGES = {
     "VCD": ("vcd", "10.5.1", ["Network 1", "Network 2"], ["primary-small", "standby-small", "cell"]),
@@ -53,8 +62,9 @@ def ova_properties(code: str) -> list[dict]:
     return list(props.values())
 
 
-def ova_build(directory: Path, code: str, *, name: str | None = None, disk_bytes: int = DISK_BYTES,
-              version: str | None = None) -> Path:
+def ova_build(
+    directory: Path, code: str, *, name: str | None = None, disk_bytes: int = DISK_BYTES, version: str | None = None
+) -> Path:
     subdir, default_version, networks, options = PACKAGES[code]
     raw = directory / f"{name or subdir}.raw"
     with open(raw, "wb") as out:
@@ -65,9 +75,16 @@ def ova_build(directory: Path, code: str, *, name: str | None = None, disk_bytes
             left -= len(block)
     work = directory / f"{name or subdir}-build"
     work.mkdir(parents=True, exist_ok=True)
-    ova = make_ova.build(str(work), name or subdir, str(raw), product=product_type_get(code).title,
-                         version=version or default_version, build_number="1000", networks=networks,
-                         deployment_options=[{"id": o, "label": o} for o in options],
-                         properties=ova_properties(code))
+    ova = make_ova.build(
+        str(work),
+        name or subdir,
+        str(raw),
+        product=product_type_get(code).title,
+        version=version or default_version,
+        build_number="1000",
+        networks=networks,
+        deployment_options=[{"id": o, "label": o} for o in options],
+        properties=ova_properties(code),
+    )
     raw.unlink()
     return Path(ova)

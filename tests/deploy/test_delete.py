@@ -1,13 +1,14 @@
 """Deleting what was deployed: only the VMs this system made (by their recorded instance UUID) are
 destroyed, then the records go; refused while another task runs on the environment."""
+
 from __future__ import annotations
 
 import pytest
 
 from environments import services
 from environments.models import Environment, EnvironmentState, Node
-from lifecycle.errors import Conflict
 from lifecycle.engine.models import Status
+from lifecycle.errors import Conflict
 from tests.helpers import task_wait
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]

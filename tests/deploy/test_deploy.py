@@ -1,5 +1,6 @@
 """Deployments into a real vcsim, run by a real worker: each product type, single and multi-node; what
 vCenter holds afterwards is read back through pyvmomi, what the appliances were told from their fakes."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,13 @@ def test_one_node_of_each_type_is_deployed_where_the_definition_says(deploy_worl
     assert {p.state for p in environment.products.all()} == {EnvironmentState.DEPLOYED}
     node_spec = product_spec["nodes"][0]
     node = Node.objects.get(product__environment=environment, product__product_type=code)
-    assert node.deploy_state == (NodeState.STARTED if code == "OVA_APPLIANCE" else
-                                 NodeState.SET_UP if code in ("VCD", "RABBITMQ") else NodeState.READY)
+    assert node.deploy_state == (
+        NodeState.STARTED
+        if code == "OVA_APPLIANCE"
+        else NodeState.SET_UP
+        if code in ("VCD", "RABBITMQ")
+        else NodeState.READY
+    )
     assert node.ip_address == node_spec["nics"][0]["ipAddress"]
     assert node.power_state == "poweredOn" and node.vcenter_name == "vc01"
 
@@ -66,7 +72,10 @@ def test_one_node_of_each_type_is_deployed_where_the_definition_says(deploy_worl
     if code == "OVA_APPLIANCE":
         import_log = task.actions.get(name="vm_import").log
         assert "vendor.fixed is not user-configurable in this OVA; left at its default" in import_log
-        assert "the OVA declares no property extra (from products[0].properties.ovfProperties.extra); not set" in import_log
+        assert (
+            "the OVA declares no property extra (from products[0].properties.ovfProperties.extra); not set"
+            in import_log
+        )
     # No secret in any log, message or stored request.
     text = _all_logs(task) + str(task.request)
     assert not [s for s in secrets if s in text]

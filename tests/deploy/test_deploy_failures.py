@@ -1,5 +1,6 @@
 """What goes wrong in a deployment, and what a user can do about it: failing pre-checks, cancel and a
 cut connection mid-upload (the half-made VM is removed), a bad property fixed by a restart."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ from lifecycle.engine.models import Status
 from lifecycle.engine.services import task_cancel, task_restart
 from products.types import product_type_get
 from tests.deploy.conftest import REPOSITORY
-from tests.helpers import action_wait, task_story, task_wait
 from tests.deploy.packages import ova_build
 from tests.fakes.tcp_proxy import TcpProxy
+from tests.helpers import action_wait, task_story, task_wait
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.worker]
 
@@ -32,8 +33,9 @@ def test_failing_prechecks_stop_before_any_vm_is_made(deploy_world):
             content = si.RetrieveContent()
             dc = content.rootFolder.childEntity[0]
             pool = dc.hostFolder.childEntity[0].resourcePool
-            config = vim.vm.ConfigSpec(name=nodes[0]["vmName"], files=vim.vm.FileInfo(vmPathName="[LocalDS_0]"),
-                                       numCPUs=1, memoryMB=64)
+            config = vim.vm.ConfigSpec(
+                name=nodes[0]["vmName"], files=vim.vm.FileInfo(vmPathName="[LocalDS_0]"), numCPUs=1, memoryMB=64
+            )
             dc.vmFolder.CreateVM_Task(config=config, pool=pool).info  # noqa: B018 (runs the task)
         before = set(deploy_world.vms())
         task = deploy_world.deploy(spec)
@@ -43,8 +45,10 @@ def test_failing_prechecks_stop_before_any_vm_is_made(deploy_world):
     action = task.actions.get(name="prechecks")
     assert action.status == Status.ERROR and action.message.startswith("3 pre-check(s) failed:")
     assert f"FAIL vm         products[0].nodes[0].vmName: a VM named '{nodes[0]['vmName']}'" in action.log
-    assert (f"FAIL dns        products[0].nodes[1].hostName: {nodes[1]['hostName']} resolves to 127.0.1.250, "
-            f"not {nodes[1]['nics'][0]['ipAddress']}") in action.log
+    assert (
+        f"FAIL dns        products[0].nodes[1].hostName: {nodes[1]['hostName']} resolves to 127.0.1.250, "
+        f"not {nodes[1]['nics'][0]['ipAddress']}"
+    ) in action.log
     assert f"already answers on port {https}" in action.log
     assert set(deploy_world.vms()) == before  # nothing was made
     assert Environment.objects.get(environment_id=spec["environmentId"]).state == EnvironmentState.FAILED
@@ -71,15 +75,19 @@ def test_validate_runs_the_same_prechecks(deploy_world):
 def test_an_appliance_that_never_answers_fails_at_its_types_timeout(deploy_world):
     spec = deploy_world.definition("USAGE_METER")
     node = spec["products"][0]["nodes"][0]
-    deploy_world.park.expect(node["nics"][0]["ipAddress"], "USAGE_METER", root_password=node["rootPassword"],
-                             starting_seconds=3600)  # boots, but its application never comes up
+    deploy_world.park.expect(
+        node["nics"][0]["ipAddress"], "USAGE_METER", root_password=node["rootPassword"], starting_seconds=3600
+    )  # boots, but its application never comes up
     task = deploy_world.deploy(spec, expect=False)
     assert task.status == Status.ERROR
     ready = task.actions.get(name="primary_ready")
-    assert ready.message.startswith(f"the vCloud Usage Meter appliance at {node['nics'][0]['ipAddress']} to answer "
-                                    "did not happen within 3 s: ")
+    assert ready.message.startswith(
+        f"the vCloud Usage Meter appliance at {node['nics'][0]['ipAddress']} to answer did not happen within 3 s: "
+    )
     assert "503" in ready.message and "still starting" in ready.message
-    assert Node.objects.get(product__environment__environment_id=spec["environmentId"]).deploy_state == NodeState.STARTED
+    assert (
+        Node.objects.get(product__environment__environment_id=spec["environmentId"]).deploy_state == NodeState.STARTED
+    )
 
 
 @pytest.fixture
@@ -92,8 +100,9 @@ def slow_world(deploy_world):
     big = REPOSITORY / "ova_appliance" / "big.ova"
     if not big.exists():
         (REPOSITORY.parent / "deploy-build").mkdir(parents=True, exist_ok=True)
-        ova_build(REPOSITORY.parent / "deploy-build", "OVA_APPLIANCE", name="big", disk_bytes=48 << 20,
-                  version="2.0.0").rename(big)
+        ova_build(
+            REPOSITORY.parent / "deploy-build", "OVA_APPLIANCE", name="big", disk_bytes=48 << 20, version="2.0.0"
+        ).rename(big)
     from products.services import repository_files_scan
 
     repository_files_scan(root=REPOSITORY)
@@ -111,8 +120,11 @@ def _big(world) -> dict:
 
 
 def _uploading(task_id: int):
-    return action_wait(task_id, "vm_import", lambda a: a.status == Status.IN_PROGRESS and a.progress >= 10
-                       and "uploaded" in (a.message or ""))
+    return action_wait(
+        task_id,
+        "vm_import",
+        lambda a: a.status == Status.IN_PROGRESS and a.progress >= 10 and "uploaded" in (a.message or ""),
+    )
 
 
 def test_cancel_during_upload_aborts_the_lease_and_removes_the_vm(slow_world):
@@ -142,7 +154,10 @@ def test_a_cut_connection_mid_upload_fails_cleanly_and_a_restart_deploys(slow_wo
     task = task_wait(task.pk, timeout=60)
     assert task.status == Status.ERROR
     action = task.actions.get(name="vm_import")
-    assert action.message.startswith("the upload of big-disk1.vmdk to 127.0.0.1:") and " broke off after " in action.message
+    assert (
+        action.message.startswith("the upload of big-disk1.vmdk to 127.0.0.1:")
+        and " broke off after " in action.message
+    )
     assert "aborted the import lease" in action.log and "removed the half-made VM" in action.log
     vm_name = spec["products"][0]["nodes"][0]["vmName"]
     # The half-made VM is gone now, or (when the cut also broke the clean-up) removed by the restart.
@@ -201,15 +216,18 @@ def test_a_bad_property_is_fixed_and_the_restart_keeps_what_was_done(deploy_worl
     # The VMs were not deployed again: the import actions of the first attempt are the only ones.
     assert set(task.actions.filter(name="vm_import").values_list("attempt", flat=True)) == {1}
     assert {a.item: a.finished_at for a in task.actions.filter(name="vm_import")} == imports
-    assert Environment.objects.get(environment_id=spec["environmentId"]).products.get().spec["properties"][
-        "nfsMount"] == good_share
+    assert (
+        Environment.objects.get(environment_id=spec["environmentId"]).products.get().spec["properties"]["nfsMount"]
+        == good_share
+    )
     primary_ip = spec["products"][0]["nodes"][0]["nics"][0]["ipAddress"]
     assert deploy_world.park[primary_ip].setup_body["storage"] == {"nfs": good_share}
     assert Task.objects.get(pk=task.pk).request["definition"]["products"][0]["properties"]["nfsMount"] == good_share
 
 
-def test_a_worker_killed_mid_upload_leaves_a_vm_the_restart_removes(slow_world, worker_factory, deploy_worker_env,
-                                                                    finished_ok):
+def test_a_worker_killed_mid_upload_leaves_a_vm_the_restart_removes(
+    slow_world, worker_factory, deploy_worker_env, finished_ok
+):
     """The hardest failure: nothing could clean up. The node recorded the VM's UUID before the upload, so the
     restart finds and removes the half-made VM, then imports again."""
     from lifecycle.project import celery_app

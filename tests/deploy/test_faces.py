@@ -1,4 +1,5 @@
 """A deployment and a delete from each face: the REST API, the CLI (through the API) and the pages."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,15 @@ def test_api_deploy_get_and_delete_a_product(deploy_world, api, finished_ok):
     assert shown["environmentState"] == "DEPLOYED"
     node = shown["products"][0]["deployedNodes"][0]
     recorded = Node.objects.get(product__environment__environment_id=environment_id)
-    assert node == {**node, "nodeState": "READY", "vmMoref": recorded.vm_moref, "instanceUuid": recorded.instance_uuid,
-                    "ipAddress": spec["products"][0]["nodes"][0]["nics"][0]["ipAddress"], "powerState": "poweredOn",
-                    "vcenterName": "vc01"}
+    assert node == {
+        **node,
+        "nodeState": "READY",
+        "vmMoref": recorded.vm_moref,
+        "instanceUuid": recorded.instance_uuid,
+        "ipAddress": spec["products"][0]["nodes"][0]["nics"][0]["ipAddress"],
+        "powerState": "poweredOn",
+        "vcenterName": "vc01",
+    }
     assert "Meter-Passw0rd!" not in json.dumps(shown)
     again = api.post(f"/api/v1/environments/{environment_id}/deploy", {}, format="json")
     assert again.status_code == 409 and "its products are deployed already" in again.json()["message"]

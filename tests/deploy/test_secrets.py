@@ -1,5 +1,6 @@
 """An OVA's own secrets, found as a user would look for them: an OVA appliance whose OVF marks root_pw,
 api_token and guestinfo.seed as passwords is deployed; the values reach vCenter and nowhere else."""
+
 from __future__ import annotations
 
 import json
@@ -49,20 +50,33 @@ def test_ova_password_properties_reach_vcenter_and_no_other_place(deploy_world, 
     # … and no other place holds them: the database, the API's answers, the pages, the task's log.
     environment_id, product_id = spec["environmentId"], product["productId"]
     places = {"database": _database_text()}
-    for path in (f"/api/v1/environments/{environment_id}", f"/api/v1/environments/{environment_id}/export",
-                 f"/api/v1/environments/{environment_id}/products/{product_id}", f"/api/v1/tasks/{task.pk}",
-                 f"/api/v1/tasks/{task.pk}/request", "/api/v1/tasks", "/api/v1/environments"):
+    for path in (
+        f"/api/v1/environments/{environment_id}",
+        f"/api/v1/environments/{environment_id}/export",
+        f"/api/v1/environments/{environment_id}/products/{product_id}",
+        f"/api/v1/tasks/{task.pk}",
+        f"/api/v1/tasks/{task.pk}/request",
+        "/api/v1/tasks",
+        "/api/v1/environments",
+    ):
         response = api.get(path)
         assert response.status_code == 200, (path, response.content[:300])
         places[path] = response.content.decode()
     stored = Product.objects.get(environment__environment_id=environment_id)
-    for name, args in (("environment-detail", [environment_id]), ("environment-export", [environment_id]),
-                       ("task-detail", [task.pk]), ("task-list", []), ("environment-list", [])):
+    for name, args in (
+        ("environment-detail", [environment_id]),
+        ("environment-export", [environment_id]),
+        ("task-detail", [task.pk]),
+        ("task-list", []),
+        ("environment-list", []),
+    ):
         page = admin_client.get(reverse(name, args=args))
         assert page.status_code == 200, name
         places[name] = page.content.decode()
-    for url in (reverse("admin:environments_product_change", args=[stored.pk]),
-                reverse("admin:lifecycle_task_change", args=[task.pk])):
+    for url in (
+        reverse("admin:environments_product_change", args=[stored.pk]),
+        reverse("admin:lifecycle_task_change", args=[task.pk]),
+    ):
         page = admin_client.get(url)
         assert page.status_code == 200, url
         places[url] = page.content.decode()

@@ -1,5 +1,6 @@
 """Uploads stream: the worker process that imports an OVA with a 200 MB disk grows by far less than
 the disk (it never reads a file into memory)."""
+
 from __future__ import annotations
 
 import threading
@@ -39,8 +40,9 @@ def test_uploading_a_200_mb_disk_grows_the_worker_by_less_than_50_mb(deploy_worl
     huge = REPOSITORY / "ova_appliance" / "huge.ova"
     if not huge.exists():
         (REPOSITORY.parent / "deploy-build").mkdir(parents=True, exist_ok=True)
-        ova_build(REPOSITORY.parent / "deploy-build", "OVA_APPLIANCE", name="huge", disk_bytes=DISK,
-                  version="3.0.0").rename(huge)
+        ova_build(
+            REPOSITORY.parent / "deploy-build", "OVA_APPLIANCE", name="huge", disk_bytes=DISK, version="3.0.0"
+        ).rename(huge)
     from products.services import repository_files_scan
 
     repository_files_scan(root=REPOSITORY)
@@ -75,7 +77,9 @@ def test_uploading_a_200_mb_disk_grows_the_worker_by_less_than_50_mb(deploy_worl
     pid = int(action.worker.rsplit(":", 1)[1])
     rss = samples[pid]
     growth = max(rss) - rss[0]
-    print(f"worker pool process {pid}: {rss[0] / 2**20:.1f} MiB before, peak {max(rss) / 2**20:.1f} MiB "
-          f"(+{growth / 2**20:.1f} MiB) while uploading {action.result['bytes'] / 2**20:.0f} MiB in "
-          f"{action.result['seconds']:.2f} s")
+    print(
+        f"worker pool process {pid}: {rss[0] / 2**20:.1f} MiB before, peak {max(rss) / 2**20:.1f} MiB "
+        f"(+{growth / 2**20:.1f} MiB) while uploading {action.result['bytes'] / 2**20:.0f} MiB in "
+        f"{action.result['seconds']:.2f} s"
+    )
     assert growth < 50 * 2**20

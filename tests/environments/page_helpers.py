@@ -1,5 +1,6 @@
 """What the environment page tests (test_pages, test_wizard) share: the secrets no page may show, a field's
 error as the page shows it, storing a sample, and a stored definition with its secrets revealed."""
+
 import copy
 import html as html_lib
 import re
@@ -9,8 +10,17 @@ from environments.models import Environment
 from lifecycle.secrets import secret_is_ref, secret_resolve
 
 # Every secret the samples carry: none may ever appear in a page.
-SECRETS = ("Admin-Passw0rd!", "Db-Passw0rd!", "Root-Passw0rd!", "Vc-Passw0rd!", "Amqp-Passw0rd!",
-           "ErlangCookie0123456789abc", "Meter-Passw0rd!", "Vrops-Passw0rd!", "Tiny-Passw0rd!")
+SECRETS = (
+    "Admin-Passw0rd!",
+    "Db-Passw0rd!",
+    "Root-Passw0rd!",
+    "Vc-Passw0rd!",
+    "Amqp-Passw0rd!",
+    "ErlangCookie0123456789abc",
+    "Meter-Passw0rd!",
+    "Vrops-Passw0rd!",
+    "Tiny-Passw0rd!",
+)
 
 
 def _field_error(html: str, field: str) -> str:

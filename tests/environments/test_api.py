@@ -1,4 +1,5 @@
 """Environments over the REST API: create, validate, refuse, replace, export and re-import, delete."""
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -27,8 +28,12 @@ def test_validate_answers_the_report_and_stores_nothing(world, api, sample):
     broken["products"][0]["nodes"][0]["hostName"] = "vcd01"
     report = post(api, broken, action="VALIDATE", prechecks="false").json()
     assert report["valid"] is False
-    assert {"check": "nodes", "status": "FAIL", "path": "products[0].nodes[0].hostName",
-            "message": "'vcd01' is not a fully qualified domain name"} in report["checks"]
+    assert {
+        "check": "nodes",
+        "status": "FAIL",
+        "path": "products[0].nodes[0].hostName",
+        "message": "'vcd01' is not a fully qualified domain name",
+    } in report["checks"]
     assert not Environment.objects.exists()
 
 
@@ -46,9 +51,15 @@ def test_create_stores_products_nodes_references_and_secrets_only_encrypted(worl
     assert stored["nodes"][0]["rootPassword"].startswith("ref:password:")
     assert stored["integrations"][0]["integrationPassword"].startswith("ref:password:")
     assert StoredSecret.objects.get(ref=stored["properties"]["dbPassword"].split(":")[-1]).value == "Db-Passw0rd!"
-    everything = " ".join(api.get(url).content.decode() for url in (
-        "/api/v1/environments", "/api/v1/environments/lab-vcd", "/api/v1/environments/lab-vcd/export",
-        "/api/v1/environments/lab-vcd/products/vcd"))
+    everything = " ".join(
+        api.get(url).content.decode()
+        for url in (
+            "/api/v1/environments",
+            "/api/v1/environments/lab-vcd",
+            "/api/v1/environments/lab-vcd/export",
+            "/api/v1/environments/lab-vcd/products/vcd",
+        )
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM lifecycle_storedsecret")
         everything += " ".join(row[0] for row in cursor.fetchall())
@@ -113,14 +124,16 @@ def test_import_refuses_plainly_and_an_invalid_deploy_stores_nothing(world, api,
     broken["products"][0]["nodes"][0]["deployment"]["clusterName"] = "Future"
     answer = post(api, broken, action="DEPLOY")
     assert answer.status_code == 400
-    assert answer.json()["errors"] == {"products[0].nodes[0].deployment.clusterName": [
-        "no cluster 'Future' in vc01/DC0 (known: DC0_C0)"]}
+    assert answer.json()["errors"] == {
+        "products[0].nodes[0].deployment.clusterName": ["no cluster 'Future' in vc01/DC0 (known: DC0_C0)"]
+    }
     assert not Environment.objects.exists()
     from lifecycle.engine.models import Task
 
     assert not Task.objects.exists()
     assert post(api, sample("ova_appliance"), action="EXPLODE").json()["errors"] == {
-        "action": ["must be one of CREATE, VALIDATE, DEPLOY, IMPORT, not 'EXPLODE'"]}
+        "action": ["must be one of CREATE, VALIDATE, DEPLOY, IMPORT, not 'EXPLODE'"]
+    }
 
 
 def test_product_and_unknown_ids(world, api, sample):

@@ -1,5 +1,6 @@
 """The network pre-checks of a deployment: DNS forward and reverse against a real DNS server in a
 thread, and "does something answer at this address" against real sockets on 127.0.0.0/8."""
+
 import socket
 import time
 from contextlib import ExitStack
@@ -26,6 +27,7 @@ def timed(function, *args, **kwargs):
 
 
 # --- DNS: what DNS answers -----------------------------------------------------------------------------
+
 
 def test_dns_passes_when_forward_and_reverse_agree(fake_dns):
     fake_dns.records[HOST] = IP
@@ -115,6 +117,7 @@ def test_dns_asks_again_over_tcp_when_the_udp_answer_is_truncated(fake_dns):
 
 # --- DNS: when DNS cannot be asked ---------------------------------------------------------------------
 
+
 def test_dns_warns_quickly_when_the_server_does_not_answer(fake_dns):
     fake_dns.records[HOST] = IP
     fake_dns.silent = True
@@ -122,8 +125,9 @@ def test_dns_warns_quickly_when_the_server_does_not_answer(fake_dns):
     result, elapsed = timed(check, fake_dns, timeout=0.5)
 
     assert result.status == WARN
-    assert result.message == (f"DNS unreachable ({fake_dns.address} did not answer in 0.5 s): "
-                              "forward and reverse lookups were not checked")
+    assert result.message == (
+        f"DNS unreachable ({fake_dns.address} did not answer in 0.5 s): forward and reverse lookups were not checked"
+    )
     assert result.details == [
         f"DNS unreachable ({fake_dns.address} did not answer in 0.5 s): the forward lookup of {HOST} was not checked",
         f"DNS unreachable ({fake_dns.address} did not answer in 0.5 s): the reverse lookup of {IP} was not checked",
@@ -153,8 +157,9 @@ def test_dns_warns_on_servfail(fake_dns):
     result, elapsed = timed(check, fake_dns)
 
     assert result.status == WARN
-    assert result.message == (f"DNS could not answer ({fake_dns.address} answered SERVFAIL): "
-                              "forward and reverse lookups were not checked")
+    assert result.message == (
+        f"DNS could not answer ({fake_dns.address} answered SERVFAIL): forward and reverse lookups were not checked"
+    )
     assert elapsed < 1  # an answer, even a bad one, needs no waiting for the timeout
 
 
@@ -174,8 +179,9 @@ def test_dns_without_servers_reads_resolv_conf(tmp_path, monkeypatch):
     result = dns_check(HOST, IP, nameservers=[])
 
     assert result.status == WARN
-    assert result.message == (f"no DNS server configured ({resolv_conf} lists none): "
-                              "forward and reverse lookups were not checked")
+    assert result.message == (
+        f"no DNS server configured ({resolv_conf} lists none): forward and reverse lookups were not checked"
+    )
 
 
 def test_dns_server_given_as_bracketed_ipv6_with_port():
@@ -197,6 +203,7 @@ def test_dns_server_that_is_not_an_address_is_refused(server):
 
 
 # --- Address in use ------------------------------------------------------------------------------------
+
 
 def free_ports(host: str, count: int) -> list[int]:
     """Ports on which nothing listens at `host` (taken from the kernel, then released)."""
@@ -259,6 +266,7 @@ def test_address_in_use_tries_every_port_at_once():
 
 # --- Many at once --------------------------------------------------------------------------------------
 
+
 def test_many_checks_run_at_once(fake_dns):
     fake_dns.silent = True
     with ExitStack() as stack:
@@ -266,15 +274,17 @@ def test_many_checks_run_at_once(fake_dns):
         checks = {}
         for n in range(16):
             ip = f"127.0.4.{n + 10}"
-            checks[(n, "dns")] = partial(dns_check, f"node-{n}.lab.example.com", ip,
-                                         nameservers=[fake_dns.address], timeout=0.5)
+            checks[(n, "dns")] = partial(
+                dns_check, f"node-{n}.lab.example.com", ip, nameservers=[fake_dns.address], timeout=0.5
+            )
             checks[(n, "address")] = partial(address_in_use, "127.0.4.1", ports=silent, timeout=0.5)
 
         results, elapsed = timed(checks_run, checks, max_workers=32)
 
     assert list(results) == list(checks)
     assert {key: result.status for key, result in results.items()} == {
-        (n, kind): WARN if kind == "dns" else PASS for n, kind in checks}
+        (n, kind): WARN if kind == "dns" else PASS for n, kind in checks
+    }
     assert elapsed < 1.5  # 32 checks of about 0.5-0.7 s each: together, not one after the other
 
 

@@ -1,5 +1,6 @@
 """The environment pages: list, detail (validate, export, delete) and JSON import. The product wizard has its own
 module (test_wizard)."""
+
 import copy
 import html as html_lib
 import json
@@ -20,10 +21,16 @@ LIST_QUERIES = 6
 
 # -- list and detail --
 
+
 @pytest.mark.django_db
 def test_pages_ask_for_a_login_first(client):
-    for url in (reverse("environment-list"), reverse("environment-new"), reverse("environment-import"),
-                reverse("environment-detail", args=["x"]), reverse("environment-options", args=["datacenters"])):
+    for url in (
+        reverse("environment-list"),
+        reverse("environment-new"),
+        reverse("environment-import"),
+        reverse("environment-detail", args=["x"]),
+        reverse("environment-options", args=["datacenters"]),
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
 
@@ -37,8 +44,17 @@ def test_list_shows_state_products_nodes_and_last_task(world, pages, django_asse
     task = services.environment_delete(environment_id="lab-ta")
     with django_assert_num_queries(LIST_QUERIES):
         html = pages.get(reverse("environment-list")).content.decode()
-    for text in ("lab-vcd", "Cloud Director lab", "lab-ta", "Tenant App", "VCD 10.5.1", "VROPS_TENANT_APP 8.12.0",
-                 'badge text-bg-secondary">Defined', '<td class="text-end">3</td>', '<td class="text-end">2</td>'):
+    for text in (
+        "lab-vcd",
+        "Cloud Director lab",
+        "lab-ta",
+        "Tenant App",
+        "VCD 10.5.1",
+        "VROPS_TENANT_APP 8.12.0",
+        'badge text-bg-secondary">Defined',
+        '<td class="text-end">3</td>',
+        '<td class="text-end">2</td>',
+    ):
         assert text in html, text
     assert reverse("task-detail", args=[task.pk]) in html and "Delete environment" in html
     pages.assert_never_shown(*SECRETS)
@@ -49,12 +65,24 @@ def test_detail_shows_products_properties_nodes_references_and_tasks(world, page
     task = services.environment_delete(environment_id="lab-vcd")
     response = pages.get(reverse("environment-detail", args=["lab-vcd"]))
     html = response.content.decode()
-    for text in ("Cloud Director lab", "VMware Cloud Director 10.5.1", "22375354", "installationId",
-                 "cloud@lab.example.com",
-                 "publicAddress.restApiBaseUri", "https://vcd.lab.example.com", "vcd-01.lab.example.com",
-                 "192.168.10.13", "vc01 / DC0 / DC0_C0 / Resources / vm", "LocalDS_0", "Standby appliance",
-                 "Primary appliance",
-                 "(primary-small)", "infraReference", "as administrator@vsphere.local"):
+    for text in (
+        "Cloud Director lab",
+        "VMware Cloud Director 10.5.1",
+        "22375354",
+        "installationId",
+        "cloud@lab.example.com",
+        "publicAddress.restApiBaseUri",
+        "https://vcd.lab.example.com",
+        "vcd-01.lab.example.com",
+        "192.168.10.13",
+        "vc01 / DC0 / DC0_C0 / Resources / vm",
+        "LocalDS_0",
+        "Standby appliance",
+        "Primary appliance",
+        "(primary-small)",
+        "infraReference",
+        "as administrator@vsphere.local",
+    ):
         assert text in html, text
     assert html.count("stored secret") == 3  # adminPassword, dbPassword, the integration's password
     assert "ref:password:" not in html
@@ -97,6 +125,7 @@ def test_delete_asks_then_runs_a_task(world, pages):
 
 # -- import and export --
 
+
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_import_of_pasted_json_stores_each_sample(world, pages, name):
     spec = SAMPLES[name]
@@ -136,16 +165,19 @@ def test_a_refused_import_shows_its_failures_and_keeps_the_text(world, pages):
     assert _revealed(services.environment_export(environment_id="lab-amqp")) == SAMPLES["rabbitmq"]
 
     Environment.objects.all().delete()
-    validated = pages.post(reverse("environment-import"),
-                           {"text": json.dumps(SAMPLES["rabbitmq"]), "action": "validate"})
+    validated = pages.post(
+        reverse("environment-import"), {"text": json.dumps(SAMPLES["rabbitmq"]), "action": "validate"}
+    )
     assert "Every check passes." in validated.content.decode() and not Environment.objects.exists()
     not_json = pages.post(reverse("environment-import"), {"text": "{oops", "action": "import"}).content.decode()
     assert "not valid JSON" in _field_error(not_json, "text") and "{oops" in not_json
     _store(SAMPLES["rabbitmq"])
     again = pages.post(reverse("environment-import"), {"text": json.dumps(SAMPLES["rabbitmq"]), "action": "import"})
     assert "replaceExisting" in again.content.decode()
-    replaced = pages.post(reverse("environment-import"), {"text": _textarea(again.content.decode()), "action": "import",
-                                                          "replaceExisting": "on"})
+    replaced = pages.post(
+        reverse("environment-import"),
+        {"text": _textarea(again.content.decode()), "action": "import", "replaceExisting": "on"},
+    )
     assert replaced.status_code == 302
     assert _revealed(services.environment_export(environment_id="lab-amqp")) == SAMPLES["rabbitmq"]
     pages.assert_never_shown(*SECRETS)

@@ -1,5 +1,6 @@
 """The deployment states: one table of legal transitions, written by conditional updates, and an
 environment left DEPLOYING by a failed ending hook settled by the orphan sweep."""
+
 import json
 from pathlib import Path
 
@@ -19,11 +20,23 @@ def _stored(environment_id: str = "env1", state: str = E.DEFINED) -> Environment
     """An environment of one RabbitMQ product, stored as the services store it (rows only)."""
     spec = json.loads((EXAMPLES / "rabbitmq.json").read_text())["products"][0]
     environment = Environment.objects.create(environment_id=environment_id, environment_name="Env", state=state)
-    product = Product.objects.create(environment=environment, product_id=spec["productId"],
-                                     product_type=spec["productType"], version=spec["version"], spec=spec, state=state)
+    product = Product.objects.create(
+        environment=environment,
+        product_id=spec["productId"],
+        product_type=spec["productType"],
+        version=spec["version"],
+        spec=spec,
+        state=state,
+    )
     for i, node in enumerate(spec["nodes"]):
-        Node.objects.create(product=product, node_id=node.get("nodeId") or node["vmName"], role="r",
-                            host_name=node["hostName"], vm_name=node["vmName"], position=i)
+        Node.objects.create(
+            product=product,
+            node_id=node.get("nodeId") or node["vmName"],
+            role="r",
+            host_name=node["hostName"],
+            vm_name=node["vmName"],
+            position=i,
+        )
     return environment
 
 
@@ -62,7 +75,12 @@ def test_node_events_record_the_vm_and_refuse_a_step_out_of_order():
     states.guest_up(node, ip_address="10.0.0.5", power_state="poweredOn")
     stored = Node.objects.get(pk=node.pk)
     assert (stored.deploy_state, stored.vm_moref, stored.instance_uuid, stored.ip_address, stored.vcenter_name) == (
-        NodeState.STARTED, "vm-1", "u-1", "10.0.0.5", "vc1")
+        NodeState.STARTED,
+        "vm-1",
+        "u-1",
+        "10.0.0.5",
+        "vc1",
+    )
     assert node.deploy_state == NodeState.STARTED  # the instance follows
     states.vm_destroyed(node)
     stored = Node.objects.get(pk=node.pk)

@@ -1,5 +1,6 @@
 """The product wizard's pages and their small htmx answers: the wizard must store exactly what the API stores for
 the same definition."""
+
 import copy
 import html as html_lib
 import json
@@ -28,10 +29,13 @@ def _selected(html: str) -> str:
 
 # -- walking the wizard as a browser does --
 
+
 def _node_data(index: int, node: dict) -> dict:
     nic = node["nics"][0]
-    data = {f"nodes-{index}-{key}": str(node.get(key, "")) for key in
-            ("nodeId", "deploymentOption", "hostName", "vmName", "cpuNum", "ramMemory", "rootPassword")}
+    data = {
+        f"nodes-{index}-{key}": str(node.get(key, ""))
+        for key in ("nodeId", "deploymentOption", "hostName", "vmName", "cpuNum", "ramMemory", "rootPassword")
+    }
     data[f"nodes-{index}-ipAddress"] = nic.get("ipAddress", "")
     data[f"nodes-{index}-networkName"] = nic["networkName"]
     if node.get("isPrimary"):
@@ -83,13 +87,17 @@ def _walk(pages, spec: dict, product_index: int = 0, *, start: str | None = None
     else:
         url = pages.get(start).url
     assert url.endswith("/product/")
-    fields = {key: product.get(key, "") for key in ("productType", "version", "productId", "buildNumber", "license",
-                                                     "adminPassword")}
+    fields = {
+        key: product.get(key, "")
+        for key in ("productType", "version", "productId", "buildNumber", "license", "adminPassword")
+    }
     url = _next(pages, url, fields)
     assert url.endswith("/placement/")
     deployment = product["nodes"][0]["deployment"]
-    placement = {key: deployment.get(key, "") for key in ("vcenterName", "datacenterName", "clusterName",
-                                                            "resourcePool", "vmFolder")}
+    placement = {
+        key: deployment.get(key, "")
+        for key in ("vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder")
+    }
     placement["datastoreName"] = deployment["datastoreNames"][0]
     if "infraReference" in product:
         placement["infraReference"] = "on"
@@ -116,6 +124,7 @@ def _walk(pages, spec: dict, product_index: int = 0, *, start: str | None = None
 
 
 # -- the small htmx answers --
+
 
 def test_option_endpoints_follow_the_inventory(world, pages):
     def options(kind, **params):
@@ -157,10 +166,11 @@ def test_port_group_settings_are_shown_next_to_the_select(world, pages):
 
 # -- the wizard --
 
+
 def test_the_wizard_stores_what_the_api_stores(world, pages, admin_user):
     review = _walk(pages, SAMPLES["vcd"])
     page = pages.get(review)
-    shown = json.loads(html_lib.unescape(re.search(r'<code>(.*?)</code>', page.content.decode(), re.S).group(1)))
+    shown = json.loads(html_lib.unescape(re.search(r"<code>(.*?)</code>", page.content.decode(), re.S).group(1)))
     assert shown["properties"]["dbPassword"] == "********" and shown["nodes"][2]["rootPassword"] == "********"
     assert shown["integrations"][0]["integrationPassword"] == "********" and shown["adminPassword"] == "********"
     validated = pages.post(review, {"nav": "validate"})
@@ -226,7 +236,7 @@ def test_failures_come_back_onto_the_wizard_fields(world, pages):
     assert _field_error(nodes, "nodes-1-hostName") == "'vcd02' is not a fully qualified domain name"
     assert _field_error(nodes, "nodes-0-hostName") == ""
     assert 'value="vcd02"' in nodes and 'value="vcd-03.lab.example.com"' in nodes  # what was typed stays
-    assert "Root-Passw0rd!" not in nodes and "placeholder=\"(kept)\"" in nodes
+    assert "Root-Passw0rd!" not in nodes and 'placeholder="(kept)"' in nodes
     properties = pages.get(review.replace("/review/", "/properties/")).content.decode()
     assert "is not an https:// URL" in _field_error(properties, "publicAddress.restApiBaseUri")
     assert _field_error(properties, "installationId").startswith("required")
@@ -274,13 +284,17 @@ def test_the_wizard_keeps_input_across_steps_and_rows(world, pages):
     assert 'name="nodes-1-nodeId"' in partial and 'value="node2"' in partial and "Member node" in partial
     assert 'value="rmq-01.lab.example.com"' in partial
     assert partial.count("gateway 192.168.10.1") == 2  # the new row takes the port group of the one before
-    assert "Root-Passw0rd!" not in partial and "placeholder=\"(kept)\"" in partial
-    second = {"nodeId": "node2", "hostName": "gone.lab.example.com", "vmName": "gone",
-              "nics": [{"networkName": "DC0_DVPG0"}]}
+    assert "Root-Passw0rd!" not in partial and 'placeholder="(kept)"' in partial
+    second = {
+        "nodeId": "node2",
+        "hostName": "gone.lab.example.com",
+        "vmName": "gone",
+        "nics": [{"networkName": "DC0_DVPG0"}],
+    }
     rows = _nodes_data([SAMPLES["rabbitmq"]["products"][0]["nodes"][0], second])
     removed = pages.post(f"{wizard}/nodes/", {**rows, "row": "remove-0"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'name="nodes-1-nodeId"' not in removed and 'value="gone.lab.example.com"' in removed
-    assert "placeholder=\"(kept)\"" not in removed  # the removed row's password went with it
+    assert 'placeholder="(kept)"' not in removed  # the removed row's password went with it
 
     cancelled = pages.post(f"{wizard}/nodes/", {"nav": "cancel", **_nodes_data([])})
     assert cancelled.url == reverse("environment-list")
@@ -316,18 +330,24 @@ def test_another_product_type_resets_what_only_the_old_one_declares(world, pages
 def test_the_nodes_step_offers_the_deployment_options_of_the_scanned_ova(world, pages):
     from products.models import RepositoryFile
 
-    RepositoryFile.objects.filter(product_type="VCD").update(deployment_options=[
-        {"id": "primary-medium", "label": "Primary (medium)", "description": "", "default": True},
-        {"id": "cell", "label": "cell", "description": "", "default": False}])
+    RepositoryFile.objects.filter(product_type="VCD").update(
+        deployment_options=[
+            {"id": "primary-medium", "label": "Primary (medium)", "description": "", "default": True},
+            {"id": "cell", "label": "cell", "description": "", "default": False},
+        ]
+    )
     spec = SAMPLES["vcd"]
     url = pages.get(reverse("environment-new")).url
     url = _next(pages, url, {"environmentId": "lab-options", "environmentName": "Options"})
     product = spec["products"][0]
-    url = _next(pages, url, {key: product.get(key, "") for key in ("productType", "version", "productId",
-                                                                   "adminPassword")})
+    url = _next(
+        pages, url, {key: product.get(key, "") for key in ("productType", "version", "productId", "adminPassword")}
+    )
     deployment = product["nodes"][0]["deployment"]
-    placement = {key: deployment.get(key, "") for key in ("vcenterName", "datacenterName", "clusterName",
-                                                            "resourcePool", "vmFolder")}
+    placement = {
+        key: deployment.get(key, "")
+        for key in ("vcenterName", "datacenterName", "clusterName", "resourcePool", "vmFolder")
+    }
     url = _next(pages, url, {**placement, "datastoreName": deployment["datastoreNames"][0]})
     nodes = pages.get(url).content.decode()
     # The OVA's options, the primary's suggested from them; a value the OVA lacks is kept and said so.

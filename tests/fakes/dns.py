@@ -1,5 +1,6 @@
 """A real DNS server in a thread (UDP and TCP on the same port of 127.0.0.1), answering A, AAAA and
 PTR queries from a dict, with knobs for the ways DNS goes wrong; and its pytest fixture `fake_dns`."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -36,9 +37,17 @@ class FakeDns:
     Every attribute can be changed while the server runs. `queries` lists (transport, name, type) asked.
     """
 
-    def __init__(self, records: dict[str, str | list[str]] | None = None, *,
-                 ptr_overrides: dict[str, str | None] | None = None, servfail: bool = False, silent: bool = False,
-                 truncate_udp: bool = False, host: str = "127.0.0.1", ttl: int = 300):
+    def __init__(
+        self,
+        records: dict[str, str | list[str]] | None = None,
+        *,
+        ptr_overrides: dict[str, str | None] | None = None,
+        servfail: bool = False,
+        silent: bool = False,
+        truncate_udp: bool = False,
+        host: str = "127.0.0.1",
+        ttl: int = 300,
+    ):
         self.records = dict(records or {})
         self.ptr_overrides = dict(ptr_overrides or {})
         self.servfail = servfail
@@ -76,8 +85,9 @@ class FakeDns:
         if found is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif found:
-            response.answer.append(dns.rrset.from_text_list(question.name, self.ttl, dns.rdataclass.IN,
-                                                            question.rdtype, found))
+            response.answer.append(
+                dns.rrset.from_text_list(question.name, self.ttl, dns.rdataclass.IN, question.rdtype, found)
+            )
         return response
 
     def _lookup(self, name: dns.name.Name, rdtype: int) -> list[str] | None:
@@ -107,12 +117,15 @@ class FakeDns:
         overrides = {str(ipaddress.ip_address(a)): name for a, name in self.ptr_overrides.items()}
         if address in overrides:
             return [] if overrides[address] is None else [overrides[address]]
-        return [_name_key(name) for name, value in self.records.items()
-                if address in {str(ipaddress.ip_address(a)) for a in ([value] if isinstance(value, str) else value)}]
+        return [
+            _name_key(name)
+            for name, value in self.records.items()
+            if address in {str(ipaddress.ip_address(a)) for a in ([value] if isinstance(value, str) else value)}
+        ]
 
     # --- serving ---------------------------------------------------------------------------------
 
-    def start(self) -> "FakeDns":
+    def start(self) -> FakeDns:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         udp_class = type("UdpServer", (_UdpServer,), {"address_family": family})
         tcp_class = type("TcpServer", (_TcpServer,), {"address_family": family})
@@ -131,8 +144,12 @@ class FakeDns:
         for server in (udp, tcp):
             server.fake = self
             self._servers.append(server)
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                             name=f"fake-dns-{type(server).__name__}", daemon=True).start()
+            threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"fake-dns-{type(server).__name__}",
+                daemon=True,
+            ).start()
         return self
 
     def stop(self) -> None:
@@ -142,7 +159,7 @@ class FakeDns:
             server.server_close()
         self._servers.clear()
 
-    def __enter__(self) -> "FakeDns":
+    def __enter__(self) -> FakeDns:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

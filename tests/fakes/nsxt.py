@@ -3,6 +3,7 @@
 Wrong or missing credentials are answered 403 with NSX-T's error document (NSX-T does not say 401),
 unknown paths 404. Fixtures: `nsxt_factory`, `nsxt`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,7 +22,7 @@ FORBIDDEN = {
 
 
 class NsxtHandler(FakeHandler):
-    fake: "FakeNsxt"
+    fake: FakeNsxt
 
     def route(self, method: str) -> None:
         path = self.path.split("?")[0]
@@ -36,11 +37,24 @@ class NsxtHandler(FakeHandler):
         }
         answer = routes.get(path)
         if answer is None:
-            self.send_json(404, {"httpStatus": "NOT_FOUND", "error_code": 404, "module_name": "common-services",
-                                 "error_message": f"The requested URI: {path} could not be found."})
+            self.send_json(
+                404,
+                {
+                    "httpStatus": "NOT_FOUND",
+                    "error_code": 404,
+                    "module_name": "common-services",
+                    "error_message": f"The requested URI: {path} could not be found.",
+                },
+            )
         elif method != "GET":
-            self.send_json(405, {"error_code": 405, "module_name": "common-services",
-                                 "error_message": f"Method {method} is not supported for {path}."})
+            self.send_json(
+                405,
+                {
+                    "error_code": 405,
+                    "module_name": "common-services",
+                    "error_message": f"Method {method} is not supported for {path}.",
+                },
+            )
         else:
             self.send_json(200, answer())
 
@@ -98,8 +112,11 @@ class FakeNsxt(FakeServer):
         }
 
     def cluster(self) -> dict:
-        return {"cluster_id": self.cluster_id, "_revision": 3,
-                "nodes": [{"node_uuid": self.node_uuid, "fqdn": f"{self.hostname}.lab.example.com"}]}
+        return {
+            "cluster_id": self.cluster_id,
+            "_revision": 3,
+            "nodes": [{"node_uuid": self.node_uuid, "fqdn": f"{self.hostname}.lab.example.com"}],
+        }
 
 
 @pytest.fixture

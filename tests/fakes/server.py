@@ -1,5 +1,6 @@
 """A real HTTPS server in a thread, for the product fakes: TLS with our own 2048-bit certificate, a
 certificate that can be replaced (a renewed server), stop and start again on the same port."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ class FakeHandler(BaseHTTPRequestHandler):
     """Keep-alive HTTP/1.1 with JSON helpers; subclasses route in `route(method)`."""
 
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def do_GET(self):
         self._handle("GET")
@@ -34,11 +35,13 @@ class FakeHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
-        self.fake.requests.append((method, self.path.split("?")[0], self.headers.get("Authorization", "").split(" ")[0]))
+        self.fake.requests.append(
+            (method, self.path.split("?")[0], self.headers.get("Authorization", "").split(" ")[0])
+        )
         self.route(method)
 
     @property
-    def fake(self) -> "FakeServer":
+    def fake(self) -> FakeServer:
         return self.server.fake
 
     def route(self, method: str) -> None:  # pragma: no cover - subclasses answer
@@ -72,7 +75,7 @@ class FakeHandler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    fake: "FakeServer"
+    fake: FakeServer
 
     def handle_error(self, request, client_address):
         pass  # a client that refuses our certificate, or hangs up: part of the tests, not noise

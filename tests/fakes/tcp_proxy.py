@@ -3,6 +3,7 @@ to a given rate and cut every open connection at once, like a network that fails
 
 TLS passes through untouched, so the client still sees (and pins) the server's own certificate.
 """
+
 from __future__ import annotations
 
 import socket

@@ -5,6 +5,7 @@ Tokens come from POST /suite-api/api/auth/token/acquire and are sent as
 documented error document. Without ``Accept: application/json`` the Suite API answers XML, as vROps
 does. Fixtures: `vrops_factory`, `vrops`.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,7 +25,7 @@ TOKEN_INVALID = {
 
 
 class VropsHandler(FakeHandler):
-    fake: "FakeVrops"
+    fake: FakeVrops
 
     def route(self, method: str) -> None:
         path = self.path.split("?")[0]
@@ -32,8 +33,11 @@ class VropsHandler(FakeHandler):
             self.send_body(404, b"<html><body>Not Found</body></html>", "text/html")
             return
         if "application/json" not in self.headers.get("Accept", ""):
-            self.send_body(200, b'<?xml version="1.0"?><ops:resource xmlns:ops="http://webservice.vmware.com/vRealizeOpsMgr/1.0/"/>',
-                           "application/xml")
+            self.send_body(
+                200,
+                b'<?xml version="1.0"?><ops:resource xmlns:ops="http://webservice.vmware.com/vRealizeOpsMgr/1.0/"/>',
+                "application/xml",
+            )
             return
         if (method, path) == ("POST", f"{API}/auth/token/acquire"):
             self._acquire()
@@ -46,8 +50,9 @@ class VropsHandler(FakeHandler):
             ("POST", f"{API}/auth/token/release"): self._release,
             ("GET", f"{API}/versions/current"): lambda: self.send_json(200, self.fake.version()),
             ("GET", f"{API}/auth/currentuser"): lambda: self.send_json(200, self.fake.current_user()),
-            ("GET", f"{API}/deployment/node/status"): lambda: self.send_json(200, {"status": "ONLINE",
-                                                                                  "systemTime": int(time.time() * 1000)}),
+            ("GET", f"{API}/deployment/node/status"): lambda: self.send_json(
+                200, {"status": "ONLINE", "systemTime": int(time.time() * 1000)}
+            ),
         }
         answer = routes.get((method, path))
         if answer is None:
@@ -58,20 +63,28 @@ class VropsHandler(FakeHandler):
     def _acquire(self) -> None:
         body = self.body_json()
         if not isinstance(body, dict) or "username" not in body or "password" not in body:
-            self.send_json(400, {"message": "username and password are required", "httpStatusCode": 400,
-                                 "apiErrorCode": 400})
+            self.send_json(
+                400, {"message": "username and password are required", "httpStatusCode": 400, "apiErrorCode": 400}
+            )
             return
         if (body["username"], body["password"]) != (self.fake.username, self.fake.password):
-            self.send_json(401, {"message": "Invalid username or password.", "httpStatusCode": 401,
-                                 "apiErrorCode": 1512})
+            self.send_json(
+                401, {"message": "Invalid username or password.", "httpStatusCode": 401, "apiErrorCode": 1512}
+            )
             return
         token = f"{uuid.uuid4()}::{uuid.uuid4()}"
         self.fake.tokens.add(token)
         self.fake.acquired += 1
         expires = time.time() + 6 * 3600
-        self.send_json(200, {"token": token, "validity": int(expires * 1000),
-                             "expiresAt": time.strftime("%A, %B %d, %Y %I:%M:%S %p UTC", time.gmtime(expires)),
-                             "roles": []})
+        self.send_json(
+            200,
+            {
+                "token": token,
+                "validity": int(expires * 1000),
+                "expiresAt": time.strftime("%A, %B %d, %Y %I:%M:%S %p UTC", time.gmtime(expires)),
+                "roles": [],
+            },
+        )
 
     def _token(self) -> str | None:
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
@@ -101,13 +114,27 @@ class FakeVrops(FakeServer):
         self.tokens.clear()
 
     def version(self) -> dict:
-        return {"releaseName": "vRealize Operations Manager 8.10.0", "major": 8, "minor": 10, "minorMinor": 0,
-                "buildNumber": 20470213, "releasedDate": 1665532800000,
-                "humanlyReadableReleaseDate": "October 11, 2022", "description": "vRealize Operations Manager"}
+        return {
+            "releaseName": "vRealize Operations Manager 8.10.0",
+            "major": 8,
+            "minor": 10,
+            "minorMinor": 0,
+            "buildNumber": 20470213,
+            "releasedDate": 1665532800000,
+            "humanlyReadableReleaseDate": "October 11, 2022",
+            "description": "vRealize Operations Manager",
+        }
 
     def current_user(self) -> dict:
-        return {"id": self.user_id, "username": self.username, "firstName": "", "lastName": "", "enabled": True,
-                "roleNames": ["Administrator"], "groupIds": []}
+        return {
+            "id": self.user_id,
+            "username": self.username,
+            "firstName": "",
+            "lastName": "",
+            "enabled": True,
+            "roleNames": ["Administrator"],
+            "groupIds": [],
+        }
 
 
 @pytest.fixture

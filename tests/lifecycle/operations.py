@@ -1,8 +1,9 @@
 """Operations used only by the engine's tests; workers started by the tests import this module."""
+
 import time
 
-from lifecycle.errors import ValidationFailed
 from lifecycle.engine.operations import ActionFailed, ActionSpec, Operation, operation_register
+from lifecycle.errors import ValidationFailed
 
 
 def _first(ctx):

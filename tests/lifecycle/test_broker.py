@@ -1,4 +1,5 @@
 """The embedded broker: a reader polling while writers publish never sees a half-written message."""
+
 import threading
 
 from kombu import Connection, Queue
@@ -9,8 +10,12 @@ import lifecycle.project.broker  # noqa: F401
 def test_concurrent_publish_and_consume_lose_nothing_and_read_no_partial_file(tmp_path):
     folder = tmp_path / "queue"
     folder.mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(tmp_path / "control"),
-               "polling_interval": 0.001}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(tmp_path / "control"),
+        "polling_interval": 0.001,
+    }
     count, writers_n = 400, 2
     total = count * writers_n
     received, errors = [], []

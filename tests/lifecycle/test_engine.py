@@ -1,4 +1,5 @@
 """The task engine, end to end: real worker processes, a real broker, the test database."""
+
 import json
 import threading
 import time
@@ -8,8 +9,8 @@ from django.db import connection, transaction
 
 import tests.lifecycle.operations  # noqa: F401  (registers the test operations in this process too)
 from lifecycle.engine import runner, services
-from lifecycle.errors import Conflict, ValidationFailed
 from lifecycle.engine.models import Action, Status, Task
+from lifecycle.errors import Conflict, ValidationFailed
 from tests.helpers import action_wait, task_wait
 
 pytestmark = [pytest.mark.worker]
@@ -236,6 +237,7 @@ def test_of_two_claims_at_the_same_moment_only_one_wins(own_queue):
 def _holding(step, held: threading.Event, seconds: float = 0.5) -> threading.Thread:
     """Another worker: runs `step` in a transaction and commits `seconds` after `held` is set. What it
     raised is in the thread's `errors`."""
+
     def run():
         try:
             with transaction.atomic():
@@ -360,7 +362,9 @@ def test_sweep_marks_silent_actions_of_other_machines_and_spares_live_ones(setti
     first, slow, _ = task.actions.order_by("position")
     old = timezone.now() - timedelta(seconds=settings.LCM_HEARTBEAT_TIMEOUT + 5)
     Action.objects.filter(pk=first.pk).update(status=Status.SUCCESS, finished_at=timezone.now())
-    Action.objects.filter(pk=slow.pk).update(status=Status.IN_PROGRESS, worker="elsewhere/abc:4242", heartbeat_at=timezone.now())
+    Action.objects.filter(pk=slow.pk).update(
+        status=Status.IN_PROGRESS, worker="elsewhere/abc:4242", heartbeat_at=timezone.now()
+    )
     assert runner.orphans_sweep() == []  # beating recently: alive, wherever it runs
     Action.objects.filter(pk=slow.pk).update(heartbeat_at=old)
     assert runner.orphans_sweep() == [slow.pk]

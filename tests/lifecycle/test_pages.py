@@ -1,4 +1,5 @@
 """The task pages: the list, a task's timeline and its htmx poll, cancel and restart."""
+
 import json
 from datetime import timedelta
 
@@ -21,10 +22,12 @@ POLL_QUERIES = 5
 LIST_QUERIES = 4
 
 
-
 def _create(target="t1", operation="test.steps", **request):
     return services.task_create(
-        operation=operation, target_type="test", target_name=target, target_key=f"test:{target}",
+        operation=operation,
+        target_type="test",
+        target_name=target,
+        target_key=f"test:{target}",
         request={"sleep": 0, **request},
     )
 
@@ -33,14 +36,19 @@ def _fail(task: Task) -> None:
     """Leave the task as the engine leaves one whose last action failed."""
     now = timezone.now()
     Action.objects.filter(task=task, name__in=["first", "slow"]).update(
-        status=Status.SUCCESS, progress=100, started_at=now - timedelta(seconds=3), finished_at=now - timedelta(seconds=1),
+        status=Status.SUCCESS,
+        progress=100,
+        started_at=now - timedelta(seconds=3),
+        finished_at=now - timedelta(seconds=1),
         log="first step of the test\n",
     )
     Action.objects.filter(task=task, name="maybe_fail").update(
         status=Status.ERROR, started_at=now - timedelta(seconds=1), finished_at=now, message="the input says fail"
     )
     Task.objects.filter(pk=task.pk).update(
-        status=Status.ERROR, started_at=now - timedelta(seconds=3), finished_at=now,
+        status=Status.ERROR,
+        started_at=now - timedelta(seconds=3),
+        finished_at=now,
         message="Step that may fail: the input says fail",
     )
 
@@ -103,7 +111,9 @@ def test_task_list_shows_tasks_and_filters_them(admin_client, django_assert_num_
     assert shown(target="alpha") == [steps.pk]
     assert shown(status="NOT_STARTED", operation="test.steps") == [steps.pk]
     assert shown(target="nobody") == []
-    assert "No tasks match these filters" in admin_client.get(reverse("task-list"), {"target": "nobody"}).content.decode()
+    assert (
+        "No tasks match these filters" in admin_client.get(reverse("task-list"), {"target": "nobody"}).content.decode()
+    )
     # A wrong value is shown under its field, with what it may be (the API answers 400 with the same words).
     refused = admin_client.get(reverse("task-list"), {"status": "DONE"})
     assert refused.status_code == 200 and "must be one of NOT_STARTED, IN_PROGRESS" in refused.content.decode()
@@ -162,7 +172,10 @@ def test_poll_answers_200_while_running_and_286_once_ended(admin_client, django_
 @pytest.mark.django_db
 def test_poll_of_a_task_with_many_actions_and_attempts_stays_cheap(admin_client, django_assert_num_queries):
     task = services.task_create(
-        operation="test.nodes", target_type="test", target_name="n", target_key="test:n",
+        operation="test.nodes",
+        target_type="test",
+        target_name="n",
+        target_key="test:n",
         request={"nodes": [f"node{i}" for i in range(20)]},
     )
     waiting = _create("n")  # waits for the first
@@ -186,7 +199,7 @@ def test_cancel_button_cancels_and_a_refused_cancel_shows_why(admin_client):
     again = admin_client.post(reverse("task-cancel", args=[task.pk]), follow=True)
     assert again.status_code == 200
     assert "has already ended (cancelled); nothing to cancel" in again.content.decode()
-    assert 'alert-danger' in again.content.decode()
+    assert "alert-danger" in again.content.decode()
 
 
 @pytest.mark.django_db
@@ -205,7 +218,7 @@ def test_restart_from_the_failed_action(admin_client):
     assert "restarted from the failed action" in html
     assert "Attempt 1" in html and 'id="attempt-1"' in html and "as of attempt 2" in html
     # One merged timeline: the actions that succeeded before stay in place, the re-run one is marked.
-    timeline = html[html.index("<h2 class=\"h5\">Actions"):html.index('id="attempt-1"')]
+    timeline = html[html.index('<h2 class="h5">Actions') : html.index('id="attempt-1"')]
     assert timeline.index("First step") < timeline.index("Slow step") < timeline.index("Step that may fail")
     assert "attempt 2</span>" in timeline
     assert 'hx-trigger="every 1s"' in html  # unfinished again: the page polls
@@ -217,7 +230,8 @@ def test_resume_from_checkpoint(admin_client):
     _fail(task)
     admin_client.post(reverse("task-restart", args=[task.pk]), {"mode": "CHECKPOINT"})
     assert list(Task.objects.get(pk=task.pk).actions.filter(attempt=2).values_list("name", flat=True)) == [
-        "slow", "maybe_fail"
+        "slow",
+        "maybe_fail",
     ]
 
 
@@ -242,7 +256,7 @@ def test_edited_request_that_is_not_json_shows_a_field_error_and_changes_nothing
     assert response.status_code == 200
     assert "not valid JSON" in html and "invalid-feedback" in html and "is-invalid" in html
     assert 'id="edit-request" class="card card-body mt-3" open' in html
-    assert '{&quot;sleep&quot;: 0,' in html  # what the user typed stays in the field
+    assert "{&quot;sleep&quot;: 0," in html  # what the user typed stays in the field
 
     not_an_object = admin_client.post(url, {"request": "[1, 2]", "mode": "FAILED"})
     assert "the request must be a JSON object" in not_an_object.content.decode()
@@ -310,7 +324,8 @@ def test_templates_reference_only_static_files_that_exist(admin_client, settings
     """As served: whitenoise's manifest storage refuses a name collectstatic did not collect."""
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {
-        **settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
     call_command("collectstatic", interactive=False, verbosity=0)
     task = _create()

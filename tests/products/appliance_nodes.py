@@ -1,5 +1,6 @@
 """What the appliance-API tests (test_appliance_vcd, test_appliance_rabbitmq, test_appliances) and the guest
 simulator's tests build their nodes with: the secrets they carry, an ApplianceNode with a log to read, and a wait."""
+
 import time
 
 from products.appliances.base import ApplianceNode, NotReady
@@ -22,10 +23,19 @@ class Log(list):
 
 def node_make(ip, *, role, properties, product=None, root_password=ROOT, primary=None, host_name=None):
     host_name = host_name or f"host-{ip.rsplit('.', 1)[1]}.lab.example.com"
-    return ApplianceNode(node_id=f"node-{ip}", ip=ip, host_name=host_name,
-                         role=role, is_primary=primary is None, root_password=root_password, properties=properties,
-                         product=product if product is not None else {"adminPassword": ADMIN}, primary=primary,
-                         log=Log(), timeout=5)
+    return ApplianceNode(
+        node_id=f"node-{ip}",
+        ip=ip,
+        host_name=host_name,
+        role=role,
+        is_primary=primary is None,
+        root_password=root_password,
+        properties=properties,
+        product=product if product is not None else {"adminPassword": ADMIN},
+        primary=primary,
+        log=Log(),
+        timeout=5,
+    )
 
 
 def assert_no_secret(*logs):

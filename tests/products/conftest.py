@@ -1,6 +1,7 @@
 """The session's repository directory (lifecycle/project/test_settings.py: LCM_REPOSITORY_DIR under the
 session's directory), seen alike by this process and every worker, which are handed it; it scanned; and the
 quick waits of the appliance-API tests."""
+
 import shutil
 import subprocess
 
@@ -49,8 +50,9 @@ def qemu_img():
     """make_ova.py needs qemu-img: `make test` installs it (Debian qemu-utils, through tools/vcsim/build.sh)."""
     path = shutil.which("qemu-img")
     if path is None:
-        pytest.fail("qemu-img is missing: install Debian's qemu-utils (tools/vcsim/build.sh does, as root)",
-                    pytrace=False)
+        pytest.fail(
+            "qemu-img is missing: install Debian's qemu-utils (tools/vcsim/build.sh does, as root)", pytrace=False
+        )
     subprocess.run([path, "--version"], check=True, stdout=subprocess.DEVNULL)
     return path
 
@@ -60,5 +62,7 @@ def pytest_terminal_summary(terminalreporter):
     from tests.products.test_scan import TIMINGS
 
     if TIMINGS:
-        terminalreporter.write_line("repository scan of 60 files (50 good OVAs, 8 broken, an OVF, an upgrade): " +
-                                    ", ".join(f"{name} {seconds:.2f} s" for name, seconds in TIMINGS.items()))
+        terminalreporter.write_line(
+            "repository scan of 60 files (50 good OVAs, 8 broken, an OVF, an upgrade): "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in TIMINGS.items())
+        )

@@ -4,6 +4,7 @@ The descriptor is make_ova.py's (tools/vcsim), so these packages look like the r
 the disk is a few KiB of bytes, not a real VMDK (nothing here deploys them). Every knob that breaks a
 package in a way a scan must report is a keyword argument.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,13 @@ def descriptor_for(name: str, disk_name: str, disk_size: int, capacity: int, **d
     return make_ova.ovf_xml(name, disk_name, disk_size, capacity, **descriptor).encode()
 
 
-def manifest_for(files: dict[str, bytes], *, algorithm: str = "SHA256", wrong: dict[str, str] | None = None,
-                 omit: tuple[str, ...] = ()) -> bytes:
+def manifest_for(
+    files: dict[str, bytes],
+    *,
+    algorithm: str = "SHA256",
+    wrong: dict[str, str] | None = None,
+    omit: tuple[str, ...] = (),
+) -> bytes:
     lines = []
     for name, data in files.items():
         if name in omit:
@@ -45,33 +51,69 @@ def manifest_for(files: dict[str, bytes], *, algorithm: str = "SHA256", wrong: d
     return "".join(lines).encode()
 
 
-def _members(name: str, *, disk_size: int, capacity: int, descriptor_bytes: bytes | None, algorithm: str,
-             wrong: dict | None, omit: tuple, manifest: bool | bytes, **descriptor) -> list[tuple[str, bytes]]:
+def _members(
+    name: str,
+    *,
+    disk_size: int,
+    capacity: int,
+    descriptor_bytes: bytes | None,
+    algorithm: str,
+    wrong: dict | None,
+    omit: tuple,
+    manifest: bool | bytes,
+    **descriptor,
+) -> list[tuple[str, bytes]]:
     disk_name = f"{name}-disk1.vmdk"
     disk = disk_bytes(disk_size, f"{name}:{descriptor.get('version', '')}")
-    ovf = descriptor_bytes if descriptor_bytes is not None else descriptor_for(name, disk_name, len(disk), capacity,
-                                                                                **descriptor)
+    ovf = (
+        descriptor_bytes
+        if descriptor_bytes is not None
+        else descriptor_for(name, disk_name, len(disk), capacity, **descriptor)
+    )
     members = [(f"{name}.ovf", ovf)]
     if manifest is not False:
-        mf = manifest if isinstance(manifest, bytes) else manifest_for(
-            {f"{name}.ovf": ovf, disk_name: disk}, algorithm=algorithm, wrong=wrong, omit=omit)
+        mf = (
+            manifest
+            if isinstance(manifest, bytes)
+            else manifest_for({f"{name}.ovf": ovf, disk_name: disk}, algorithm=algorithm, wrong=wrong, omit=omit)
+        )
         members.append((f"{name}.mf", mf))
     members.append((disk_name, disk))
     return members
 
 
-def ova_write(path: Path, *, name: str = "appliance", disk_size: int = 8 * 1024, capacity: int = 2**30,
-              descriptor_bytes: bytes | None = None, algorithm: str = "SHA256", wrong: dict | None = None,
-              omit: tuple = (), manifest: bool | bytes = True, order: tuple[int, ...] | None = None,
-              extra: tuple[tuple[str, bytes], ...] = (), **descriptor) -> Path:
+def ova_write(
+    path: Path,
+    *,
+    name: str = "appliance",
+    disk_size: int = 8 * 1024,
+    capacity: int = 2**30,
+    descriptor_bytes: bytes | None = None,
+    algorithm: str = "SHA256",
+    wrong: dict | None = None,
+    omit: tuple = (),
+    manifest: bool | bytes = True,
+    order: tuple[int, ...] | None = None,
+    extra: tuple[tuple[str, bytes], ...] = (),
+    **descriptor,
+) -> Path:
     """An OVA: NAME.ovf, NAME.mf, NAME-disk1.vmdk (in `order` of those indexes), plus `extra` members.
 
     descriptor: make_ova.ovf_xml's keywords (product, vendor, version, build_number, networks,
     deployment_options, properties, sections). wrong={file: digest} writes a wrong digest;
     omit=(file,) leaves a file out of the manifest; manifest=False writes none, bytes writes those.
     """
-    members = _members(name, disk_size=disk_size, capacity=capacity, descriptor_bytes=descriptor_bytes,
-                       algorithm=algorithm, wrong=wrong, omit=omit, manifest=manifest, **descriptor)
+    members = _members(
+        name,
+        disk_size=disk_size,
+        capacity=capacity,
+        descriptor_bytes=descriptor_bytes,
+        algorithm=algorithm,
+        wrong=wrong,
+        omit=omit,
+        manifest=manifest,
+        **descriptor,
+    )
     if order is not None:
         members = [members[i] for i in order]
     members += list(extra)
@@ -84,13 +126,32 @@ def ova_write(path: Path, *, name: str = "appliance", disk_size: int = 8 * 1024,
     return path
 
 
-def ovf_folder_write(folder: Path, *, name: str = "appliance", disk_size: int = 8 * 1024, capacity: int = 2**30,
-                     algorithm: str = "SHA256", wrong: dict | None = None, omit: tuple = (),
-                     manifest: bool | bytes = True, missing: tuple[str, ...] = (), **descriptor) -> Path:
+def ovf_folder_write(
+    folder: Path,
+    *,
+    name: str = "appliance",
+    disk_size: int = 8 * 1024,
+    capacity: int = 2**30,
+    algorithm: str = "SHA256",
+    wrong: dict | None = None,
+    omit: tuple = (),
+    manifest: bool | bytes = True,
+    missing: tuple[str, ...] = (),
+    **descriptor,
+) -> Path:
     """NAME.ovf, NAME.mf and NAME-disk1.vmdk side by side in `folder` (files in `missing` not written)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for member_name, data in _members(name, disk_size=disk_size, capacity=capacity, descriptor_bytes=None,
-                                      algorithm=algorithm, wrong=wrong, omit=omit, manifest=manifest, **descriptor):
+    for member_name, data in _members(
+        name,
+        disk_size=disk_size,
+        capacity=capacity,
+        descriptor_bytes=None,
+        algorithm=algorithm,
+        wrong=wrong,
+        omit=omit,
+        manifest=manifest,
+        **descriptor,
+    ):
         if member_name not in missing:
             (folder / member_name).write_bytes(data)
     return folder / f"{name}.ovf"
@@ -122,15 +183,19 @@ def touch_later(path: Path, seconds: float = 10) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + int(seconds * 1e9)))
 
 
-VCD_SECTIONS = [{
-    "class": "vami", "instance": "VMware_vCloud_Director", "info": "VAMI network settings",
-    "properties": [
-        {"key": "ip0", "label": "IP address of the HTTP interface"},
-        {"key": "netmask0", "value": "255.255.255.0", "label": "Netmask"},
-        {"key": "ip1", "label": "IP address of the console proxy interface"},
-        {"key": "DNS", "label": "DNS servers"},
-    ],
-}]
+VCD_SECTIONS = [
+    {
+        "class": "vami",
+        "instance": "VMware_vCloud_Director",
+        "info": "VAMI network settings",
+        "properties": [
+            {"key": "ip0", "label": "IP address of the HTTP interface"},
+            {"key": "netmask0", "value": "255.255.255.0", "label": "Netmask"},
+            {"key": "ip1", "label": "IP address of the console proxy interface"},
+            {"key": "DNS", "label": "DNS servers"},
+        ],
+    }
+]
 VCD_PROPERTIES = [
     {"key": "vcd.db.password", "password": True, "label": "Database password"},
     {"key": "expire_root_password", "type": "boolean", "value": "True", "label": "Expire the root password"},
@@ -153,13 +218,24 @@ GOOD_PER_TYPE = 10
 def good_ova_write(root: Path, code: str, patch: int, **changes) -> Path:
     directory, product, major_minor = PRODUCTS[code]
     name = f"{directory}-{major_minor}.{patch}"
-    kwargs = dict(name=name, product=product, vendor="VMware, Inc.", version=f"{major_minor}.{patch}",
-                  build_number=str(20_000_000 + patch))
+    kwargs = dict(
+        name=name,
+        product=product,
+        vendor="VMware, Inc.",
+        version=f"{major_minor}.{patch}",
+        build_number=str(20_000_000 + patch),
+    )
     if code == "VCD":
-        kwargs.update(networks=["Network 1", "Network 2"], sections=VCD_SECTIONS, properties=VCD_PROPERTIES,
-                      deployment_options=[{"id": "primary-small", "label": "Primary (small)"},
-                                          {"id": "primary-large", "label": "Primary (large)"},
-                                          {"id": "cell", "label": "Cell"}])
+        kwargs.update(
+            networks=["Network 1", "Network 2"],
+            sections=VCD_SECTIONS,
+            properties=VCD_PROPERTIES,
+            deployment_options=[
+                {"id": "primary-small", "label": "Primary (small)"},
+                {"id": "primary-large", "label": "Primary (large)"},
+                {"id": "cell", "label": "Cell"},
+            ],
+        )
     kwargs.update(changes)
     return ova_write(root / directory / f"{name}.ova", **kwargs)
 
@@ -194,12 +270,21 @@ def repository_fill(root: Path) -> dict:
     ova_write(vcd / "missing-entry.ova", name="missing", version="10.5.93", omit=("missing-disk1.vmdk",))
     broken["vcd/missing-entry.ova"] = "manifest: missing-disk1.vmdk is in the OVA but not in the manifest"
 
-    ova_write(vcd / "no-vm.ova", name="novm", descriptor_bytes=(
-        b'<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><References/></Envelope>'))
+    ova_write(
+        vcd / "no-vm.ova",
+        name="novm",
+        descriptor_bytes=(b'<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><References/></Envelope>'),
+    )
     broken["vcd/no-vm.ova"] = "describes no virtual machine (no VirtualSystem element)"
 
-    ovf = ovf_folder_write(vcd / "VMware_Cloud_Director-10.6.0", name="vcd-10.6.0", product="VMware Cloud Director",
-                           version="10.6.0", build_number="24000000", networks=["Network 1", "Network 2"])
+    ovf = ovf_folder_write(
+        vcd / "VMware_Cloud_Director-10.6.0",
+        name="vcd-10.6.0",
+        product="VMware Cloud Director",
+        version="10.6.0",
+        build_number="24000000",
+        networks=["Network 1", "Network 2"],
+    )
     ovf_folder_write(root / "usage_meter" / "um-4.9.0", name="um", version="4.9.0", missing=("um-disk1.vmdk",))
     broken["usage_meter/um-4.9.0/um.ovf"] = "manifest: um-disk1.vmdk is listed but missing from the folder of um.ovf"
 

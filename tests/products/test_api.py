@@ -1,4 +1,5 @@
 """The repository through the REST API: list with filters, one file, and a scan run by a real worker."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,9 +9,31 @@ from products.models import RepositoryFile
 from tests.helpers import task_wait
 from tests.products.ova_factory import good_ova_write
 
-LIST_FIELDS = {"id", "url", "path", "productType", "kind", "size", "sha256", "status", "problem", "warnings",
-               "manifestVerified", "productName", "vendor", "version", "build", "deploymentOptions", "networks",
-               "disks", "references", "properties", "files", "modifiedAt", "scannedAt"}
+LIST_FIELDS = {
+    "id",
+    "url",
+    "path",
+    "productType",
+    "kind",
+    "size",
+    "sha256",
+    "status",
+    "problem",
+    "warnings",
+    "manifestVerified",
+    "productName",
+    "vendor",
+    "version",
+    "build",
+    "deploymentOptions",
+    "networks",
+    "disks",
+    "references",
+    "properties",
+    "files",
+    "modifiedAt",
+    "scannedAt",
+}
 # token lookup, its last-use stamp, the count, the page
 LIST_QUERIES = 4
 
@@ -26,19 +49,43 @@ def test_the_list_has_every_file_in_camel_case_without_descriptors(api, scanned)
     assert set(vcd) == LIST_FIELDS
     assert vcd["url"] == f"/api/v1/repository/{vcd['id']}"
     assert (vcd["productType"], vcd["kind"], vcd["status"], vcd["problem"], vcd["manifestVerified"]) == (
-        "VCD", "OVA", "OK", "", True)
+        "VCD",
+        "OVA",
+        "OK",
+        "",
+        True,
+    )
     assert (vcd["productName"], vcd["vendor"], vcd["version"], vcd["build"]) == (
-        "VMware Cloud Director", "VMware, Inc.", "10.5.2", "20000002")
+        "VMware Cloud Director",
+        "VMware, Inc.",
+        "10.5.2",
+        "20000002",
+    )
     assert [o["id"] for o in vcd["deploymentOptions"]] == ["primary-small", "primary-large", "cell"]
-    assert vcd["deploymentOptions"][0] == {"id": "primary-small", "label": "Primary (small)",
-                                           "description": "Primary (small)", "default": True}
+    assert vcd["deploymentOptions"][0] == {
+        "id": "primary-small",
+        "label": "Primary (small)",
+        "description": "Primary (small)",
+        "default": True,
+    }
     assert [n["name"] for n in vcd["networks"]] == ["Network 1", "Network 2"]
     assert vcd["disks"][0]["capacityBytes"] == 2**30 and vcd["references"][0]["href"] == "vcd-10.5.2-disk1.vmdk"
     password = next(p for p in vcd["properties"] if p["key"] == "vcd.db.password")
-    assert password == {"key": "vcd.db.password", "classId": "", "id": "vcd.db.password", "instance": "",
-                        "type": "string", "qualifiers": "", "defaultValue": "", "userConfigurable": True,
-                        "password": True, "label": "Database password", "description": "", "category": "Network",
-                        "valuesByDeploymentOption": {}}
+    assert password == {
+        "key": "vcd.db.password",
+        "classId": "",
+        "id": "vcd.db.password",
+        "instance": "",
+        "type": "string",
+        "qualifiers": "",
+        "defaultValue": "",
+        "userConfigurable": True,
+        "password": True,
+        "label": "Database password",
+        "description": "",
+        "category": "Network",
+        "valuesByDeploymentOption": {},
+    }
     assert vcd["size"] == RepositoryFile.objects.get(path="vcd/vcd-10.5.2.ova").size and len(vcd["sha256"]) == 64
     assert vcd["scannedAt"].endswith("Z") and vcd["modifiedAt"].endswith("Z")
     broken = by_path["vcd/truncated.ova"]
@@ -60,7 +107,8 @@ def test_the_list_filters_by_product_type_status_and_kind(api, scanned):
     bad = api.get("/api/v1/repository", {"productType": "vcd", "status": "FINE"})
     assert bad.status_code == 400
     assert bad.json()["errors"]["productType"] == [
-        "must be one of OVA_APPLIANCE, RABBITMQ, USAGE_METER, VCD, VROPS_TENANT_APP"]
+        "must be one of OVA_APPLIANCE, RABBITMQ, USAGE_METER, VCD, VROPS_TENANT_APP"
+    ]
     first = api.get("/api/v1/repository", {"pageSize": 5}).json()
     assert first["count"] == 60 and len(first["results"]) == 5 and first["next"]
 

@@ -1,5 +1,6 @@
 """The RabbitMQ appliance API (products/appliances/rabbitmq.py) against the fake RabbitMQ appliances: ready,
 the primary's virtual host and permissions, and a member joining the cluster."""
+
 import time
 
 import pytest
@@ -28,8 +29,14 @@ def rabbit_expect(park, ip=RABBIT_1, *, host_name="rabbit-1.lab.example.com", bo
 
 
 def rabbit_node(ip=RABBIT_1, *, host_name="rabbit-1.lab.example.com", primary=None, **properties):
-    return node_make(ip, role="member" if primary else "primary", properties=rabbit_properties(**properties),
-                     primary=primary, host_name=host_name, product={})
+    return node_make(
+        ip,
+        role="member" if primary else "primary",
+        properties=rabbit_properties(**properties),
+        primary=primary,
+        host_name=host_name,
+        product={},
+    )
 
 
 def test_rabbitmq_ready_and_a_wrong_password(appliances):
@@ -40,16 +47,17 @@ def test_rabbitmq_ready_and_a_wrong_password(appliances):
     assert "RabbitMQ 3.9.13 answers as rabbit@rabbit-1" in node.log.text()
     with pytest.raises(SetupFailed) as refused:
         rabbitmq.ready(rabbit_node(password="wrong-password"))
-    assert refused.value.message == (f"{RABBIT_1}: RabbitMQ refused the user vcd (401 Unauthorized: Login failed); "
-                                     "check the username and password")
+    assert refused.value.message == (
+        f"{RABBIT_1}: RabbitMQ refused the user vcd (401 Unauthorized: Login failed); check the username and password"
+    )
 
 
 def test_rabbitmq_primary_setup_encodes_the_default_vhost(appliances):
     fake = rabbit_expect(appliances)
     node = rabbit_node()
     rabbitmq.setup(node)
-    vhost, = fake.calls_to("PUT", "/api/vhosts/%2F")
-    permissions, = fake.calls_to("PUT", "/api/permissions/%2F/vcd")
+    (vhost,) = fake.calls_to("PUT", "/api/vhosts/%2F")
+    (permissions,) = fake.calls_to("PUT", "/api/permissions/%2F/vcd")
     assert vhost.user == "vcd" and permissions.user == "vcd"
     assert permissions.body == {"configure": ".*", "write": ".*", "read": ".*"}
     assert fake.permissions[("/", "vcd")] == {"configure": ".*", "write": ".*", "read": ".*"}
@@ -73,15 +81,17 @@ def test_rabbitmq_fake_refuses_bad_permissions(appliances):
         assert client.request("PUT", "/api/vhosts//", json={}).status_code == 404  # "/" not encoded
         missing = client.request("PUT", "/api/permissions/%2F/vcd", json={"configure": ".*"})
         assert missing.status_code == 400 and missing.json()["reason"] == "[{key_missing,write}]"
-        nowhere = client.request("PUT", "/api/permissions/nowhere/vcd", json={"configure": ".*", "write": ".*",
-                                                                               "read": ".*"})
+        nowhere = client.request(
+            "PUT", "/api/permissions/nowhere/vcd", json={"configure": ".*", "write": ".*", "read": ".*"}
+        )
         assert nowhere.status_code == 400 and nowhere.json()["reason"] == "vhost_not_found"
 
 
 def test_rabbitmq_member_waits_until_the_primary_lists_it(appliances):
     primary_fake = rabbit_expect(appliances)
-    rabbit_expect(appliances, RABBIT_2, host_name="rabbit-2.lab.example.com", cluster_join="rabbit@rabbit-1",
-                  join_seconds=0.4)
+    rabbit_expect(
+        appliances, RABBIT_2, host_name="rabbit-2.lab.example.com", cluster_join="rabbit@rabbit-1", join_seconds=0.4
+    )
     primary = rabbit_node()
     member = rabbit_node(RABBIT_2, host_name="rabbit-2.lab.example.com", primary=primary)
     rabbitmq.ready(member)
@@ -90,19 +100,28 @@ def test_rabbitmq_member_waits_until_the_primary_lists_it(appliances):
     assert time.monotonic() - started >= 0.2
     assert len(primary_fake.calls_to("GET", "/api/nodes")) >= 2
     assert member.log[-1] == f"{RABBIT_2}: rabbit@rabbit-2 is in the cluster (rabbit@rabbit-1, rabbit@rabbit-2)"
-    assert str(primary_fake.port("management")) in primary.certificates  # the member's wait pinned the primary's certificate on the primary
+    assert (
+        str(primary_fake.port("management")) in primary.certificates
+    )  # the member's wait pinned the primary's certificate on the primary
 
 
 def test_rabbitmq_member_that_never_joins(appliances, settings):
     settings.LCM_TIMEOUTS = {"RABBITMQ.setup": 0.4}
     rabbit_expect(appliances)
-    rabbit_expect(appliances, RABBIT_2, host_name="rabbit-2.lab.example.com", cluster_join="rabbit@rabbit-1",
-                  erlang_cookie="AnotherCookie0123456789")
+    rabbit_expect(
+        appliances,
+        RABBIT_2,
+        host_name="rabbit-2.lab.example.com",
+        cluster_join="rabbit@rabbit-1",
+        erlang_cookie="AnotherCookie0123456789",
+    )
     member = rabbit_node(RABBIT_2, host_name="rabbit-2.lab.example.com", primary=rabbit_node())
     with pytest.raises(SetupFailed) as failed:
         rabbitmq.setup(member)
-    assert failed.value.message.startswith(f"{RABBIT_2}: rabbit@rabbit-2 did not join the cluster of rabbit@rabbit-1 "
-                                           "within 0.4 s (the primary lists rabbit@rabbit-1); check the erlang cookie")
+    assert failed.value.message.startswith(
+        f"{RABBIT_2}: rabbit@rabbit-2 did not join the cluster of rabbit@rabbit-1 "
+        "within 0.4 s (the primary lists rabbit@rabbit-1); check the erlang cookie"
+    )
 
 
 def test_rabbitmq_fake_reads_what_it_was_not_told_from_its_ovf_properties(appliances):
@@ -110,8 +129,9 @@ def test_rabbitmq_fake_reads_what_it_was_not_told_from_its_ovf_properties(applia
     member = appliances.expect(RABBIT_2, "RABBITMQ", root_password=ROOT, join_seconds=0)
     common = {"rabbitmq_username": "vcd", "rabbitmq_password": AMQP, "erlang_cookie": COOKIE}
     appliances.boot(RABBIT_1, {"hostname": "rabbit-1.lab.example.com", **common})
-    appliances.boot(RABBIT_2, {"hostname": "rabbit-2.lab.example.com", "rabbitmq_cluster_join": "rabbit@rabbit-1",
-                               **common})
+    appliances.boot(
+        RABBIT_2, {"hostname": "rabbit-2.lab.example.com", "rabbitmq_cluster_join": "rabbit@rabbit-1", **common}
+    )
     node = rabbit_node()
     rabbitmq.ready(node)
     assert (primary.username, primary.password, primary.erlang_cookie) == ("vcd", AMQP, COOKIE)

@@ -1,5 +1,6 @@
 """The VCD appliance API (products/appliances/vcd.py) against the fake VCD appliances: ready, setup per role,
 and what follows setup (public addresses, the database cluster's failover mode)."""
+
 import time
 
 import pytest
@@ -14,12 +15,21 @@ pytestmark = pytest.mark.usefixtures("quick")
 PRIMARY, STANDBY, CELL = "127.0.1.11", "127.0.1.12", "127.0.1.13"
 NFS = "10.0.0.5:/vcd-transfer"
 VCD_PROPERTIES = {
-    "installationId": 7, "systemName": "vcd-lab", "dbPassword": DB, "adminUsername": "administrator",
-    "adminFullName": "Cloud Administrator", "adminEmail": "cloud@lab.example.com", "nfsMount": NFS,
-    "diskMode": "thin", "enableSsh": False, "expireRootPassword": True, "clusterFailoverMode": "MANUAL",
+    "installationId": 7,
+    "systemName": "vcd-lab",
+    "dbPassword": DB,
+    "adminUsername": "administrator",
+    "adminFullName": "Cloud Administrator",
+    "adminEmail": "cloud@lab.example.com",
+    "nfsMount": NFS,
+    "diskMode": "thin",
+    "enableSsh": False,
+    "expireRootPassword": True,
+    "clusterFailoverMode": "MANUAL",
 }
 PUBLIC = {
-    "restApiBaseUri": "https://vcd.example.com", "restApiBaseHttpUri": "http://vcd.example.com",
+    "restApiBaseUri": "https://vcd.example.com",
+    "restApiBaseHttpUri": "http://vcd.example.com",
     "tenantPortalExternalAddress": "https://vcd.example.com",
     "tenantPortalExternalHttpAddress": "http://vcd.example.com",
     "consoleProxyExternalAddress": "console.example.com:443",
@@ -54,9 +64,11 @@ def test_vcd_ready_trusts_the_first_certificate_and_refuses_a_changed_one(applia
     renewed = fake.renew_certificate(port)
     with pytest.raises(CertificateChanged) as changed:
         vcd.ready(node)
-    assert changed.value.message == (f"the certificate presented by {PRIMARY}:{port} has changed: it now presents "
-                                     f"SHA-256 {renewed.thumbprint}, not the accepted {first.thumbprint}; accept the "
-                                     "new certificate to continue")
+    assert changed.value.message == (
+        f"the certificate presented by {PRIMARY}:{port} has changed: it now presents "
+        f"SHA-256 {renewed.thumbprint}, not the accepted {first.thumbprint}; accept the "
+        "new certificate to continue"
+    )
     assert node.certificates == {str(port): first.pem}
 
 
@@ -103,8 +115,12 @@ def test_vcd_primary_setup_sends_the_documented_body_and_waits_for_the_cell(appl
     assert body["applianceType"] == "primary"
     assert body["storage"] == {"nfs": NFS}
     assert body["appliance"] == {"ceip": False, "dbPassword": DB}
-    assert body["sysAdmin"] == {"username": "administrator", "password": ADMIN, "fullName": "Cloud Administrator",
-                                "email": "cloud@lab.example.com"}
+    assert body["sysAdmin"] == {
+        "username": "administrator",
+        "password": ADMIN,
+        "fullName": "Cloud Administrator",
+        "email": "cloud@lab.example.com",
+    }
     assert body["installation"] == {"name": "vcd-lab", "id": 7}
     assert type(body["installation"]["id"]) is int
 
@@ -112,8 +128,12 @@ def test_vcd_primary_setup_sends_the_documented_body_and_waits_for_the_cell(appl
     assert versions and all(c.port == fake.port("cell") for c in versions)
     assert fake.calls_to("GET", f"/api/1.0.0/tasks/{fake.task_id}")  # the task was watched
     assert set(node.certificates) == {str(fake.port("appliance")), str(fake.port("cell"))}
-    assert node.log.text().count("system setup as primary appliance (NFS share 10.0.0.5:/vcd-transfer, "
-                                 "installation 'vcd-lab' id 7)") == 1
+    assert (
+        node.log.text().count(
+            "system setup as primary appliance (NFS share 10.0.0.5:/vcd-transfer, installation 'vcd-lab' id 7)"
+        )
+        == 1
+    )
     assert "setup complete" in node.log[-1]
     assert_no_secret(node.log)
 
@@ -123,17 +143,22 @@ def test_vcd_bad_nfs_share_is_named(appliances):
     node = vcd_node(properties={"nfsMount": "10.0.0.9:/wrong"})
     with pytest.raises(SetupFailed) as refused:
         vcd.setup(node)
-    assert refused.value.message == (f"{PRIMARY}: the appliance refused the primary setup (400 Bad Request): NFS share "
-                                     "10.0.0.9:/wrong cannot be mounted: mount.nfs: access denied by server while "
-                                     "mounting")
+    assert refused.value.message == (
+        f"{PRIMARY}: the appliance refused the primary setup (400 Bad Request): NFS share "
+        "10.0.0.9:/wrong cannot be mounted: mount.nfs: access denied by server while "
+        "mounting"
+    )
     assert fake.setup_started is None
 
 
-@pytest.mark.parametrize("change, said", [
-    ({"installationId": 64}, "installation.id must be between 1 and 63, not 64"),
-    ({"installationId": 0}, "installation.id must be between 1 and 63, not 0"),
-    ({"adminEmail": ""}, "sysAdmin.email must not be empty"),
-])
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        ({"installationId": 64}, "installation.id must be between 1 and 63, not 64"),
+        ({"installationId": 0}, "installation.id must be between 1 and 63, not 0"),
+        ({"adminEmail": ""}, "sysAdmin.email must not be empty"),
+    ],
+)
 def test_vcd_setup_fields_the_appliance_refuses(appliances, change, said):
     vcd_expect(appliances)
     with pytest.raises(SetupFailed) as refused:
@@ -171,8 +196,10 @@ def test_vcd_standby_is_refused_before_the_primary_has_finished(appliances):
     standby_node = vcd_node(STANDBY, role="standby", primary=primary_node)
     with pytest.raises(SetupFailed) as refused:
         vcd.setup(standby_node)
-    assert "No response file on NFS share 10.0.0.5:/vcd-transfer: set up the primary appliance first" in \
-        refused.value.message
+    assert (
+        "No response file on NFS share 10.0.0.5:/vcd-transfer: set up the primary appliance first"
+        in refused.value.message
+    )
 
     with vcd._appliance(primary_node) as client:  # the primary's setup runs, not finished yet
         assert client.request("POST", vcd.SYSTEM_SETUP, json=vcd.setup_body(primary_node)).status_code == 202
@@ -230,8 +257,10 @@ def test_vcd_setup_gives_up_when_the_cell_never_answers(appliances, settings):
     with pytest.raises(SetupFailed) as failed:
         vcd.setup(vcd_node())
     assert 0.5 <= time.monotonic() - started < 3
-    assert failed.value.message == (f"{PRIMARY}: the cell did not come up within 0.5 s of the primary setup (last: "
-                                    "GET /api/versions answered 503 Service Unavailable)")
+    assert failed.value.message == (
+        f"{PRIMARY}: the cell did not come up within 0.5 s of the primary setup (last: "
+        "GET /api/versions answered 503 Service Unavailable)"
+    )
 
 
 def test_vcd_primary_without_admin_password(appliances):
@@ -252,8 +281,8 @@ def test_vcd_finish_sets_the_public_addresses(appliances):
 
     (login,) = fake.calls_to("POST", "/cloudapi/1.0.0/sessions/provider")
     assert login.user == "administrator@System" and login.headers["Accept"] == "application/json;version=36.0"
-    get, = fake.calls_to("GET", "/api/admin/extension/settings/general")
-    put, = fake.calls_to("PUT", "/api/admin/extension/settings/general")
+    (get,) = fake.calls_to("GET", "/api/admin/extension/settings/general")
+    (put,) = fake.calls_to("PUT", "/api/admin/extension/settings/general")
     for call in (get, put):
         assert call.headers["Accept"] == "application/*+json;version=36.0"
         assert call.headers["Authorization"].startswith("Bearer ")
@@ -326,7 +355,8 @@ def test_vcd_failover_mode_does_not_apply_without_a_standby(appliances):
     vcd.finish(primary)
     assert not [c for c in fake.calls if "/failover/" in c.path]
     assert "no standby appliance, so no database HA cluster: clusterFailoverMode AUTOMATIC does not apply" in (
-        primary.log.text())
+        primary.log.text()
+    )
 
 
 def test_vcd_failover_mode_task_failure_is_reported(appliances):
@@ -334,8 +364,9 @@ def test_vcd_failover_mode_task_failure_is_reported(appliances):
     primary.properties = {**primary.properties, "clusterFailoverMode": "AUTOMATIC"}
     with pytest.raises(SetupFailed) as failed:
         vcd.finish(primary)
-    assert failed.value.message == (f"{PRIMARY}: setting failover mode AUTOMATIC failed: repmgrd is not running on "
-                                    "the standby")
+    assert failed.value.message == (
+        f"{PRIMARY}: setting failover mode AUTOMATIC failed: repmgrd is not running on the standby"
+    )
     assert fake.failover_mode() == "MANUAL"
 
 

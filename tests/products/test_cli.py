@@ -1,4 +1,5 @@
 """`lcm repository list|scan` against a live server and a real worker."""
+
 import pytest
 
 from tests.cli.conftest import lcm, lcm_env, logged_in, user  # noqa: F401 (the CLI tests' fixtures)
@@ -8,8 +9,9 @@ from tests.products.ova_factory import good_ova_write, ova_write, truncate
 def test_an_empty_repository_says_how_to_fill_it(lcm, logged_in):
     result = lcm("repository", "list")
     assert result.code == 0, result.err
-    assert result.out == ("The repository lists no files. Put OVAs in its product directories and run "
-                          "`lcm repository scan --wait`.\n")
+    assert result.out == (
+        "The repository lists no files. Put OVAs in its product directories and run `lcm repository scan --wait`.\n"
+    )
     assert lcm("repo", "list", "--json").json() == {"count": 0, "results": []}
 
 
@@ -28,12 +30,28 @@ def test_scan_wait_then_list_with_filters(lcm, logged_in, repository, worker):
     listed = lcm("repository", "list")
     assert listed.code == 0, listed.err
     lines = listed.out.splitlines()
-    assert lines[0].split() == ["TYPE", "VERSION", "BUILD", "KIND", "SIZE", "OPTIONS", "NETWORKS", "PROPERTIES",
-                                "MANIFEST", "FILE"]
+    assert lines[0].split() == [
+        "TYPE",
+        "VERSION",
+        "BUILD",
+        "KIND",
+        "SIZE",
+        "OPTIONS",
+        "NETWORKS",
+        "PROPERTIES",
+        "MANIFEST",
+        "FILE",
+    ]
     assert lines[1].split()[:4] == ["RABBITMQ", "3.8.14", "20000014", "OVA"]
     vcd = lines[2].split()
-    assert vcd[:4] == ["VCD", "10.5.1", "20000001", "OVA"] and vcd[-5:] == ["3", "2", "14", "verified", "vcd/vcd-10.5.1.ova"]
-    broken = listed.out[listed.out.index("Broken (1):"):]
+    assert vcd[:4] == ["VCD", "10.5.1", "20000001", "OVA"] and vcd[-5:] == [
+        "3",
+        "2",
+        "14",
+        "verified",
+        "vcd/vcd-10.5.1.ova",
+    ]
+    broken = listed.out[listed.out.index("Broken (1):") :]
     assert "vcd/cut.ova" in broken and "the OVA is truncated: it ends inside cut-disk1.vmdk" in broken
 
     only = lcm("repository", "list", "--product-type", "rabbitmq", "--json").json()
@@ -46,4 +64,3 @@ def test_scan_wait_then_list_with_filters(lcm, logged_in, repository, worker):
 
     accepted = lcm("repository", "scan", "--json").json()
     assert set(accepted) == {"taskId", "precedingTasks"}
-

@@ -1,4 +1,5 @@
 """The interop table: built in, replaced by an imported bundle, checked field by field."""
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -15,8 +16,10 @@ def api(admin_user):
 @pytest.mark.django_db
 def test_the_built_in_table_is_in_force_until_a_bundle_is_imported(api):
     assert api.get("/api/v1/interop").json()["name"] == "built-in interop table"
-    assert interop_deployable(product_type="VCD", version="10.5.1") == (True, ["10.4.2", "10.4.3", "10.5.0", "10.5.1",
-                                                                              "10.6.0", "10.6.1"])
+    assert interop_deployable(product_type="VCD", version="10.5.1") == (
+        True,
+        ["10.4.2", "10.4.3", "10.5.0", "10.5.1", "10.6.0", "10.6.1"],
+    )
     assert interop_deployable(product_type="OVA_APPLIANCE", version="0.0.1") == (True, "*")
     assert interop_upgrades(product_type="VCD", version="10.5.1") == ["10.6.0", "10.6.1"]
 
@@ -29,13 +32,19 @@ def test_the_built_in_table_is_in_force_until_a_bundle_is_imported(api):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bundle,path", [
-    ({"products": {"VCD": {"deploy": []}}}, "name"),
-    ({"name": "x", "products": {}}, "products"),
-    ({"name": "x", "products": {"NSX": {"deploy": []}}}, "products.NSX"),
-    ({"name": "x", "products": {"VCD": {"deploy": "10.5"}}}, "products.VCD.deploy"),
-    ({"name": "x", "products": {"VCD": {"deploy": ["10.5.1"], "upgrades": {"10.5.1": "10.6.0"}}}}, "products.VCD.upgrades"),
-])
+@pytest.mark.parametrize(
+    "bundle,path",
+    [
+        ({"products": {"VCD": {"deploy": []}}}, "name"),
+        ({"name": "x", "products": {}}, "products"),
+        ({"name": "x", "products": {"NSX": {"deploy": []}}}, "products.NSX"),
+        ({"name": "x", "products": {"VCD": {"deploy": "10.5"}}}, "products.VCD.deploy"),
+        (
+            {"name": "x", "products": {"VCD": {"deploy": ["10.5.1"], "upgrades": {"10.5.1": "10.6.0"}}}},
+            "products.VCD.upgrades",
+        ),
+    ],
+)
 def test_a_bad_bundle_is_refused_naming_the_field(api, bundle, path):
     answer = api.post("/api/v1/interop", bundle, format="json")
     assert answer.status_code == 400

@@ -1,5 +1,6 @@
 """The OVF reader (products/ovf/): real make_ova.py output, hand-written descriptors, and every way a
 package can be broken. No database, no worker."""
+
 import gzip
 import hashlib
 import io
@@ -71,14 +72,18 @@ def test_the_tiny_ova_of_make_ova_reads_completely(tmp_path, raw_image, qemu_img
     assert d.deployment_options == []
     assert [(x["diskId"], x["fileRef"], x["capacityBytes"]) for x in d.disks] == [("vmdisk1", "file1", 4 << 20)]
     vmdk = out / "tiny-disk1.vmdk"
-    assert d.references == [{"id": "file1", "href": "tiny-disk1.vmdk", "size": vmdk.stat().st_size, "compression": "",
-                             "chunkSize": None}]
+    assert d.references == [
+        {"id": "file1", "href": "tiny-disk1.vmdk", "size": vmdk.stat().st_size, "compression": "", "chunkSize": None}
+    ]
     assert [p["key"] for p in d.properties] == ["hostname", "ip0", "netmask0", "gateway", "dns", "ntp", "root_password"]
     by_key = {p["key"]: p for p in d.properties}
     assert by_key["root_password"]["password"] and not by_key["hostname"]["password"]
     assert all(p["userConfigurable"] and p["category"] == "Network" for p in d.properties)
     assert (by_key["hostname"]["defaultValue"], by_key["hostname"]["label"], by_key["hostname"]["description"]) == (
-        "tiny", "Hostname", "Host name")
+        "tiny",
+        "Hostname",
+        "Host name",
+    )
     with open(path, "rb") as f:
         assert package.sha256 == hashlib.sha256(f.read()).hexdigest()
     assert package.size == package.bytes_read == os.path.getsize(path)
@@ -95,19 +100,52 @@ def test_the_tiny_ova_of_make_ova_reads_completely(tmp_path, raw_image, qemu_img
 
 def test_make_ova_takes_product_version_build_options_networks_and_properties(tmp_path, raw_image, qemu_img):
     answer = subprocess.run(
-        [sys.executable, str(MAKE_OVA), str(tmp_path), "vcd", str(raw_image), "--product", "VMware Cloud Director",
-         "--vendor", "VMware, Inc.", "--version", "10.5.1", "--build", "22346795", "--network", "Network 1",
-         "--network", "Network 2", "--deployment-option", "primary-small=Primary (small)", "--deployment-option", "cell",
-         "--property", "vcd.db.password:password=", "--property", "appliance.type:fixed=primary"],
-        capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            str(MAKE_OVA),
+            str(tmp_path),
+            "vcd",
+            str(raw_image),
+            "--product",
+            "VMware Cloud Director",
+            "--vendor",
+            "VMware, Inc.",
+            "--version",
+            "10.5.1",
+            "--build",
+            "22346795",
+            "--network",
+            "Network 1",
+            "--network",
+            "Network 2",
+            "--deployment-option",
+            "primary-small=Primary (small)",
+            "--deployment-option",
+            "cell",
+            "--property",
+            "vcd.db.password:password=",
+            "--property",
+            "appliance.type:fixed=primary",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     package = ova_read(answer.stdout.strip())
     d = package.descriptor
     assert package.usable and package.manifest_verified
     assert (d.product_name, d.vendor, d.version, d.full_version, d.build) == (
-        "VMware Cloud Director", "VMware, Inc.", "10.5.1", "10.5.1.22346795", "22346795")
+        "VMware Cloud Director",
+        "VMware, Inc.",
+        "10.5.1",
+        "10.5.1.22346795",
+        "22346795",
+    )
     assert [n["name"] for n in d.networks] == ["Network 1", "Network 2"]
     assert [(o["id"], o["label"], o["default"]) for o in d.deployment_options] == [
-        ("primary-small", "Primary (small)", True), ("cell", "cell", False)]
+        ("primary-small", "Primary (small)", True),
+        ("cell", "cell", False),
+    ]
     by_key = {p["key"]: p for p in d.properties}
     assert by_key["vcd.db.password"]["password"] and by_key["vcd.db.password"]["userConfigurable"]
     assert not by_key["appliance.type"]["userConfigurable"] and by_key["appliance.type"]["defaultValue"] == "primary"
@@ -121,8 +159,10 @@ def test_an_ova_streams_through_in_small_pieces_and_reports_progress(tmp_path):
     path = tmp_path / "big.ova"
     big_disk = os.urandom(32 << 20)
     with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:  # a 32 MiB disk, no manifest
-        for name, data in (("big.ovf", make_ova.ovf_xml("big", "big-disk1.vmdk", len(big_disk), 2**30).encode()),
-                           ("big-disk1.vmdk", big_disk)):
+        for name, data in (
+            ("big.ovf", make_ova.ovf_xml("big", "big-disk1.vmdk", len(big_disk), 2**30).encode()),
+            ("big-disk1.vmdk", big_disk),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -165,43 +205,74 @@ def test_properties_from_every_product_section_take_their_class_and_instance():
     d = descriptor_parse(data)
     assert (d.product_name, d.version, d.build) == ("VMware Cloud Director", "10.5.1", "22346795")
     by_key = {p["key"]: p for p in d.properties}
-    assert list(by_key) == ["vami.ip0.VMware_vCloud_Director", "vami.DNS.VMware_vCloud_Director", "root-password", "size"]
+    assert list(by_key) == [
+        "vami.ip0.VMware_vCloud_Director",
+        "vami.DNS.VMware_vCloud_Director",
+        "root-password",
+        "size",
+    ]
     ip0 = by_key["vami.ip0.VMware_vCloud_Director"]
-    assert (ip0["classId"], ip0["id"], ip0["instance"], ip0["category"]) == ("vami", "ip0", "VMware_vCloud_Director", "Networking")
+    assert (ip0["classId"], ip0["id"], ip0["instance"], ip0["category"]) == (
+        "vami",
+        "ip0",
+        "VMware_vCloud_Director",
+        "Networking",
+    )
     assert ip0["userConfigurable"] is False  # the OVF standard's default
     assert by_key["vami.DNS.VMware_vCloud_Director"]["defaultValue"] == "10.0.0.1"
     assert by_key["root-password"]["password"] is True and by_key["root-password"]["category"] == ""
     size = by_key["size"]
-    assert (size["qualifiers"], size["category"], size["userConfigurable"]) == ('ValueMap{"small","large"}', "Sizing", True)
-    assert (size["label"], size["description"], size["valuesByDeploymentOption"]) == ("Size", "How big", {"large": "large"})
+    assert (size["qualifiers"], size["category"], size["userConfigurable"]) == (
+        'ValueMap{"small","large"}',
+        "Sizing",
+        True,
+    )
+    assert (size["label"], size["description"], size["valuesByDeploymentOption"]) == (
+        "Size",
+        "How big",
+        {"large": "large"},
+    )
 
 
-@pytest.mark.parametrize("units, capacity, expected", [
-    ("byte", "1073741824", 2**30),
-    ("byte * 2^30", "20", 20 * 2**30),
-    ("byte*2^20", "512", 512 * 2**20),
-    ("byte * 10^9", "2", 2 * 10**9),
-    ("GB", "3", 3 * 2**30),
-    ("", "4096", 4096),
-    ("byte * 2^30", "${disk.size}", None),
-])
+@pytest.mark.parametrize(
+    "units, capacity, expected",
+    [
+        ("byte", "1073741824", 2**30),
+        ("byte * 2^30", "20", 20 * 2**30),
+        ("byte*2^20", "512", 512 * 2**20),
+        ("byte * 10^9", "2", 2 * 10**9),
+        ("GB", "3", 3 * 2**30),
+        ("", "4096", 4096),
+        ("byte * 2^30", "${disk.size}", None),
+    ],
+)
 def test_disk_capacity_honours_the_allocation_units(units, capacity, expected):
     unit_attr = f'ovf:capacityAllocationUnits="{units}"' if units else ""
-    d = descriptor_parse(envelope("", top=f"""
+    d = descriptor_parse(
+        envelope(
+            "",
+            top=f"""
       <References><File ovf:id="f1" ovf:href="disk.vmdk" ovf:size="10"/></References>
       <DiskSection><Info>disks</Info>
         <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="{capacity}" {unit_attr} ovf:populatedSize="123"/>
-      </DiskSection>"""))
+      </DiskSection>""",
+        )
+    )
     assert d.disks[0]["capacityBytes"] == expected and d.disks[0]["populatedSize"] == 123
     assert d.problems == [] and d.warnings == []
 
 
 def test_an_unknown_capacity_unit_and_a_dangling_file_reference_are_reported():
-    d = descriptor_parse(envelope("", top="""
+    d = descriptor_parse(
+        envelope(
+            "",
+            top="""
       <References><File ovf:id="f1" ovf:href="http://example.com/disk.vmdk"/><File ovf:id="f2" ovf:href="../etc/passwd"/></References>
       <DiskSection><Info>disks</Info>
         <Disk ovf:diskId="d1" ovf:fileRef="f9" ovf:capacity="3" ovf:capacityAllocationUnits="furlongs"/>
-      </DiskSection>"""))
+      </DiskSection>""",
+        )
+    )
     assert d.disks[0]["capacityBytes"] is None
     assert d.warnings == ["disk d1: the capacity unit 'furlongs' is not understood"]
     assert d.problems == [
@@ -212,11 +283,16 @@ def test_an_unknown_capacity_unit_and_a_dangling_file_reference_are_reported():
 
 
 def test_deployment_options_without_a_marked_default_default_to_the_first():
-    d = descriptor_parse(envelope("", sections="""
+    d = descriptor_parse(
+        envelope(
+            "",
+            sections="""
       <DeploymentOptionSection><Info>sizes</Info>
         <Configuration ovf:id="small"><Label>Small</Label><Description>2 vCPU</Description></Configuration>
         <Configuration ovf:id="large"><Label>Large</Label><Description>8 vCPU</Description></Configuration>
-      </DeploymentOptionSection>"""))
+      </DeploymentOptionSection>""",
+        )
+    )
     assert d.deployment_options == [
         {"id": "small", "label": "Small", "description": "2 vCPU", "default": True},
         {"id": "large", "label": "Large", "description": "8 vCPU", "default": False},
@@ -234,29 +310,39 @@ def test_a_virtual_system_collection_counts_and_a_missing_version_is_a_warning()
     assert d.warnings == ["no ProductSection names a version: this file cannot be chosen by version"]
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"<Envelope><unclosed>", "x.ovf is not well-formed XML: "),
-    (b"", "x.ovf is not well-formed XML: "),
-    (b"<html><body>404</body></html>", "x.ovf is not an OVF descriptor (its root element is <html>)"),
-    (b'<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2"/>',
-     "x.ovf is not an OVF 1.x descriptor (its Envelope's namespace is http://schemas.dmtf.org/ovf/envelope/2)"),
-    (b'<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><References/></Envelope>',
-     "x.ovf describes no virtual machine (no VirtualSystem element)"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<Envelope><unclosed>", "x.ovf is not well-formed XML: "),
+        (b"", "x.ovf is not well-formed XML: "),
+        (b"<html><body>404</body></html>", "x.ovf is not an OVF descriptor (its root element is <html>)"),
+        (
+            b'<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2"/>',
+            "x.ovf is not an OVF 1.x descriptor (its Envelope's namespace is http://schemas.dmtf.org/ovf/envelope/2)",
+        ),
+        (
+            b'<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><References/></Envelope>',
+            "x.ovf describes no virtual machine (no VirtualSystem element)",
+        ),
+    ],
+)
 def test_what_is_not_an_ovf_descriptor_says_why(data, message):
     with pytest.raises(OvfError) as error:
         descriptor_parse(data, name="x.ovf")
     assert error.value.message.startswith(message)
 
 
-@pytest.mark.parametrize("version, full, build", [
-    ("10.5.1", "10.5.1.22346795", "22346795"),
-    ("10.5.1", "10.5.1-22346795", "22346795"),
-    ("8.12.0", "8.12.0 build 21594584", "21594584"),
-    ("3.8.14", "", ""),
-    ("3.8.14", "3.8.14", ""),
-    ("4.8", "Usage Meter 4.8.0.1234", "1234"),
-])
+@pytest.mark.parametrize(
+    "version, full, build",
+    [
+        ("10.5.1", "10.5.1.22346795", "22346795"),
+        ("10.5.1", "10.5.1-22346795", "22346795"),
+        ("8.12.0", "8.12.0 build 21594584", "21594584"),
+        ("3.8.14", "", ""),
+        ("3.8.14", "3.8.14", ""),
+        ("4.8", "Usage Meter 4.8.0.1234", "1234"),
+    ],
+)
 def test_the_build_comes_from_full_version(version, full, build):
     assert build_from(version, full) == build
 
@@ -266,16 +352,24 @@ def test_the_build_comes_from_full_version(version, full, build):
 
 def test_manifest_lines_of_every_known_algorithm_and_spacing_parse():
     entries = manifest_parse(f"SHA1(a.ovf)= {'a' * 40}\nSHA256(b c.vmdk) = {'B' * 64}\n\nSHA512(d)={'c' * 128}\n")
-    assert entries == [ManifestEntry("SHA1", "a.ovf", "a" * 40), ManifestEntry("SHA256", "b c.vmdk", "b" * 64),
-                       ManifestEntry("SHA512", "d", "c" * 128)]
+    assert entries == [
+        ManifestEntry("SHA1", "a.ovf", "a" * 40),
+        ManifestEntry("SHA256", "b c.vmdk", "b" * 64),
+        ManifestEntry("SHA512", "d", "c" * 128),
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("SHA256(a.ovf)= " + "a" * 64 + "\nthis is not a manifest line\n",
-     "manifest: line 2 of x.mf is not 'SHA256(file)= digest': 'this is not a manifest line'"),
-    ("MD5(a.ovf)= " + "a" * 32, "manifest: line 1 of x.mf uses MD5; only SHA1, SHA256 and SHA512 are known"),
-    ("SHA256(a.ovf)= abcd", "manifest: line 1 of x.mf has a SHA256 digest of 4 hex digits, not 64"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "SHA256(a.ovf)= " + "a" * 64 + "\nthis is not a manifest line\n",
+            "manifest: line 2 of x.mf is not 'SHA256(file)= digest': 'this is not a manifest line'",
+        ),
+        ("MD5(a.ovf)= " + "a" * 32, "manifest: line 1 of x.mf uses MD5; only SHA1, SHA256 and SHA512 are known"),
+        ("SHA256(a.ovf)= abcd", "manifest: line 1 of x.mf has a SHA256 digest of 4 hex digits, not 64"),
+    ],
+)
 def test_an_unreadable_manifest_line_is_named(text, message):
     with pytest.raises(OvfError) as error:
         manifest_parse(text, name="x.mf")
@@ -295,8 +389,10 @@ def test_manifest_problems_are_each_reported(tmp_path):
 
     listed = b"SHA256(m.ovf)= " + b"0" * 64 + b"\nSHA256(gone.vmdk)= " + b"1" * 64 + b"\n"
     missing = ova_read(ova_write(tmp_path / "missing.ova", name="m", manifest=listed))
-    assert missing.problems[1:] == ["manifest: gone.vmdk is listed but missing from the OVA",
-                                    "manifest: m-disk1.vmdk is in the OVA but not in the manifest"]
+    assert missing.problems[1:] == [
+        "manifest: gone.vmdk is listed but missing from the OVA",
+        "manifest: m-disk1.vmdk is in the OVA but not in the manifest",
+    ]
     assert missing.problems[0].startswith("manifest: SHA256 of m.ovf does not match")
 
     garbled = ova_read(ova_write(tmp_path / "garbled.ova", name="g", manifest=b"SHA256 of everything: fine\n"))
@@ -311,12 +407,16 @@ def test_members_in_an_unusual_order_are_tolerated_and_reported(tmp_path):
     # disk first, then the descriptor, then the manifest: every digest is still checked.
     package = ova_read(ova_write(tmp_path / "order.ova", name="o", order=(2, 0, 1)))
     assert package.usable and package.manifest_verified
-    assert package.warnings == ["the descriptor o.ovf is member 2 of the OVA, not the first as the OVF standard "
-                                "requires; vSphere may refuse to import it"]
+    assert package.warnings == [
+        "the descriptor o.ovf is member 2 of the OVA, not the first as the OVF standard "
+        "requires; vSphere may refuse to import it"
+    ]
 
 
 def test_a_signature_is_allowed_and_a_stray_member_is_reported(tmp_path):
-    package = ova_read(ova_write(tmp_path / "signed.ova", name="s", extra=(("s.cert", b"-----BEGIN CERTIFICATE-----"),)))
+    package = ova_read(
+        ova_write(tmp_path / "signed.ova", name="s", extra=(("s.cert", b"-----BEGIN CERTIFICATE-----"),))
+    )
     assert package.usable and package.manifest_verified
     stray = ova_read(ova_write(tmp_path / "stray.ova", name="t", extra=(("notes.txt", b"hello"),)))
     assert stray.problems == ["manifest: notes.txt is in the OVA but not in the manifest"]
@@ -340,7 +440,7 @@ def test_broken_files_raise_a_plain_message(tmp_path):
         "text.ova": (b"not an ova\n" * 100, "not a tar archive (an OVA is one): "),
         "gzip.ova": (gzip.compress(data), "the file is compressed with gzip; an OVA is an uncompressed tar archive"),
         "cut-descriptor.ova": (data[:1000], "the OVA is truncated: it ends inside good.ovf (member 1)"),
-        "cut-disk.ova": (data[:len(data) // 2], "the OVA is truncated: it ends inside good-disk1.vmdk (member 3)"),
+        "cut-disk.ova": (data[: len(data) // 2], "the OVA is truncated: it ends inside good-disk1.vmdk (member 3)"),
         "no-descriptor.ova": (None, "the OVA holds no OVF descriptor (.ovf)"),
     }
     for name, (content, message) in cases.items():
@@ -360,8 +460,10 @@ def test_a_cut_at_a_member_boundary_or_junk_after_the_end_is_reported(tmp_path):
     with tarfile.open(good) as tar:
         disk_header = tar.getmember("b-disk1.vmdk").offset
     cut = ova_read(truncate(ova_write(tmp_path / "cut.ova", name="b"), disk_header))
-    assert cut.problems == ["manifest: b-disk1.vmdk is listed but missing from the OVA",
-                            "descriptor: b-disk1.vmdk (file file1) is referenced but missing from the OVA"]
+    assert cut.problems == [
+        "manifest: b-disk1.vmdk is listed but missing from the OVA",
+        "descriptor: b-disk1.vmdk (file file1) is referenced but missing from the OVA",
+    ]
     assert cut.warnings == ["the tar archive has no end-of-archive marker; it may have been cut short"]
 
     junk = tmp_path / "junk.ova"
@@ -379,8 +481,10 @@ def test_an_ovf_folder_is_checked_like_an_ova(tmp_path):
     assert good.size == sum(p.stat().st_size for p in (tmp_path / "good").iterdir())
 
     missing = ovf_read(ovf_folder_write(tmp_path / "missing", name="m", missing=("m-disk1.vmdk",)))
-    assert missing.problems == ["manifest: m-disk1.vmdk is listed but missing from the folder of m.ovf",
-                                "descriptor: m-disk1.vmdk (file file1) is referenced but missing from the folder of m.ovf"]
+    assert missing.problems == [
+        "manifest: m-disk1.vmdk is listed but missing from the folder of m.ovf",
+        "descriptor: m-disk1.vmdk (file file1) is referenced but missing from the folder of m.ovf",
+    ]
     assert missing.files == ["m.ovf", "m.mf", "m-disk1.vmdk"]
 
     wrong = ovf_read(ovf_folder_write(tmp_path / "wrong", name="w", wrong={"w-disk1.vmdk": "0" * 64}))
@@ -401,14 +505,17 @@ def test_an_ovf_folder_is_checked_like_an_ova(tmp_path):
 # --- upgrade packages ---
 
 
-@pytest.mark.parametrize("name, version, build", [
-    ("VMware_Cloud_Director_10.5.1.1234-upgrade.tar.gz", "10.5.1", "1234"),
-    ("VMware_Cloud_Director_10.5.1.10593-22821417_update.tar.gz", "10.5.1", "22821417"),
-    ("vRealize-Operations-Tenant-App-8.12.0-build-21594584.pak", "8.12.0", "21594584"),
-    ("rabbitmq-3.8.14.tgz", "3.8.14", ""),
-    ("usage-meter-4.8.iso", "4.8", ""),
-    ("patch.zip", "", ""),
-])
+@pytest.mark.parametrize(
+    "name, version, build",
+    [
+        ("VMware_Cloud_Director_10.5.1.1234-upgrade.tar.gz", "10.5.1", "1234"),
+        ("VMware_Cloud_Director_10.5.1.10593-22821417_update.tar.gz", "10.5.1", "22821417"),
+        ("vRealize-Operations-Tenant-App-8.12.0-build-21594584.pak", "8.12.0", "21594584"),
+        ("rabbitmq-3.8.14.tgz", "3.8.14", ""),
+        ("usage-meter-4.8.iso", "4.8", ""),
+        ("patch.zip", "", ""),
+    ],
+)
 def test_the_version_of_an_upgrade_package_comes_from_its_name(name, version, build):
     assert version_from_name(name) == (version, build)
 

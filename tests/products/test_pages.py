@@ -1,4 +1,5 @@
 """The repository pages: binaries per product type, broken files, one file's properties, "Scan now"."""
+
 import html
 import re
 import shutil
@@ -24,12 +25,13 @@ def _text(response) -> str:
 def _pane(page: str, code: str) -> str:
     start = page.index(f'id="pane-{code}"')
     end = page.find('class="tab-pane', start + 1)
-    return page[start:end if end != -1 else len(page)]
+    return page[start : end if end != -1 else len(page)]
 
 
 @pytest.mark.django_db
-def test_the_list_shows_usable_binaries_per_product_type_and_broken_files_apart(admin_client, scanned,
-                                                                                django_assert_num_queries):
+def test_the_list_shows_usable_binaries_per_product_type_and_broken_files_apart(
+    admin_client, scanned, django_assert_num_queries
+):
     with django_assert_num_queries(LIST_QUERIES):
         response = admin_client.get(reverse("repository-list"))
     assert response.status_code == 200
@@ -49,7 +51,7 @@ def test_the_list_shows_usable_binaries_per_product_type_and_broken_files_apart(
     assert "vcd/corrupt.ova" not in vcd  # broken files are in their own table
     assert "vcd/vcd-10.5.2.ova" not in _pane(page, "RABBITMQ")
 
-    broken = page[page.index('id="broken-files"'):]
+    broken = page[page.index('id="broken-files"') :]
     for path, problem in scanned["broken"].items():
         assert path in broken and problem in broken, path
     assert "VMware Cloud Director" in broken and "vCloud Usage Meter" in broken
@@ -68,12 +70,12 @@ def test_one_file_shows_its_properties_options_networks_disks_and_descriptor(adm
     raw = admin_client.get(reverse("repository-file", args=[row.pk])).content.decode()
     page = html.unescape(raw)
     assert "VMware Cloud Director 10.5.2" in page and "build 20000002" in page and row.sha256 in page
-    properties = page[page.index('id="properties"'):]
+    properties = page[page.index('id="properties"') :]
     assert len(re.findall(r"<tr>", properties)) == len(row.properties) + 1
     assert "<code>vami.ip0.VMware_vCloud_Director</code>" in properties
-    db_password = properties[properties.index("<code>vcd.db.password</code>"):].split("</tr>")[0]
+    db_password = properties[properties.index("<code>vcd.db.password</code>") :].split("</tr>")[0]
     assert "(hidden)" in db_password and "Database password" in db_password
-    fixed = properties[properties.index("<code>appliance.build</code>"):].split("</tr>")[0]
+    fixed = properties[properties.index("<code>appliance.build</code>") :].split("</tr>")[0]
     assert ">no<" in fixed and "fixed" in fixed
     assert "<code>primary-small</code> <span" in page and "Primary (large)" in page
     assert "Network 2" in page and "1.0\xa0GB" in page
@@ -110,7 +112,7 @@ def test_scan_now_creates_a_task_and_the_list_then_shows_its_result(admin_client
     assert task_wait(task.pk).status == Status.SUCCESS
 
     page = _text(admin_client.get(reverse("repository-list")))
-    last = page[page.index('id="last-scan"'):]
+    last = page[page.index('id="last-scan"') :]
     assert f">task {task.pk}</a>" in last and "Success" in last
     assert "1 file: 1 usable, 0 broken (no directory vrops_tenant_app/)" in last
     assert "missing in the last scan" in _pane(page, "VROPS_TENANT_APP")

@@ -1,4 +1,5 @@
 """The repository scan: a task run by a real worker over generated OVAs, good and broken, and its cache."""
+
 import hashlib
 import shutil
 import time
@@ -61,13 +62,29 @@ def test_a_scan_lists_every_good_file_with_its_descriptor_and_reports_each_bad_o
 
     vcd = rows["vcd/vcd-10.5.3.ova"]
     assert (vcd.product_type, vcd.product_name, vcd.vendor, vcd.version, vcd.build) == (
-        "VCD", "VMware Cloud Director", "VMware, Inc.", "10.5.3", "20000003")
+        "VCD",
+        "VMware Cloud Director",
+        "VMware, Inc.",
+        "10.5.3",
+        "20000003",
+    )
     assert [(o["id"], o["label"], o["default"]) for o in vcd.deployment_options] == [
-        ("primary-small", "Primary (small)", True), ("primary-large", "Primary (large)", False), ("cell", "Cell", False)]
+        ("primary-small", "Primary (small)", True),
+        ("primary-large", "Primary (large)", False),
+        ("cell", "Cell", False),
+    ]
     assert [n["name"] for n in vcd.networks] == ["Network 1", "Network 2"]
-    assert vcd.disks == [{"diskId": "vmdisk1", "fileRef": "file1", "capacity": str(2**30),
-                          "capacityAllocationUnits": "byte", "capacityBytes": 2**30, "populatedSize": None,
-                          "format": "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"}]
+    assert vcd.disks == [
+        {
+            "diskId": "vmdisk1",
+            "fileRef": "file1",
+            "capacity": str(2**30),
+            "capacityAllocationUnits": "byte",
+            "capacityBytes": 2**30,
+            "populatedSize": None,
+            "format": "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized",
+        }
+    ]
     properties = {p["key"]: p for p in vcd.properties}
     assert "vami.ip0.VMware_vCloud_Director" in properties and "vami.DNS.VMware_vCloud_Director" in properties
     assert properties["vcd.db.password"]["password"] is True and properties["vcd.db.password"]["userConfigurable"]
@@ -77,11 +94,23 @@ def test_a_scan_lists_every_good_file_with_its_descriptor_and_reports_each_bad_o
     assert "<ProductSection" in vcd.descriptor
 
     ovf = rows[filled["ovf"]]
-    assert (ovf.kind, ovf.status, ovf.manifest_verified, ovf.version, ovf.build) == ("OVF", OK, True, "10.6.0", "24000000")
+    assert (ovf.kind, ovf.status, ovf.manifest_verified, ovf.version, ovf.build) == (
+        "OVF",
+        OK,
+        True,
+        "10.6.0",
+        "24000000",
+    )
     folder = filled["ovf"].rsplit("/", 1)[0]
     assert ovf.files == [f"{folder}/vcd-10.6.0.ovf", f"{folder}/vcd-10.6.0.mf", f"{folder}/vcd-10.6.0-disk1.vmdk"]
     upgrade = rows[filled["upgrade"]]
-    assert (upgrade.kind, upgrade.status, upgrade.version, upgrade.build, upgrade.size) == ("UPGRADE", OK, "10.5.1", "1234", 100_000)
+    assert (upgrade.kind, upgrade.status, upgrade.version, upgrade.build, upgrade.size) == (
+        "UPGRADE",
+        OK,
+        "10.5.1",
+        "1234",
+        100_000,
+    )
     assert upgrade.sha256 == hashlib.sha256((repository / filled["upgrade"]).read_bytes()).hexdigest()
 
     # One log line per file, and the files that are none of ours.
@@ -124,17 +153,22 @@ def test_a_rescan_reads_nothing_unchanged_and_notices_changed_added_and_deleted_
     third, _ = scan()
     action = files_action(third)
     result = action.result
-    assert action.message == ("50 files: 42 usable, 8 broken (46 unchanged since the last scan; 11 gone since the "
-                              "last scan; no directory rabbitmq/)"), action.log
+    assert action.message == (
+        "50 files: 42 usable, 8 broken (46 unchanged since the last scan; 11 gone since the "
+        "last scan; no directory rabbitmq/)"
+    ), action.log
     assert result["missingDirectories"] == ["rabbitmq/"]
-    reread = [changed, fixed, added] + [repository / f for f in RepositoryFile.objects.get(path=filled["ovf"]).files
-                                        if f.endswith(".vmdk")]
+    reread = [changed, fixed, added] + [
+        repository / f for f in RepositoryFile.objects.get(path=filled["ovf"]).files if f.endswith(".vmdk")
+    ]
     # The three OVAs whole; of the OVF the descriptor and its disk (the manifest is not hashed).
     ovf_folder = repository / filled["ovf"].rsplit("/", 1)[0]
     assert result["bytesRead"] == sum(p.stat().st_size for p in reread) + (ovf_folder / "vcd-10.6.0.ovf").stat().st_size
     rows = {row.path: row for row in RepositoryFile.objects.all()}
     assert rows["vcd/vcd-10.5.0.ova"].status == BROKEN
-    assert "manifest: SHA256 of vcd-10.5.0-disk1.vmdk does not match (expected 1111" in rows["vcd/vcd-10.5.0.ova"].problem
+    assert (
+        "manifest: SHA256 of vcd-10.5.0-disk1.vmdk does not match (expected 1111" in rows["vcd/vcd-10.5.0.ova"].problem
+    )
     assert (rows["vcd/not-a-tar.ova"].status, rows["vcd/not-a-tar.ova"].version) == (OK, "10.5.94")
     assert "vcd/vcd-10.5.1.ova" not in rows and not any(p.startswith("rabbitmq/") for p in rows)
     assert rows["usage_meter/usage_meter-4.8.42.ova"].status == OK
@@ -161,7 +195,10 @@ def test_an_unreadable_repository_fails_the_scan_and_keeps_what_is_known(reposit
     repository.mkdir()  # an empty mount point: none of the product directories
     empty, _ = scan()
     assert empty.status == Status.ERROR
-    assert "has none of the product directories (ova_appliance/, rabbitmq/, usage_meter/, vcd/, vrops_tenant_app/)" in empty.message
+    assert (
+        "has none of the product directories (ova_appliance/, rabbitmq/, usage_meter/, vcd/, vrops_tenant_app/)"
+        in empty.message
+    )
     assert RepositoryFile.objects.count() == 1
 
 
@@ -191,8 +228,15 @@ def test_the_cache_key_is_size_and_mtime(repository):
 def test_a_cancelled_scan_stops_between_files_and_removes_nothing(repository):
     for patch in range(5):
         good_ova_write(repository, "RABBITMQ", patch)
-    RepositoryFile.objects.create(product_type="VCD", path="vcd/old.ova", kind="OVA", size=1, mtime=0, status=OK,
-                                  scanned_at="2024-01-01T00:00:00Z")
+    RepositoryFile.objects.create(
+        product_type="VCD",
+        path="vcd/old.ova",
+        kind="OVA",
+        size=1,
+        mtime=0,
+        status=OK,
+        scanned_at="2024-01-01T00:00:00Z",
+    )
 
     class Cancelled(Exception):
         pass

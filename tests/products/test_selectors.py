@@ -1,4 +1,5 @@
 """What other parts ask of the repository: deployable versions, the file for a version; and the admin."""
+
 from datetime import timedelta
 
 import pytest
@@ -10,9 +11,16 @@ from products.selectors import repository_file_for, repository_versions, version
 
 
 def _file(path, version, *, product_type="VCD", kind="OVA", status="OK", scanned_ago=0, mtime=0.0):
-    return RepositoryFile.objects.create(product_type=product_type, path=path, kind=kind, size=1, mtime=mtime,
-                                         status=status, version=version,
-                                         scanned_at=timezone.now() - timedelta(minutes=scanned_ago))
+    return RepositoryFile.objects.create(
+        product_type=product_type,
+        path=path,
+        kind=kind,
+        size=1,
+        mtime=mtime,
+        status=status,
+        version=version,
+        scanned_at=timezone.now() - timedelta(minutes=scanned_ago),
+    )
 
 
 @pytest.mark.django_db
@@ -42,14 +50,22 @@ def test_of_two_files_of_one_version_the_newest_scan_then_the_newest_file_wins()
 
 def test_version_key_orders_numbers_as_numbers():
     assert sorted(["10.10", "10.9", "10.9.1", "2.0-beta", "2.0"], key=version_key) == [
-        "2.0", "2.0-beta", "10.9", "10.9.1", "10.10"]
+        "2.0",
+        "2.0-beta",
+        "10.9",
+        "10.9.1",
+        "10.10",
+    ]
 
 
 @pytest.mark.django_db
 def test_the_admin_shows_repository_files_read_only(admin_client):
     row = _file("vcd/a.ova", "10.5.1")
-    for url in (reverse("admin:products_repositoryfile_changelist"), reverse("admin:products_repositoryfile_change", args=[row.pk]),
-                reverse("admin:products_interopbundle_changelist")):
+    for url in (
+        reverse("admin:products_repositoryfile_changelist"),
+        reverse("admin:products_repositoryfile_change", args=[row.pk]),
+        reverse("admin:products_interopbundle_changelist"),
+    ):
         answer = admin_client.get(url)
         assert answer.status_code == 200, url
         assert 'name="_save"' not in answer.content.decode()

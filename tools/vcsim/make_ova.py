@@ -51,8 +51,10 @@ def property_xml(prop: dict) -> str:
 
 
 def _networks_xml(networks: list) -> str:
-    return "".join(f"    <Network ovf:name={quoteattr(n)}>\n      <Description>{escape(n)} network</Description>\n"
-                   "    </Network>\n" for n in networks)
+    return "".join(
+        f"    <Network ovf:name={quoteattr(n)}>\n      <Description>{escape(n)} network</Description>\n    </Network>\n"
+        for n in networks
+    )
 
 
 def _deployment_options_xml(options: list) -> str:
@@ -62,10 +64,12 @@ def _deployment_options_xml(options: list) -> str:
     for i, option in enumerate(options):
         default = ' ovf:default="true"' if i == 0 else ""
         label = option.get("label", option["id"])
-        out.append(f"    <Configuration ovf:id={quoteattr(option['id'])}{default}>\n"
-                   f"      <Label>{escape(label)}</Label>\n"
-                   f"      <Description>{escape(option.get('description', label))}</Description>\n"
-                   "    </Configuration>\n")
+        out.append(
+            f"    <Configuration ovf:id={quoteattr(option['id'])}{default}>\n"
+            f"      <Label>{escape(label)}</Label>\n"
+            f"      <Description>{escape(option.get('description', label))}</Description>\n"
+            "    </Configuration>\n"
+        )
     out.append("  </DeploymentOptionSection>\n")
     return "".join(out)
 
@@ -79,15 +83,18 @@ def _sections_xml(sections: list) -> str:
             if section.get(name):
                 attrs += f" ovf:{name}={quoteattr(section[name])}"
         body = "".join(property_xml(p) for p in section.get("properties", []))
-        out.append(f"    <ProductSection{attrs}>\n      <Info>{escape(section.get('info', 'More settings'))}</Info>\n"
-                   f"{body}    </ProductSection>\n")
+        out.append(
+            f"    <ProductSection{attrs}>\n      <Info>{escape(section.get('info', 'More settings'))}</Info>\n"
+            f"{body}    </ProductSection>\n"
+        )
     return "".join(out)
 
 
 def _cpu_items_xml(options: list) -> str:
     """One CPU item for all, or one per deployment option (option n has n vCPUs) so the options differ."""
     configs = [("", 1)] if not options else [(o["id"], i + 1) for i, o in enumerate(options)]
-    return "".join(f"""      <Item{f' ovf:configuration={quoteattr(config)}' if config else ''}>
+    return "".join(
+        f"""      <Item{f" ovf:configuration={quoteattr(config)}" if config else ""}>
         <rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits>
         <rasd:Description>Number of Virtual CPUs</rasd:Description>
         <rasd:ElementName>{cpus} virtual CPU(s)</rasd:ElementName>
@@ -95,11 +102,14 @@ def _cpu_items_xml(options: list) -> str:
         <rasd:ResourceType>3</rasd:ResourceType>
         <rasd:VirtualQuantity>{cpus}</rasd:VirtualQuantity>
       </Item>
-""" for config, cpus in configs)
+"""
+        for config, cpus in configs
+    )
 
 
 def _nic_items_xml(networks: list) -> str:
-    return "".join(f"""      <Item>
+    return "".join(
+        f"""      <Item>
         <rasd:AddressOnParent>{7 + i}</rasd:AddressOnParent>
         <rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>
         <rasd:Connection>{escape(network)}</rasd:Connection>
@@ -109,17 +119,32 @@ def _nic_items_xml(networks: list) -> str:
         <rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType>
         <rasd:ResourceType>10</rasd:ResourceType>
       </Item>
-""" for i, network in enumerate(networks))
+"""
+        for i, network in enumerate(networks)
+    )
 
 
-def ovf_xml(name: str, vmdk_name: str, vmdk_size: int, capacity_bytes: int, *, product: str = "Tiny Appliance",
-            vendor: str = "Example", version: str = "1.0.0", build_number: str = "", networks: list | None = None,
-            deployment_options: list | None = None, properties: list | None = None,
-            sections: list | None = None) -> str:
+def ovf_xml(
+    name: str,
+    vmdk_name: str,
+    vmdk_size: int,
+    capacity_bytes: int,
+    *,
+    product: str = "Tiny Appliance",
+    vendor: str = "Example",
+    version: str = "1.0.0",
+    build_number: str = "",
+    networks: list | None = None,
+    deployment_options: list | None = None,
+    properties: list | None = None,
+    sections: list | None = None,
+) -> str:
     """The descriptor. Without the keyword arguments: the tiny appliance as it always was."""
     networks = list(networks or ["Management"])
     options = [o if isinstance(o, dict) else {"id": o} for o in deployment_options or []]
-    full_version = f"\n      <FullVersion>{escape(version)}.{escape(build_number)}</FullVersion>" if build_number else ""
+    full_version = (
+        f"\n      <FullVersion>{escape(version)}.{escape(build_number)}</FullVersion>" if build_number else ""
+    )
     props = "".join(property_xml(p) for p in BASE_PROPERTIES + list(properties or []))
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
@@ -254,8 +279,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--build", dest="build_number", default="", help="FullVersion becomes VERSION.BUILD")
     parser.add_argument("--network", dest="networks", action="append", metavar="NAME")
-    parser.add_argument("--deployment-option", dest="deployment_options", action="append", type=_option_arg,
-                        metavar="ID[=LABEL]")
+    parser.add_argument(
+        "--deployment-option", dest="deployment_options", action="append", type=_option_arg, metavar="ID[=LABEL]"
+    )
     parser.add_argument("--property", dest="properties", action="append", type=_property_arg, metavar="KEY=VALUE")
     try:
         args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
 """Bearer tokens for the API (``Authorization: Bearer <token>``)."""
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 

@@ -1,4 +1,5 @@
 """One JSON error shape for the whole API: {"message": "...", "errors": {"json.path": ["problem"]}}."""
+
 import logging
 import uuid
 

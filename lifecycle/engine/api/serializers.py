@@ -1,4 +1,5 @@
 """Task representations (camelCase, as in the product family's API)."""
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
@@ -15,8 +16,21 @@ class SubTaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Action
-        fields = ["name", "title", "attempt", "position", "stage", "item", "status", "startedAt", "finishedAt",
-                  "progress", "message", "log", "checkpoint"]
+        fields = [
+            "name",
+            "title",
+            "attempt",
+            "position",
+            "stage",
+            "item",
+            "status",
+            "startedAt",
+            "finishedAt",
+            "progress",
+            "message",
+            "log",
+            "checkpoint",
+        ]
 
 
 class TaskSummarySerializer(serializers.ModelSerializer):
@@ -44,9 +58,23 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = ["id", "url", "operation", "operationTitle", "target", "status", "message", "attempt",
-                  "cancelRequested", "isCancellable", "isRetryable", "createdBy", "createdAt", "startedAt",
-                  "finishedAt"]
+        fields = [
+            "id",
+            "url",
+            "operation",
+            "operationTitle",
+            "target",
+            "status",
+            "message",
+            "attempt",
+            "cancelRequested",
+            "isCancellable",
+            "isRetryable",
+            "createdBy",
+            "createdAt",
+            "startedAt",
+            "finishedAt",
+        ]
 
     def get_url(self, task) -> str:
         return reverse("api-task-detail", args=[task.pk])
@@ -82,7 +110,9 @@ class TaskDetailSerializer(TaskSerializer):
 
 class TaskRestartSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=["FAILED", "CHECKPOINT"], default="FAILED")
-    request = serializers.JSONField(required=False, help_text="The corrected request; secrets may stay as the placeholder.")
+    request = serializers.JSONField(
+        required=False, help_text="The corrected request; secrets may stay as the placeholder."
+    )
 
 
 class TaskAcceptedSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
 """API endpoints of the engine: login token, about, tasks."""
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -45,7 +46,9 @@ def auth_token(request):
     return Response({"token": token, "expiresAt": expires_at})
 
 
-@extend_schema(responses=inline_serializer("About", {"name": serializers.CharField(), "version": serializers.CharField()}))
+@extend_schema(
+    responses=inline_serializer("About", {"name": serializers.CharField(), "version": serializers.CharField()})
+)
 @api_view(["GET"])
 def about(request):
     return Response(version_info())
@@ -90,5 +93,3 @@ def task_restart(request, taskId: int):  # noqa: N803 (the API's path parameter)
     data.is_valid(raise_exception=True)
     task = services.task_restart(task_id=task_id, user=request.user, **data.validated_data)
     return task_accepted(task)
-
-

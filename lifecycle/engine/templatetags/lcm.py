@@ -1,4 +1,5 @@
 """Template filters and tags the pages share: durations, sizes, pretty JSON, operation titles, table heads."""
+
 import json
 from datetime import timedelta
 

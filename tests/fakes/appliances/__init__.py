@@ -14,6 +14,7 @@ This package is the pytest plugin (tests/conftest.py): the `appliances` and `gue
 `appliance_ports`, which moves the appliance ports of the whole session (test process and workers) off
 the privileged ones, to base.TEST_PORTS.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,7 +36,10 @@ class AppliancePark:
     """The appliances a test expects, by IP; booted and halted as their VMs' guests come and go."""
 
     kinds: dict[str, type[FakeAppliance]] = {
-        "VCD": FakeVcd, "RABBITMQ": FakeRabbitmq, "USAGE_METER": FakeUsageMeter, "VROPS_TENANT_APP": FakeTenantApp,
+        "VCD": FakeVcd,
+        "RABBITMQ": FakeRabbitmq,
+        "USAGE_METER": FakeUsageMeter,
+        "VROPS_TENANT_APP": FakeTenantApp,
     }
 
     def __init__(self, *, tls: TlsFiles, new_tls: Callable[[], TlsFiles]):

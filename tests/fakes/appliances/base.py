@@ -6,6 +6,7 @@ Ports: the ones the product types declare (products/types), through the same set
 reads (LCM_APPLIANCE_PORTS). In production they are the appliances' real ports (443, 5480, 8443, 15672);
 the suite moves them to TEST_PORTS (the `appliance_ports` fixture) so that nothing needs root.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,13 @@ if TYPE_CHECKING:
 
 # The appliance ports in the tests (type.name → port): unprivileged, below the ephemeral range; the
 # test process and the workers it starts see the same ones.
-TEST_PORTS = {"VCD.appliance": 15480, "VCD.cell": 10443, "RABBITMQ.management": 16672, "USAGE_METER.https": 18443,
-              "VROPS_TENANT_APP.https": 10443}
+TEST_PORTS = {
+    "VCD.appliance": 15480,
+    "VCD.cell": 10443,
+    "RABBITMQ.management": 16672,
+    "USAGE_METER.https": 18443,
+    "VROPS_TENANT_APP.https": 10443,
+}
 
 
 @dataclass
@@ -54,9 +60,15 @@ class _Handler(FakeHandler):
             body: Any = json.loads(self.body) if self.body else None
         except ValueError:
             body = self.body.decode(errors="replace")
-        call = Call(port=server.port, method=method, path=url.path, query=url.query,
-                    headers={k: v for k, v in self.headers.items()}, user=credentials[0] if credentials else None,
-                    body=body)
+        call = Call(
+            port=server.port,
+            method=method,
+            path=url.path,
+            query=url.query,
+            headers={k: v for k, v in self.headers.items()},
+            user=credentials[0] if credentials else None,
+            body=body,
+        )
         server.appliance.record(call)
         server.appliance.answer(Exchange(self, call, credentials))
 
@@ -72,8 +84,9 @@ class Exchange:
     call: Call
     credentials: tuple[str, str] | None
 
-    def json(self, status: int, body: Any, headers: dict[str, str] | None = None, *,
-             content_type: str = "application/json") -> None:
+    def json(
+        self, status: int, body: Any, headers: dict[str, str] | None = None, *, content_type: str = "application/json"
+    ) -> None:
         data = json.dumps(body).encode()
         self.handler.send_response(status)
         self.handler.send_header("Content-Type", content_type)
@@ -125,8 +138,17 @@ class FakeAppliance:
     product_type = ""
     port_names: tuple[str, ...] = ()  # the ports its product type declares (products/types)
 
-    def __init__(self, park: AppliancePark, ip: str, *, root_password: str, tls: TlsFiles,
-                 new_tls: Callable[[], TlsFiles], host_name: str | None = None, starting_seconds: float = 0.0):
+    def __init__(
+        self,
+        park: AppliancePark,
+        ip: str,
+        *,
+        root_password: str,
+        tls: TlsFiles,
+        new_tls: Callable[[], TlsFiles],
+        host_name: str | None = None,
+        starting_seconds: float = 0.0,
+    ):
         self.park, self.ip, self.root_password = park, ip, root_password
         self.host_name = host_name  # when not given: the OVF property *hostname* at boot, else made up
         self.starting_seconds = starting_seconds  # after boot, the product answers 503 this long
@@ -136,8 +158,10 @@ class FakeAppliance:
         self.booted_at: float | None = None
         self._lock = threading.Lock()
         self.ports = {name: product_type_get(self.product_type).port(name) for name in self.port_names}
-        self._servers = {port: _PortServer(self, port, tls=tls, new_tls=new_tls, username="root",
-                                           password=root_password) for port in self.ports.values()}
+        self._servers = {
+            port: _PortServer(self, port, tls=tls, new_tls=new_tls, username="root", password=root_password)
+            for port in self.ports.values()
+        }
 
     # --- the VM ---------------------------------------------------------------------------------
 
@@ -156,8 +180,10 @@ class FakeAppliance:
                 server.start()
             except OSError as exc:
                 self.halt()
-                raise RuntimeError(f"fake {self.product_type} cannot listen on {self.ip}:{port}: {exc} "
-                                   "(another test run using the same address?)") from exc
+                raise RuntimeError(
+                    f"fake {self.product_type} cannot listen on {self.ip}:{port}: {exc} "
+                    "(another test run using the same address?)"
+                ) from exc
         self.boots += 1
         self.booted_at = time.monotonic()
 
@@ -205,7 +231,6 @@ class FakeAppliance:
         raise NotImplementedError
 
 
-
 class VersionOnly(FakeAppliance):
     """An appliance that only answers its version endpoint (Usage Meter, Tenant App)."""
 
@@ -223,4 +248,3 @@ class VersionOnly(FakeAppliance):
             ex.json(200, {"version": self.version, "build": "21000000"})
         else:
             ex.json(404, {"message": f"No resource at {ex.call.path}"})
-

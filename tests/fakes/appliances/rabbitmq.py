@@ -1,10 +1,12 @@
 """A fake RabbitMQ node with the management API: overview, the cluster's nodes, vhosts and permissions."""
+
 from __future__ import annotations
 
 import time
 from urllib.parse import unquote
 
 from tests.fakes.appliances.base import Exchange, FakeAppliance
+
 
 class FakeRabbitmq(FakeAppliance):
     """A RabbitMQ 3.9 node with the management plugin (its type's port "management", 15672 in production).
@@ -18,12 +20,26 @@ class FakeRabbitmq(FakeAppliance):
 
     product_type = "RABBITMQ"
     port_names = ("management",)
-    ovf_keys = {"username": "rabbitmq_username", "password": "rabbitmq_password", "erlang_cookie": "erlang_cookie",
-                "cluster_join": "rabbitmq_cluster_join"}
+    ovf_keys = {
+        "username": "rabbitmq_username",
+        "password": "rabbitmq_password",
+        "erlang_cookie": "erlang_cookie",
+        "cluster_join": "rabbitmq_cluster_join",
+    }
 
-    def __init__(self, park, ip, *, username: str | None = None, password: str | None = None,
-                 erlang_cookie: str | None = None, cluster_join: str | None = None, join_seconds: float = 0.2,
-                 version: str = "3.9.13", **kwargs):
+    def __init__(
+        self,
+        park,
+        ip,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        erlang_cookie: str | None = None,
+        cluster_join: str | None = None,
+        join_seconds: float = 0.2,
+        version: str = "3.9.13",
+        **kwargs,
+    ):
         super().__init__(park, ip, **kwargs)
         self.username, self.password, self.erlang_cookie = username, password, erlang_cookie
         self.cluster_join, self.join_seconds, self.version = cluster_join, join_seconds, version
@@ -46,26 +62,43 @@ class FakeRabbitmq(FakeAppliance):
         """This node and the members that have joined it (booted, same cookie, after join_seconds)."""
         names = [self.node_name]
         for other in self.park.all():
-            if (isinstance(other, FakeRabbitmq) and other is not self and other.cluster_join == self.node_name
-                    and other.erlang_cookie is not None and other.erlang_cookie == self.erlang_cookie
-                    and other.booted and self.booted
-                    and time.monotonic() >= max(other.booted_at, self.booted_at) + other.join_seconds):
+            if (
+                isinstance(other, FakeRabbitmq)
+                and other is not self
+                and other.cluster_join == self.node_name
+                and other.erlang_cookie is not None
+                and other.erlang_cookie == self.erlang_cookie
+                and other.booted
+                and self.booted
+                and time.monotonic() >= max(other.booted_at, self.booted_at) + other.join_seconds
+            ):
                 names.append(other.node_name)
         return names
 
     def answer(self, ex: Exchange) -> None:
         call = ex.call
         if self.password is None or ex.credentials != (self.username, self.password):
-            ex.json(401, {"error": "not_authorized", "reason": "Login failed"},
-                    {"WWW-Authenticate": 'Basic realm="RabbitMQ Management"'})
+            ex.json(
+                401,
+                {"error": "not_authorized", "reason": "Login failed"},
+                {"WWW-Authenticate": 'Basic realm="RabbitMQ Management"'},
+            )
             return
         if self.starting():
             ex.text(503, "RabbitMQ is starting", "text/plain")
             return
         parts = call.path.split("/")[1:]  # raw segments: "%2F" stays one segment
         if call.method == "GET" and parts == ["api", "overview"]:
-            ex.json(200, {"management_version": self.version, "rabbitmq_version": self.version,
-                          "cluster_name": self.node_name, "node": self.node_name, "erlang_version": "24.3.4"})
+            ex.json(
+                200,
+                {
+                    "management_version": self.version,
+                    "rabbitmq_version": self.version,
+                    "cluster_name": self.node_name,
+                    "node": self.node_name,
+                    "erlang_version": "24.3.4",
+                },
+            )
         elif call.method == "GET" and parts == ["api", "nodes"]:
             ex.json(200, [{"name": name, "type": "disc", "running": True} for name in self.cluster_nodes()])
         elif call.method == "PUT" and len(parts) == 3 and parts[:2] == ["api", "vhosts"] and parts[2]:

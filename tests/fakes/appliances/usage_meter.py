@@ -1,4 +1,5 @@
 """A fake vCloud Usage Meter: its version endpoint."""
+
 from __future__ import annotations
 
 from tests.fakes.appliances.base import VersionOnly

@@ -1,5 +1,6 @@
 """A fake VMware Cloud Director appliance: the appliance API (system setup, its tasks, the database
 cluster's failover mode) and the cell (versions, provider sessions, general settings)."""
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,19 @@ class FakeVcd(FakeAppliance):
     product_type = "VCD"
     port_names = ("appliance", "cell")
 
-    def __init__(self, park, ip, *, role: str = "primary", nfs_share: str = "10.0.0.5:/vcd-transfer",
-                 setup_seconds: float = 0.2, setup_failure: str | None = None, failover_failure: str | None = None,
-                 version: str = "10.5.1.10593 Build 22821417", **kwargs):
+    def __init__(
+        self,
+        park,
+        ip,
+        *,
+        role: str = "primary",
+        nfs_share: str = "10.0.0.5:/vcd-transfer",
+        setup_seconds: float = 0.2,
+        setup_failure: str | None = None,
+        failover_failure: str | None = None,
+        version: str = "10.5.1.10593 Build 22821417",
+        **kwargs,
+    ):
         super().__init__(park, ip, **kwargs)
         if role not in ("primary", "standby", "cell"):
             raise ValueError(f"role must be primary, standby or cell, not {role!r}")
@@ -90,8 +101,9 @@ class FakeVcd(FakeAppliance):
     def _appliance_api(self, ex: Exchange) -> None:
         call = ex.call
         if ex.credentials != ("root", self.root_password):
-            ex.json(401, _vcd_error(401, "UNAUTHORIZED", "Authentication required: the user name or password is "
-                                                         "incorrect"))
+            ex.json(
+                401, _vcd_error(401, "UNAUTHORIZED", "Authentication required: the user name or password is incorrect")
+            )
             return
         if self.starting():
             ex.json(503, _vcd_error(503, "SERVICE_UNAVAILABLE", "The appliance API is starting"))
@@ -128,8 +140,10 @@ class FakeVcd(FakeAppliance):
 
     def _system_setup(self, ex: Exchange) -> None:
         if self.setup_started is not None:
-            ex.json(409, _vcd_error(409, "CONFLICT", "The appliance is already configured; system setup can be run "
-                                                     "only once"))
+            ex.json(
+                409,
+                _vcd_error(409, "CONFLICT", "The appliance is already configured; system setup can be run only once"),
+            )
             return
         body = ex.call.body
         problem = self._setup_problem(body)
@@ -137,23 +151,47 @@ class FakeVcd(FakeAppliance):
             ex.json(400, _vcd_error(400, "BAD_REQUEST", problem))
             return
         if body["storage"]["nfs"] != self.nfs_share:
-            ex.json(400, _vcd_error(400, "BAD_REQUEST", f"NFS share {body['storage']['nfs']} cannot be mounted: "
-                                                        "mount.nfs: access denied by server while mounting"))
+            ex.json(
+                400,
+                _vcd_error(
+                    400,
+                    "BAD_REQUEST",
+                    f"NFS share {body['storage']['nfs']} cannot be mounted: "
+                    "mount.nfs: access denied by server while mounting",
+                ),
+            )
             return
         installation, started = self.installation, time.monotonic()
         if self.role == "primary" and installation is not None and installation.primary_ip != self.ip:
-            ex.json(400, _vcd_error(400, "BAD_REQUEST", f"NFS share {self.nfs_share} already holds the response file "
-                                                        f"of installation '{installation.name}'"))
+            ex.json(
+                400,
+                _vcd_error(
+                    400,
+                    "BAD_REQUEST",
+                    f"NFS share {self.nfs_share} already holds the response file of installation '{installation.name}'",
+                ),
+            )
             return
         if self.role == "primary":
             self.park.vcd_installations[self.nfs_share] = VcdInstallation(
-                nfs_share=self.nfs_share, name=body["installation"]["name"],
-                installation_id=body["installation"]["id"], sys_admin=dict(body["sysAdmin"]), primary_ip=self.ip,
+                nfs_share=self.nfs_share,
+                name=body["installation"]["name"],
+                installation_id=body["installation"]["id"],
+                sys_admin=dict(body["sysAdmin"]),
+                primary_ip=self.ip,
                 ready_at=math.inf if self.setup_failure else started + self.setup_seconds,
-                general_settings=_vcd_general_settings(self.ip, body["installation"]["id"]))
+                general_settings=_vcd_general_settings(self.ip, body["installation"]["id"]),
+            )
         elif installation is None or started < installation.ready_at:
-            ex.json(400, _vcd_error(400, "BAD_REQUEST", f"No response file on NFS share {self.nfs_share}: set up "
-                                                        "the primary appliance first and wait until it has finished"))
+            ex.json(
+                400,
+                _vcd_error(
+                    400,
+                    "BAD_REQUEST",
+                    f"No response file on NFS share {self.nfs_share}: set up "
+                    "the primary appliance first and wait until it has finished",
+                ),
+            )
             return
         self.setup_body, self.setup_started, self.task_id = body, started, str(uuid.uuid4())
         ex.empty(202, {"Location": f"https://{self.ip}:{self.port('appliance')}/api/1.0.0/tasks/{self.task_id}"})
@@ -164,17 +202,30 @@ class FakeVcd(FakeAppliance):
             ex.json(404, _vcd_error(404, "NOT_FOUND", "API not applicable for cell-type appliances"))
             return
         if mode not in ("automatic", "manual"):
-            ex.json(400, _vcd_error(400, "BAD_REQUEST", f"Invalid failover mode {mode}: valid values are automatic, "
-                                                        "manual"))
+            ex.json(
+                400, _vcd_error(400, "BAD_REQUEST", f"Invalid failover mode {mode}: valid values are automatic, manual")
+            )
             return
         if self.setup_state() != "success":
             ex.json(400, _vcd_error(400, "BAD_REQUEST", "The appliance is not configured: run system setup first"))
             return
-        standbys = [a for a in self.park.all() if isinstance(a, FakeVcd) and a.role == "standby"
-                    and a.nfs_share == self.nfs_share and a.setup_state() == "success"]
+        standbys = [
+            a
+            for a in self.park.all()
+            if isinstance(a, FakeVcd)
+            and a.role == "standby"
+            and a.nfs_share == self.nfs_share
+            and a.setup_state() == "success"
+        ]
         if not standbys:
-            ex.json(400, _vcd_error(400, "BAD_REQUEST", "The database cluster has no standby node: failover mode "
-                                                        "applies to an HA cluster only"))
+            ex.json(
+                400,
+                _vcd_error(
+                    400,
+                    "BAD_REQUEST",
+                    "The database cluster has no standby node: failover mode applies to an HA cluster only",
+                ),
+            )
             return
         task_id = str(uuid.uuid4())
         self.failover_tasks[task_id] = (mode, time.monotonic() + 0.1)
@@ -193,17 +244,21 @@ class FakeVcd(FakeAppliance):
         if kind not in ("primary", "standby", "cell"):
             return f"applianceType must be one of primary, standby, cell, not {json.dumps(kind)}"
         if kind != self.role:
-            return (f"This appliance was deployed as a {self.role} appliance (its OVF deployment option); "
-                    f"applianceType {kind} does not match")
+            return (
+                f"This appliance was deployed as a {self.role} appliance (its OVF deployment option); "
+                f"applianceType {kind} does not match"
+            )
         problem = _fields(body.get("storage"), "storage", {"nfs": str})
         if problem:
             return problem
         if kind != "primary":
             extra = sorted(primary_only & set(body))
             return f"{extra[0]} is only valid for the primary appliance" if extra else None
-        for name, shape in (("appliance", {"ceip": bool, "dbPassword": str}),
-                            ("sysAdmin", {"username": str, "password": str, "fullName": str, "email": str}),
-                            ("installation", {"name": str, "id": int})):
+        for name, shape in (
+            ("appliance", {"ceip": bool, "dbPassword": str}),
+            ("sysAdmin", {"username": str, "password": str, "fullName": str, "email": str}),
+            ("installation", {"name": str, "id": int}),
+        ):
             problem = _fields(body.get(name), name, shape)
             if problem:
                 return problem
@@ -233,8 +288,7 @@ class FakeVcd(FakeAppliance):
             elif "version=" not in call.headers.get("Accept", ""):
                 ex.json(406, _vcd_error(406, "NOT_ACCEPTABLE", "The request has no API version in its Accept header"))
             elif call.method == "GET":
-                ex.json(200, installation.general_settings,
-                        content_type=f"{VCD_GENERAL_SETTINGS_TYPE};version=38.0")
+                ex.json(200, installation.general_settings, content_type=f"{VCD_GENERAL_SETTINGS_TYPE};version=38.0")
             else:
                 self._general_settings_put(ex, installation)
         else:
@@ -250,15 +304,28 @@ class FakeVcd(FakeAppliance):
             return
         token = uuid.uuid4().hex
         installation.tokens.add(token)
-        ex.json(200, {"id": f"urn:vcloud:session:{uuid.uuid4()}", "user": {"name": admin["username"]},
-                      "org": {"name": "System"}, "roles": ["System Administrator"]},
-                {"X-VMWARE-VCLOUD-ACCESS-TOKEN": token, "X-VMWARE-VCLOUD-TOKEN-TYPE": "Bearer"})
+        ex.json(
+            200,
+            {
+                "id": f"urn:vcloud:session:{uuid.uuid4()}",
+                "user": {"name": admin["username"]},
+                "org": {"name": "System"},
+                "roles": ["System Administrator"],
+            },
+            {"X-VMWARE-VCLOUD-ACCESS-TOKEN": token, "X-VMWARE-VCLOUD-TOKEN-TYPE": "Bearer"},
+        )
 
     def _general_settings_put(self, ex: Exchange, installation: VcdInstallation) -> None:
         content_type = ex.call.headers.get("Content-Type", "")
         if not content_type.startswith(VCD_GENERAL_SETTINGS_TYPE):
-            ex.json(415, _vcd_error(415, "UNSUPPORTED_MEDIA_TYPE", f"Content type {content_type} is not supported; "
-                                                                   f"send {VCD_GENERAL_SETTINGS_TYPE}"))
+            ex.json(
+                415,
+                _vcd_error(
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    f"Content type {content_type} is not supported; send {VCD_GENERAL_SETTINGS_TYPE}",
+                ),
+            )
             return
         body = ex.call.body
         if not isinstance(body, dict):
@@ -268,8 +335,13 @@ class FakeVcd(FakeAppliance):
         if unknown:
             ex.json(400, _vcd_error(400, "BAD_REQUEST", f'Unrecognized field "{unknown[0]}"'))
             return
-        for name in ("restApiBaseUri", "restApiBaseHttpUri", "tenantPortalExternalAddress",
-                     "tenantPortalExternalHttpAddress", "consoleProxyExternalAddress"):
+        for name in (
+            "restApiBaseUri",
+            "restApiBaseHttpUri",
+            "tenantPortalExternalAddress",
+            "tenantPortalExternalHttpAddress",
+            "consoleProxyExternalAddress",
+        ):
             if body.get(name) is not None and not isinstance(body[name], str):
                 ex.json(400, _vcd_error(400, "BAD_REQUEST", f"{name} must be a string"))
                 return

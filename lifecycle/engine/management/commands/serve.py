@@ -1,5 +1,6 @@
 """`manage.py serve` (what `make run` runs): prepare the data directory, then run the web server and
 a worker side by side until Ctrl-C stops both."""
+
 import os
 import secrets
 import signal
@@ -20,7 +21,9 @@ def admin_ensure(stdout) -> None:
         return
     username = os.environ.get("LCM_ADMIN_USER") or "admin"
     password = os.environ.get("LCM_ADMIN_PASSWORD")
-    User.objects.create_superuser(username=username, email="", password=password or (generated := secrets.token_urlsafe(12)))
+    User.objects.create_superuser(
+        username=username, email="", password=password or (generated := secrets.token_urlsafe(12))
+    )
     if password:
         stdout.write(f"Created the administrator '{username}' with the password from LCM_ADMIN_PASSWORD.")
     else:
@@ -37,18 +40,45 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("LCM_BIND", "127.0.0.1:8000"), help="host:port (LCM_BIND)")
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("LCM_WEB_WORKERS", "2")))
-        parser.add_argument("--worker-concurrency", type=int, default=int(os.environ.get("LCM_WORKER_CONCURRENCY", "4")))
+        parser.add_argument(
+            "--worker-concurrency", type=int, default=int(os.environ.get("LCM_WORKER_CONCURRENCY", "4"))
+        )
 
     def handle(self, *args, bind, web_workers, worker_concurrency, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         admin_ensure(self.stdout)
         children = {
-            "web": [sys.executable, "-m", "gunicorn", "lifecycle.project.wsgi:application", "--bind", bind,
-                    "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-",
-                    "--graceful-timeout", "10"],
-            "worker": [sys.executable, "-m", "celery", "-A", "lifecycle.project", "worker", "--loglevel", "INFO",
-                       "--concurrency", str(worker_concurrency), "--hostname", "lcm@%h"],
+            "web": [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "lifecycle.project.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ],
+            "worker": [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "lifecycle.project",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(worker_concurrency),
+                "--hostname",
+                "lcm@%h",
+            ],
         }
         # Own sessions: Ctrl-C reaches only this process, which then stops both children in order.
         processes = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in children.items()}
@@ -76,5 +106,7 @@ class Command(BaseCommand):
                 p.kill()
                 p.wait()
         if exited and not stopping:
-            raise CommandError(f"the {exited} process exited unexpectedly (code {processes[exited].returncode}); stopped the other")
+            raise CommandError(
+                f"the {exited} process exited unexpectedly (code {processes[exited].returncode}); stopped the other"
+            )
         self.stdout.write("Stopped the web server and the worker.")
