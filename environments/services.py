@@ -272,14 +272,21 @@ def environment_deploy(
         ids = [p.product_id for p in chosen]
         states.products_transition(environment_id=environment_id, event="deploy", product_ids=ids)
         states.environment_transition(environment_id=environment_id, event="deploy")
-        return task_create(
-            operation="environment.deploy",
-            target_type="environment",
-            target_name=environment_id,
-            target_key=target_key(environment_id),
-            request={"environmentId": environment_id, "productIds": ids, "definition": definition},
-            user=user,
+        return _environment_task(
+            "environment.deploy", environment_id, {"productIds": ids, "definition": definition}, user=user
         )
+
+
+def _environment_task(operation: str, environment_id: str, request: dict, *, user: User | AnonymousUser | None) -> Task:
+    """A task of this operation on the environment (its request names the environment first)."""
+    return task_create(
+        operation=operation,
+        target_type="environment",
+        target_name=environment_id,
+        target_key=target_key(environment_id),
+        request={"environmentId": environment_id, **request},
+        user=user,
+    )
 
 
 def deployment_input_update(*, task: Task, request: dict) -> dict:
@@ -405,14 +412,7 @@ def environment_delete(*, environment_id: str, user: User | AnonymousUser | None
         vms = _vm_items(environment_id=environment_id)
         states.environment_transition(environment_id=environment_id, event="delete")
         states.products_transition(environment_id=environment_id, event="delete")
-        return task_create(
-            operation="environment.delete",
-            target_type="environment",
-            target_name=environment_id,
-            target_key=target_key(environment_id),
-            request={"environmentId": environment_id, "vms": vms},
-            user=user,
-        )
+        return _environment_task("environment.delete", environment_id, {"vms": vms}, user=user)
 
 
 def product_delete(*, environment_id: str, product_id: str, user: User | AnonymousUser | None = None) -> Task:
@@ -433,14 +433,7 @@ def product_delete(*, environment_id: str, product_id: str, user: User | Anonymo
             raise Conflict(f"product {product_id} is integrated with {', '.join(users)}; remove that integration first")
         vms = _vm_items(environment_id=environment_id, product_id=product_id)
         states.products_transition(environment_id=environment_id, event="delete", product_ids=[product_id])
-        return task_create(
-            operation="product.delete",
-            target_type="environment",
-            target_name=environment_id,
-            target_key=target_key(environment_id),
-            request={"environmentId": environment_id, "productId": product_id, "vms": vms},
-            user=user,
-        )
+        return _environment_task("product.delete", environment_id, {"productId": product_id, "vms": vms}, user=user)
 
 
 def product_remove(*, environment_id: str, product_id: str) -> None:

@@ -40,18 +40,28 @@ def _name_free(name: str) -> None:
         )
 
 
+def _component_task(operation: str, component_name: str, request: dict, *, user: User | AnonymousUser | None) -> Task:
+    """A task of this operation on the named component."""
+    return task_create(
+        operation=operation,
+        target_type="datacenter",
+        target_name=component_name,
+        target_key=target_key(component_name),
+        request=request,
+        user=user,
+    )
+
+
 def datacenter_register(*, spec: dict, user: User | AnonymousUser | None = None, validate_only: bool = False) -> Task:
     """Register a component (or, with validate_only, run the same checks and store nothing)."""
     spec = spec_normalize(spec)
     if not validate_only:
         _name_free(spec["componentName"])
     thumbprint_check(spec)
-    return task_create(
-        operation=operation_for(spec["datacenterComponentType"], "validate" if validate_only else "register"),
-        target_type="datacenter",
-        target_name=spec["componentName"],
-        target_key=target_key(spec["componentName"]),
-        request=spec,
+    return _component_task(
+        operation_for(spec["datacenterComponentType"], "validate" if validate_only else "register"),
+        spec["componentName"],
+        spec,
         user=user,
     )
 
@@ -64,25 +74,16 @@ def datacenter_update(*, component_name: str, spec: dict, user: User | Anonymous
     existing = datacenter_get(component_name=component_name)
     spec = spec_normalize(spec, existing=existing)
     thumbprint_check(spec)
-    return task_create(
-        operation=operation_for(existing.component_type, "update"),
-        target_type="datacenter",
-        target_name=component_name,
-        target_key=target_key(component_name),
-        request=spec,
-        user=user,
-    )
+    return _component_task(operation_for(existing.component_type, "update"), component_name, spec, user=user)
 
 
 def datacenter_discover(*, component_name: str, user: User | AnonymousUser | None = None) -> Task:
     """Read a vCenter's inventory again, or an NSX-T Manager's or vROps' version and identity."""
     component = datacenter_get(component_name=component_name)
-    return task_create(
-        operation=operation_for(component.component_type, "discover"),
-        target_type="datacenter",
-        target_name=component_name,
-        target_key=target_key(component_name),
-        request={"componentName": component_name},
+    return _component_task(
+        operation_for(component.component_type, "discover"),
+        component_name,
+        {"componentName": component_name},
         user=user,
     )
 
@@ -91,14 +92,7 @@ def datacenter_delete(*, component_name: str, user: User | AnonymousUser | None 
     """Remove a component no product uses (checked now, and again by the task before it deletes)."""
     datacenter_get(component_name=component_name)
     _unused_check(component_name)
-    return task_create(
-        operation="datacenter.delete",
-        target_type="datacenter",
-        target_name=component_name,
-        target_key=target_key(component_name),
-        request={"componentName": component_name},
-        user=user,
-    )
+    return _component_task("datacenter.delete", component_name, {"componentName": component_name}, user=user)
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 each naming the JSON path it is about.
 
 - report.py: the rows (Check) and what they add up to;
+- fields.py: the checks of one field (an object with known keys, a string, a secret) that both kinds use;
 - shape.py: the definition's own shape (fields, types, patterns, counts), as the product types declare;
 - world.py: what it names exists here and its addresses are free (components, inventory, port group
   settings, stored secrets, the repository, the interop table).

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 
 from datacenters.models import validate_fqdn
-from environments.checks.report import CheckReport
-from lifecycle.secrets import MASK, PLACEHOLDER, secret_is_ref, secret_ref_exists
+from environments.checks.fields import FieldChecks
+from lifecycle.secrets import MASK, PLACEHOLDER, secret_is_ref
 from products.types import product_type_codes, product_type_get
 from products.types.base import BOOLEAN, INTEGER, LIST, MAP, OBJECT, STRING, ProductType, Property
 
@@ -60,47 +60,15 @@ INTEGRATION_FIELDS = {"integrationId", "ref", "integrationUsername", "integratio
 CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", "validFrom", "validTo"}
 
 
-class ShapeChecks(CheckReport):
+class ShapeChecks(FieldChecks):
     """Checks of a definition's shape; SpecChecker (environments.checks) runs them with the world checks."""
 
-    _environment_id: str | None  # set by SpecChecker: when replacing, the environment replaced
 
     if TYPE_CHECKING:  # what a shape check hands over to (WorldChecks)
 
         def _infra_reference(self, reference: Any, path: str) -> None: ...
         def _placement(self, node: dict, path: str) -> None: ...
         def _version(self, product_type: ProductType, product: dict, path: str) -> None: ...
-
-    def _fields(self, check: str, obj: Any, path: str, known: set[str], *, shape: str = "an object") -> bool:
-        """Whether ``obj`` is an object; each key it has beyond ``known`` fails as an unknown field."""
-        if not isinstance(obj, dict):
-            self.fail(check, path, f"must be {shape}")
-            return False
-        for key in sorted(set(obj) - known):
-            self.fail(check, f"{path}.{key}", "unknown field")
-        return True
-
-    def _string(
-        self,
-        obj: dict,
-        key: str,
-        path: str,
-        *,
-        required: bool = False,
-        pattern: str | None = None,
-        pattern_help: str = "",
-    ) -> bool:
-        if key not in obj or obj[key] in (None, ""):
-            if required:
-                self.fail("schema", path, "required")
-            return False
-        if not isinstance(obj[key], str):
-            self.fail("schema", path, f"must be a string, not {type(obj[key]).__name__}")
-            return False
-        if pattern and not re.fullmatch(pattern, obj[key]):
-            self.fail("schema", path, f"'{obj[key]}' is not valid: {pattern_help}")
-            return False
-        return True
 
     def _product(self, product: Any, path: str, seen_ids: dict[str, int]) -> None:
         before = len(self.checks)
@@ -166,24 +134,6 @@ class ShapeChecks(CheckReport):
         self._nodes(product_type, product.get("nodes"), path)
         if version_ok:
             self._version(product_type, product, path)
-
-    def _secret(self, obj: dict, key: str, path: str, *, required: bool = False) -> None:
-        if key not in obj or obj[key] in (None, ""):
-            if required:
-                self.fail("schema", path, "required")
-            return
-        value = obj[key]
-        if not isinstance(value, str):
-            self.fail("schema", path, "must be a string")
-        elif value == PLACEHOLDER and self._environment_id is None:
-            self.fail(
-                "schema",
-                path,
-                f"'{PLACEHOLDER}' keeps a stored secret only when replacing an "
-                "existing environment; give the secret or a ref:password:<id> reference",
-            )
-        elif secret_is_ref(value) and not secret_ref_exists(value):
-            self.fail("schema", path, f"no stored secret {value}")
 
     def _certificates(self, certificates: Any, path: str) -> None:
         if certificates is None:

@@ -5,36 +5,20 @@ must be free. They read only what is stored here; nothing talks to vCenter (the 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from datacenters.models import ComponentType, DatacenterComponent, InventoryKind, InventoryObject
-from environments.checks.report import CheckReport
+from environments.checks.fields import FieldChecks
 from environments.checks.shape import INTEGRATION_FIELDS, is_ipv4, json_list
 from products.types import product_type_get
 from products.types.base import ProductType
 
 
-class WorldChecks(CheckReport):
+class WorldChecks(FieldChecks):
     """Checks against what is stored; SpecChecker (environments.checks) runs them with the shape checks."""
 
-    _environment_id: str | None
     _components: dict[str, DatacenterComponent | None]
     _inventory: dict[str, list[InventoryObject]]
-
-    if TYPE_CHECKING:  # the shape checks a world check uses on the parts it reads (ShapeChecks)
-
-        def _string(
-            self,
-            obj: dict,
-            key: str,
-            path: str,
-            *,
-            required: bool = False,
-            pattern: str | None = None,
-            pattern_help: str = "",
-        ) -> bool: ...
-        def _secret(self, obj: dict, key: str, path: str, *, required: bool = False) -> None: ...
-        def _fields(self, check: str, obj: Any, path: str, known: set[str], *, shape: str = "an object") -> bool: ...
 
     def _infra_reference(self, reference: Any, path: str) -> None:
         if reference is None:
@@ -86,52 +70,44 @@ class WorldChecks(CheckReport):
             return None
 
         dc_name = deployment["datacenterName"]
-        dc = find(InventoryKind.DATACENTER, dc_name)
-        if dc is None:
-            self.fail(
-                "placement",
-                f"{dpath}.datacenterName",
-                f"no datacenter '{dc_name}' in {vc}'s inventory" + _known(objects, InventoryKind.DATACENTER),
-            )
+        kind_words: dict[str, str] = {
+            InventoryKind.DATACENTER: "datacenter",
+            InventoryKind.CLUSTER: "cluster",
+            InventoryKind.RESOURCE_POOL: "resource pool",
+            InventoryKind.FOLDER: "VM folder",
+            InventoryKind.DATASTORE: "datastore",
+        }
+
+        def located(kind: str, key: str, name: str, *, where: str, under: str | None = None, datacenter=dc_name):
+            """The inventory object the deployment names, or None after a failure that says what is known."""
+            found = find(kind, name, datacenter=datacenter, under=under)
+            if found is None:
+                self.fail(
+                    "placement",
+                    f"{dpath}.{key}",
+                    f"no {kind_words[kind]} '{name}' in {where}" + _known(objects, kind, datacenter),
+                )
+            return found
+
+        if (
+            located(InventoryKind.DATACENTER, "datacenterName", dc_name, where=f"{vc}'s inventory", datacenter=None)
+            is None
+        ):
             return
-        cluster = find(InventoryKind.CLUSTER, deployment["clusterName"], datacenter=dc_name)
-        if cluster is None:
-            self.fail(
-                "placement",
-                f"{dpath}.clusterName",
-                f"no cluster '{deployment['clusterName']}' in {vc}/{dc_name}"
-                + _known(objects, InventoryKind.CLUSTER, dc_name),
-            )
+        here = f"{vc}/{dc_name}"
+        cluster = located(InventoryKind.CLUSTER, "clusterName", deployment["clusterName"], where=here)
         if deployment.get("resourcePool"):
-            pool = find(
+            located(
                 InventoryKind.RESOURCE_POOL,
+                "resourcePool",
                 deployment["resourcePool"],
-                datacenter=dc_name,
+                where=here + (f"/{cluster.name}" if cluster else ""),
                 under=cluster.path if cluster else None,
             )
-            if pool is None:
-                self.fail(
-                    "placement",
-                    f"{dpath}.resourcePool",
-                    f"no resource pool '{deployment['resourcePool']}' in {vc}/{dc_name}"
-                    + (f"/{cluster.name}" if cluster else ""),
-                )
         if deployment.get("vmFolder"):
-            folder = find(InventoryKind.FOLDER, deployment["vmFolder"], datacenter=dc_name)
-            if folder is None:
-                self.fail(
-                    "placement",
-                    f"{dpath}.vmFolder",
-                    f"no VM folder '{deployment['vmFolder']}' in {vc}/{dc_name}"
-                    + _known(objects, InventoryKind.FOLDER, dc_name),
-                )
+            located(InventoryKind.FOLDER, "vmFolder", deployment["vmFolder"], where=here)
         for i, name in enumerate(deployment["datastoreNames"]):
-            if find(InventoryKind.DATASTORE, name, datacenter=dc_name) is None:
-                self.fail(
-                    "placement",
-                    f"{dpath}.datastoreNames[{i}]",
-                    f"no datastore '{name}' in {vc}/{dc_name}" + _known(objects, InventoryKind.DATASTORE, dc_name),
-                )
+            located(InventoryKind.DATASTORE, f"datastoreNames[{i}]", name, where=here)
         if len(self.checks) == before:
             self.passed("placement", dpath, f"{vc}/{dc_name}/{deployment['clusterName']} exists in the inventory")
         for i, nic in enumerate(node["nics"]):
