@@ -73,6 +73,17 @@ PRODUCT_SECRETS = (
 )
 
 
+# How a node's disks are provisioned (the deployment reads it: environments/deploy/inputs.disk_provisioning);
+# the types whose OVAs may be thin or thick take it as one of their properties.
+DISK_MODE = Property(
+    "diskMode",
+    STRING,
+    default="thin",
+    choices=("thin", "thick", "eagerZeroedThick"),
+    help="Disk provisioning.",
+)
+
+
 @dataclass(frozen=True)
 class NodeRole:
     """A role nodes of a product play, and how many of them a product may have."""

@@ -2,6 +2,7 @@
 
 from products.types.base import (
     BOOLEAN,
+    DISK_MODE,
     INTEGER,
     OBJECT,
     STRING,
@@ -105,13 +106,7 @@ product_type_register(
                 pattern_help="host:/path",
                 help="The NFS transfer share, as host:/path.",
             ),
-            Property(
-                "diskMode",
-                STRING,
-                default="thin",
-                choices=("thin", "thick", "eagerZeroedThick"),
-                help="Disk provisioning.",
-            ),
+            DISK_MODE,
             Property(
                 "enableSsh",
                 BOOLEAN,

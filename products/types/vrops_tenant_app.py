@@ -1,11 +1,10 @@
 """vRealize Operations Tenant App for VMware Cloud Director: one appliance between VCD and vROps."""
 
 from products.types.base import (
-    STRING,
+    DISK_MODE,
     Integration,
     NodeRole,
     ProductType,
-    Property,
     plain_ovf_node_keys,
     product_type_register,
 )
@@ -21,15 +20,7 @@ product_type_register(
         appliance_steps=frozenset({"ready"}),
         ports={"https": 443},
         ovf_node_keys=plain_ovf_node_keys(),
-        properties=(
-            Property(
-                "diskMode",
-                STRING,
-                default="thin",
-                choices=("thin", "thick", "eagerZeroedThick"),
-                help="Disk provisioning.",
-            ),
-        ),
+        properties=(DISK_MODE,),
         integrations=(
             Integration("VCD", "VMware Cloud Director", required=True),
             Integration("VROPS", "vRealize Operations Manager", required=True),
