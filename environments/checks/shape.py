@@ -63,7 +63,6 @@ CERTIFICATE_FIELDS = {"certificate", "privateKey", "keyPassword", "thumbprint", 
 class ShapeChecks(FieldChecks):
     """Checks of a definition's shape; SpecChecker (environments.checks) runs them with the world checks."""
 
-
     if TYPE_CHECKING:  # what a shape check hands over to (WorldChecks)
 
         def _infra_reference(self, reference: Any, path: str) -> None: ...
