@@ -301,3 +301,20 @@ def repository_fill(root: Path) -> dict:
         "upgrade": upgrade.relative_to(root).as_posix(),
         "ignored": ["vcd/notes.txt", "vcd/upgrades/README.txt"],
     }
+
+
+def envelope(body: str, *, sections: str = "", top: str = "") -> bytes:
+    """A minimal descriptor: one VirtualSystem holding `body` (with a ProductSection unless it has one); `top`
+    goes before it (References, DiskSection …)."""
+    if "ProductSection" not in body:
+        body = "<ProductSection><Info>p</Info><Product>P</Product><Version>1.0</Version></ProductSection>" + body
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+          xmlns:vmw="http://www.vmware.com/schema/ovf">
+  {top}
+  <VirtualSystem ovf:id="vm">
+    <Info>vm</Info>
+    {body}
+  </VirtualSystem>
+  {sections}
+</Envelope>""".encode()
